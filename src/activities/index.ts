@@ -1,0 +1,21 @@
+/**
+ * The alert workflow's activities, built over their dependencies so that tests and the worker
+ * hand in real clients. The workflow proxies `AlertActivities` (types only).
+ */
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import type { SlackApi } from '../slack/client';
+import { createSlackActivities } from './slack-activities';
+import { createTimelineActivities } from './timeline-activities';
+
+export interface ActivityDeps {
+  slack: SlackApi;
+  db: Database;
+  log: Logger;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return { ...createSlackActivities(deps), ...createTimelineActivities(deps) };
+}
+
+export type AlertActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,103 @@
+/**
+ * Configuration: one schema, parsed once at start. Every variable is documented in README.md and
+ * .env.example; nothing else in the code reads process.env.
+ */
+import { z } from 'zod';
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** Parses `30s`, `2m`, `5m`, `1h`, `500ms` into milliseconds; undefined when it is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
+  if (!match) return undefined;
+  const ms = Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+  return ms > 0 ? Math.round(ms) : undefined;
+}
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 2m or 5m, got "${text}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65_535).default(8233),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('alerts'),
+  DATABASE_URL: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_API_URL: optionalText,
+  ADMIN_TOKEN: optionalText,
+  ESCALATION_TIMEOUT: duration.default(5 * 60_000),
+  PUBLIC_URL: optionalText,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  temporal: {
+    /** Unset: `npm start` runs an embedded dev server. */
+    address?: string;
+    uiPort: number;
+    namespace: string;
+    taskQueue: string;
+  };
+  /** Unset: `npm start` runs an embedded PostgreSQL under .data/. */
+  databaseUrl?: string;
+  slack: {
+    botToken?: string;
+    signingSecret?: string;
+    apiUrl: string;
+    /** No token and no API URL: Slack messages are written to the log instead of sent. */
+    dryRun: boolean;
+  };
+  adminToken?: string;
+  escalationTimeoutMs: number;
+  publicUrl: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the configuration from an environment, failing with every offending variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      uiPort: e.TEMPORAL_UI_PORT,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+    },
+    databaseUrl: e.DATABASE_URL,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/',
+      dryRun: e.SLACK_BOT_TOKEN === undefined && e.SLACK_API_URL === undefined,
+    },
+    adminToken: e.ADMIN_TOKEN,
+    escalationTimeoutMs: e.ESCALATION_TIMEOUT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,20 @@
+import type { AlertContent } from '../domain/alert';
+
+/** One alert as a source reported it, normalised: what the gateway turns into a workflow signal. */
+export interface IncomingAlert {
+  /** `firing` opens or repeats the alert; `resolved` closes it. */
+  status: 'firing' | 'resolved';
+  /** The source's own key where it has one; otherwise derived from source and title. */
+  fingerprint: string;
+  content: AlertContent;
+  /**
+   * Set when the report must be recorded but must not open an alert (CloudWatch
+   * INSUFFICIENT_DATA by default): the reason, shown in the response.
+   */
+  ignoredBecause?: string;
+}
+
+/** A body that will never become an alert: answered 400 with this message. */
+export class InvalidAlertError extends Error {
+  override name = 'InvalidAlertError';
+}

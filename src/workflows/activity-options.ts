@@ -1,0 +1,28 @@
+/**
+ * Timeouts and retry policies of the alert workflow's activities. Retries belong here, to
+ * Temporal, and nowhere else: the Slack client itself never retries or queues (FACTS.md).
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+import { SLACK_PERMANENT_ERROR } from '../domain/failures';
+
+/**
+ * One Slack Web API call (two for a direct message) with a 3-second HTTP timeout each.
+ * Backs off 1 s, 2 s, 4 s … up to a minute; gives up after 10 minutes so that a long Slack
+ * outage lands in the timeline while the escalation timer keeps running.
+ */
+export const SLACK_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '10m',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [SLACK_PERMANENT_ERROR],
+  },
+};
+
+/** Timeline and state writes: retried until PostgreSQL is back, since the timeline must be complete. */
+export const DATABASE_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};

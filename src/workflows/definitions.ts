@@ -1,0 +1,80 @@
+/**
+ * The alert workflow's messages: the one place where signal and query names are spelled.
+ * The gateway and the workflow both import these definitions.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AlertAction, AlertContent, AlertHolder, AlertState, TeamSnapshot } from '../domain/alert';
+
+export const ALERT_WORKFLOW_TYPE = 'alertWorkflow';
+
+/** A source reported the problem (again). The first one arrives with the workflow's start. */
+export interface AlertOccurrence {
+  /** The database alert this occurrence was counted on by the gateway. */
+  alertId: string;
+  content: AlertContent;
+  receivedAt: string;
+}
+
+/** The source reported that the problem is over (`resolved`, CloudWatch `OK`). */
+export interface AlertResolution {
+  alertId: string;
+  receivedAt: string;
+  reason?: string;
+}
+
+/** A person pressed a button on the alert message. */
+export interface AlertActionTaken {
+  action: AlertAction;
+  /** Slack user id of whoever pressed it. */
+  userId: string;
+  /** Display name for showing without a mention. */
+  userName?: string;
+  /** Unique per press (Slack's action_ts plus user): a redelivered press acts once. */
+  pressId: string;
+}
+
+export const occurrenceSignal = defineSignal<[AlertOccurrence]>('occurrence');
+export const resolutionSignal = defineSignal<[AlertResolution]>('resolution');
+export const actionSignal = defineSignal<[AlertActionTaken]>('action');
+
+/** What the workflow knows about its alert, as the state query returns it. */
+export interface AlertStatus {
+  alertId: string;
+  state: AlertState;
+  holder: AlertHolder;
+  /** Index in team.engineers of the engineer who holds it (last one called when the team holds it). */
+  assigneeIndex: number;
+  /** How many escalation steps ran since the last hand-over (0 = none). */
+  escalations: number;
+  occurrences: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** When the next escalation step fires while nobody owns the alert. */
+  escalationDueAt?: string;
+  acknowledgedBy?: string;
+  endedBy?: string;
+  slackMessage?: { channel: string; ts: string };
+}
+
+export const statusQuery = defineQuery<AlertStatus>('status');
+
+/** Start input, carried across continue-as-new with the state so far. */
+export interface AlertWorkflowInput {
+  alertId: string;
+  fingerprint: string;
+  team: TeamSnapshot;
+  content: AlertContent;
+  /** Present after continue-as-new. */
+  carried?: AlertStatus & { pressIds: string[]; content: AlertContent };
+  /** Continue-as-new once the history grows past this many events (bounded history). */
+  maxHistoryEvents?: number;
+}
+
+/** Custom search attributes kept current by the workflow, so operators can filter in the Web UI. */
+export const alertSearchAttributes = {
+  state: defineSearchAttributeKey('AlertState', SearchAttributeType.KEYWORD),
+  team: defineSearchAttributeKey('AlertTeam', SearchAttributeType.KEYWORD),
+  severity: defineSearchAttributeKey('AlertSeverity', SearchAttributeType.KEYWORD),
+  source: defineSearchAttributeKey('AlertSource', SearchAttributeType.KEYWORD),
+} as const;
