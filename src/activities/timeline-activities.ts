@@ -47,7 +47,7 @@ export function createTimelineActivities({ db }: Pick<ActivityDeps, 'db'>) {
      */
     async recordAlertEvent(input: AlertEventInput): Promise<void> {
       const { workflowExecution, activityId } = Context.current().info;
-      const key = `${workflowExecution.workflowId}/${workflowExecution.runId}/${activityId}`;
+      const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
       await db.$transaction(async (tx) => {
         const { count } = await tx.alertEvent.createMany({
           data: [
