@@ -1,0 +1,316 @@
+/**
+ * The migrations under prisma/migrations and prisma/schema.prisma must describe the same tables:
+ * the app's queries come from the schema, the production tables from the migrations. This applies
+ * the migrations to an empty database and drives every model through the generated client.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { createDatabase, Prisma, type Database } from '../../src/db/client';
+import { MIGRATIONS_DIR, migrateDatabase, readMigrations } from '../../src/db/migrate';
+
+const databaseName = `escalator_migrations_${randomBytes(6).toString('hex')}`;
+let databaseUrl: string;
+let db: Database;
+
+/** A connection to the server's maintenance database, from which databases are created and dropped. */
+async function withServer<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function query<T extends object>(sql: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Timestamps as the columns keep them (millisecond precision), so a round trip compares equal. */
+function at(iso: string): Date {
+  return new Date(iso);
+}
+
+/** Prisma's P2002: the database refused a row that breaks a unique constraint. */
+async function expectUniqueViolation(write: Promise<unknown>): Promise<void> {
+  const error = await write.then(
+    () => undefined,
+    (reason: unknown) => reason
+  );
+  expect(error).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+  expect(error).toMatchObject({ code: 'P2002' });
+}
+
+beforeAll(async () => {
+  await withServer((client) => client.query(`CREATE DATABASE "${databaseName}"`));
+  const url = new URL(process.env.DATABASE_URL!);
+  url.pathname = `/${databaseName}`;
+  databaseUrl = url.toString();
+  db = createDatabase(databaseUrl);
+});
+
+afterAll(async () => {
+  await db?.$disconnect();
+  await withServer((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+});
+
+describe('on a freshly created database', () => {
+  test('applies every migration and records it in _prisma_migrations as Prisma does', async () => {
+    const names = readMigrations().map((migration) => migration.name);
+    expect(names.length).toBeGreaterThan(0);
+
+    const result = await migrateDatabase(databaseUrl);
+
+    expect(result).toEqual({ applied: names, alreadyApplied: [] });
+    const columns = await query<{ column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+        WHERE table_name = '_prisma_migrations' ORDER BY column_name`
+    );
+    expect(columns).toEqual([
+      { column_name: 'applied_steps_count', data_type: 'integer', is_nullable: 'NO' },
+      { column_name: 'checksum', data_type: 'character varying', is_nullable: 'NO' },
+      { column_name: 'finished_at', data_type: 'timestamp with time zone', is_nullable: 'YES' },
+      { column_name: 'id', data_type: 'character varying', is_nullable: 'NO' },
+      { column_name: 'logs', data_type: 'text', is_nullable: 'YES' },
+      { column_name: 'migration_name', data_type: 'character varying', is_nullable: 'NO' },
+      { column_name: 'rolled_back_at', data_type: 'timestamp with time zone', is_nullable: 'YES' },
+      { column_name: 'started_at', data_type: 'timestamp with time zone', is_nullable: 'NO' },
+    ]);
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+      applied_steps_count: number;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM "_prisma_migrations"');
+    expect(rows.map((row) => row.migration_name).sort()).toEqual(names);
+    for (const row of rows) {
+      // Prisma's checksum: SHA-256 of migration.sql's bytes, hex. A mismatch makes `prisma migrate
+      // status` report the migration as modified after it was applied.
+      const sql = readFileSync(path.join(MIGRATIONS_DIR, row.migration_name, 'migration.sql'));
+      expect(row.checksum).toBe(createHash('sha256').update(sql).digest('hex'));
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.rolled_back_at).toBeNull();
+      expect(row.applied_steps_count).toBe(1);
+    }
+  });
+
+  test('a second run applies nothing', async () => {
+    const before = await query<{ id: string }>('SELECT id FROM "_prisma_migrations" ORDER BY id');
+
+    const result = await migrateDatabase(databaseUrl);
+
+    expect(result.applied).toEqual([]);
+    expect(result.alreadyApplied).toEqual(readMigrations().map((migration) => migration.name));
+    expect(await query<{ id: string }>('SELECT id FROM "_prisma_migrations" ORDER BY id')).toEqual(before);
+  });
+
+  test('writes and reads back every model with every field set', async () => {
+    const team = {
+      id: '0b5c1a52-6a8e-4c47-9d0c-1f0f6f0b7a11',
+      name: 'payments',
+      slackChannelId: 'C0PAYMENTS',
+      escalationTimeoutMs: 120_000,
+      createdAt: at('2026-01-02T03:04:05.678Z'),
+    };
+    const engineer = {
+      id: '1c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5',
+      teamId: team.id,
+      slackUserId: 'U0ALICE',
+      position: 0,
+    };
+    const endpoint = {
+      id: '2d2e3f40-5b6c-4d7e-9f80-91a2b3c4d5e6',
+      teamId: team.id,
+      tokenHash: 'a'.repeat(64),
+      allowedTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alarms', 'arn:aws:sns:us-east-1:123456789012:events'],
+      allowRawDelivery: true,
+      createdAt: at('2026-01-02T03:04:06.001Z'),
+    };
+    const alert = {
+      id: '3e3f4051-6c7d-4e8f-a091-a2b3c4d5e6f7',
+      teamId: team.id,
+      workflowId: 'alert-payments-cloudwatch-abc123',
+      fingerprint: 'cloudwatch:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HighLatency',
+      openFingerprint: 'cloudwatch:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HighLatency',
+      source: 'cloudwatch',
+      title: 'HighLatency <!channel>',
+      text: 'p99 latency above 2 s for 5 minutes',
+      severity: 'critical',
+      link: 'https://console.aws.amazon.com/cloudwatch/home#alarmsV2:alarm/HighLatency',
+      details: { region: 'eu-west-1', threshold: 2, dimensions: [{ name: 'Service', value: 'api' }], muted: false },
+      state: 'acknowledged' as const,
+      assignee: 'U0ALICE',
+      occurrences: 3,
+      acknowledgedBy: 'U0ALICE',
+      acknowledgedAt: at('2026-01-02T03:10:00.250Z'),
+      endedBy: 'U0BOB',
+      endedAt: at('2026-01-02T04:00:00.999Z'),
+      slackChannelId: 'C0PAYMENTS',
+      slackMessageTs: '1767323045.000100',
+      firstSeenAt: at('2026-01-02T03:05:00.000Z'),
+      lastSeenAt: at('2026-01-02T03:09:30.500Z'),
+      updatedAt: at('2026-01-02T03:10:00.250Z'),
+    };
+    const alertEvent = {
+      id: '4f405162-7d8e-4f90-b1a2-b3c4d5e6f708',
+      alertId: alert.id,
+      key: `wf-run-1:acknowledged:${alert.id}`,
+      type: 'acknowledged',
+      actor: 'U0ALICE',
+      message: 'Acknowledged by alice',
+      data: { button: 'ack', pressId: '1767323400.123456:U0ALICE' },
+      at: at('2026-01-02T03:10:00.250Z'),
+    };
+    const delivery = {
+      id: 'b4c6c6d2-7b1b-5b6a-9c2f-6d0f2f7e4a10',
+      endpointId: endpoint.id,
+      alertId: alert.id,
+      receivedAt: at('2026-01-02T03:05:00.100Z'),
+    };
+    const slackMessage = {
+      key: `post:${alert.id}`,
+      channel: 'C0PAYMENTS',
+      ts: '1767323045.000100',
+      createdAt: at('2026-01-02T03:05:01.000Z'),
+    };
+
+    await db.team.create({ data: team });
+    await db.engineer.create({ data: engineer });
+    await db.endpoint.create({ data: endpoint });
+    await db.alert.create({ data: alert });
+    await db.alertEvent.create({ data: alertEvent });
+    await db.delivery.create({ data: delivery });
+    await db.slackMessage.create({ data: slackMessage });
+
+    expect(await db.team.findUniqueOrThrow({ where: { id: team.id } })).toEqual(team);
+    expect(await db.engineer.findUniqueOrThrow({ where: { id: engineer.id } })).toEqual(engineer);
+    expect(await db.endpoint.findUniqueOrThrow({ where: { id: endpoint.id } })).toEqual(endpoint);
+    expect(await db.alert.findUniqueOrThrow({ where: { id: alert.id } })).toEqual(alert);
+    expect(await db.alertEvent.findUniqueOrThrow({ where: { id: alertEvent.id } })).toEqual(alertEvent);
+    expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toEqual(delivery);
+    expect(await db.slackMessage.findUniqueOrThrow({ where: { key: slackMessage.key } })).toEqual(slackMessage);
+    const withRelations = await db.team.findUniqueOrThrow({
+      where: { name: 'payments' },
+      include: { engineers: true, endpoints: { include: { deliveries: true } }, alerts: { include: { events: true } } },
+    });
+    expect(withRelations.engineers).toEqual([engineer]);
+    expect(withRelations.endpoints).toEqual([{ ...endpoint, deliveries: [delivery] }]);
+    expect(withRelations.alerts).toEqual([{ ...alert, events: [alertEvent] }]);
+  });
+
+  test('fills in the defaults a new alert and endpoint start with', async () => {
+    const team = await db.team.create({
+      data: { name: `defaults-${randomBytes(4).toString('hex')}`, slackChannelId: 'C1' },
+    });
+    const before = Date.now();
+
+    const endpoint = await db.endpoint.create({
+      data: { teamId: team.id, tokenHash: randomBytes(32).toString('hex') },
+    });
+    const alert = await db.alert.create({
+      data: {
+        teamId: team.id,
+        workflowId: 'wf',
+        fingerprint: 'fp',
+        source: 'generic',
+        title: 't',
+        severity: 'warning',
+      },
+    });
+
+    expect(endpoint).toMatchObject({ allowedTopicArns: [], allowRawDelivery: false });
+    expect(alert).toMatchObject({
+      state: 'open',
+      occurrences: 1,
+      openFingerprint: null,
+      details: null,
+      assignee: null,
+    });
+    expect(alert.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(alert.firstSeenAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect(team.escalationTimeoutMs).toBeNull();
+  });
+
+  test("an alert's state is stored as the four contract words and nothing else", async () => {
+    const labels = await query<{ label: string }>(`SELECT unnest(enum_range(NULL::"AlertState"))::text AS label`);
+    expect(labels.map((row) => row.label)).toEqual(['open', 'acknowledged', 'closed', 'resolved']);
+    await expect(query(`UPDATE alerts SET state = 'snoozed'`)).rejects.toThrow(/invalid input value for enum/);
+  });
+});
+
+describe('unique constraints the app relies on', () => {
+  async function newTeam(): Promise<string> {
+    const team = await db.team.create({
+      data: { name: `team-${randomBytes(4).toString('hex')}`, slackChannelId: 'C1' },
+    });
+    return team.id;
+  }
+
+  function alertData(teamId: string, openFingerprint: string | null) {
+    return {
+      teamId,
+      workflowId: `alert-${randomBytes(4).toString('hex')}`,
+      fingerprint: 'disk-full',
+      openFingerprint,
+      source: 'generic',
+      title: 'Disk full',
+      severity: 'critical',
+      state: openFingerprint === null ? ('resolved' as const) : ('open' as const),
+    };
+  }
+
+  test('one live alert per team and fingerprint; a repeat is refused', async () => {
+    const teamId = await newTeam();
+    await db.alert.create({ data: alertData(teamId, 'disk-full') });
+
+    const repeat = db.alert.create({ data: alertData(teamId, 'disk-full') });
+
+    await expectUniqueViolation(repeat);
+    expect(await db.alert.count({ where: { teamId, openFingerprint: 'disk-full' } })).toBe(1);
+  });
+
+  test('ended alerts (no open fingerprint) of the same fingerprint may be many, and other teams are independent', async () => {
+    const teamId = await newTeam();
+    const otherTeamId = await newTeam();
+
+    await db.alert.create({ data: alertData(teamId, null) });
+    await db.alert.create({ data: alertData(teamId, null) });
+    await db.alert.create({ data: alertData(teamId, 'disk-full') });
+    await db.alert.create({ data: alertData(otherTeamId, 'disk-full') });
+
+    expect(await db.alert.count({ where: { teamId, fingerprint: 'disk-full' } })).toBe(3);
+    expect(await db.alert.count({ where: { teamId: otherTeamId } })).toBe(1);
+  });
+
+  test('a timeline event key is written once', async () => {
+    const teamId = await newTeam();
+    const alert = await db.alert.create({ data: alertData(teamId, 'disk-full') });
+    const event = { alertId: alert.id, key: `run-1:posted:${alert.id}`, type: 'posted', message: 'Posted to #ops' };
+    await db.alertEvent.create({ data: event });
+
+    await expectUniqueViolation(db.alertEvent.create({ data: event }));
+    expect(await db.alertEvent.count({ where: { alertId: alert.id } })).toBe(1);
+  });
+
+  test('team names and endpoint token hashes are unique', async () => {
+    const teamId = await newTeam();
+    const { name } = await db.team.findUniqueOrThrow({ where: { id: teamId } });
+    const tokenHash = randomBytes(32).toString('hex');
+    await db.endpoint.create({ data: { teamId, tokenHash } });
+
+    await expectUniqueViolation(db.team.create({ data: { name, slackChannelId: 'C2' } }));
+    await expectUniqueViolation(db.endpoint.create({ data: { teamId, tokenHash } }));
+  });
+});
