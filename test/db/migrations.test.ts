@@ -9,23 +9,11 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createDatabase, Prisma, type Database } from '../../src/db/client';
 import { MIGRATIONS_DIR, migrateDatabase, readMigrations } from '../../src/db/migrate';
+import { createFreshDatabase, type FreshDatabase } from './fresh-database';
 
-const databaseName = `escalator_migrations_${randomBytes(6).toString('hex')}`;
+let fresh: FreshDatabase;
 let databaseUrl: string;
 let db: Database;
-
-/** A connection to the server's maintenance database, from which databases are created and dropped. */
-async function withServer<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function query<T extends object>(sql: string, values: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: databaseUrl });
@@ -53,16 +41,14 @@ async function expectUniqueViolation(write: Promise<unknown>): Promise<void> {
 }
 
 beforeAll(async () => {
-  await withServer((client) => client.query(`CREATE DATABASE "${databaseName}"`));
-  const url = new URL(process.env.DATABASE_URL!);
-  url.pathname = `/${databaseName}`;
-  databaseUrl = url.toString();
+  fresh = await createFreshDatabase('escalator_migrations');
+  databaseUrl = fresh.url;
   db = createDatabase(databaseUrl);
 });
 
 afterAll(async () => {
   await db?.$disconnect();
-  await withServer((client) => client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`));
+  await fresh?.drop();
 });
 
 describe('on a freshly created database', () => {
