@@ -25,6 +25,9 @@ const NAMESPACE_RETENTION = '7 days';
 /** A freshly registered namespace reaches the operator service through a cache; wait this long for it. */
 const NAMESPACE_PROPAGATION_TIMEOUT_MS = 60_000;
 
+/** How long the CLI waits for a Temporal server that does not answer yet. */
+const SERVER_STARTUP_TIMEOUT_MS = 60_000;
+
 type Log = (message: string) => void;
 
 export interface SearchAttributeSetup {
@@ -174,6 +177,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Deployments start this next to a Temporal server that may still be coming up: wait a while for it. */
+async function connectWhenUp(address: string, print: Log): Promise<Connection> {
+  const deadline = Date.now() + SERVER_STARTUP_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await Connection.connect({ address, connectTimeout: '5s' });
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      print(`waiting for Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`);
+      await sleep(2_000);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const { address, namespace } = config.temporal;
@@ -183,7 +200,7 @@ async function main(): Promise<void> {
     );
   }
   const print: Log = (message) => process.stdout.write(`${message}\n`);
-  const connection = await Connection.connect({ address });
+  const connection = await connectWhenUp(address, print);
   try {
     if (!(await ensureNamespace(connection, namespace, print))) print(`namespace ${namespace} already exists`);
     const { alreadyPresent } = await ensureSearchAttributes(connection, namespace, print);

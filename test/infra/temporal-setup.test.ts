@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { findFreePort } from '../../src/infra/free-port';
 import { ensureNamespace, ensureSearchAttributes } from '../../src/infra/temporal-setup';
 
 const run = promisify(execFile);
@@ -115,6 +117,31 @@ test('npm run temporal:setup prepares the configured namespace and says what it 
   expect(second.stdout).not.toContain('registered search attribute');
   const attributes = await customAttributes(namespace);
   for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(KEYWORD);
+});
+
+test('npm run temporal:setup waits for a Temporal server that is still starting', async () => {
+  // The server appears on this port only after the command has started: a TCP relay to the real one.
+  const port = await findFreePort();
+  const [upstreamHost, upstreamPort] = process.env.TEMPORAL_ADDRESS!.split(':') as [string, string];
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(Number(upstreamPort), upstreamHost);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default' };
+
+  const setup = run('npm', ['run', '--silent', 'temporal:setup'], { cwd: ROOT, env });
+  // Longer than one connection attempt (5 s), so that the command has to try again.
+  await new Promise((resolve) => setTimeout(resolve, 7_000));
+  await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+  try {
+    const { stdout } = await setup;
+    expect(stdout).toContain(`waiting for Temporal at 127.0.0.1:${port}`);
+    expect(stdout).toContain(`Temporal at 127.0.0.1:${port} is ready for Escalator (namespace default)`);
+  } finally {
+    await new Promise((resolve) => relay.close(resolve));
+  }
 });
 
 test('npm run temporal:setup fails with a clear message when TEMPORAL_ADDRESS is unset', async () => {
