@@ -1,0 +1,220 @@
+/**
+ * What Escalator says in Slack, rendered from an `AlertView`: the alert message in the team
+ * channel (with its Acknowledge / Close / Pass buttons), the call in its thread, and the direct
+ * message to the engineer being called. Pure functions: no clock, no I/O.
+ *
+ * Mention rule (PRODUCT.md): only the engineer or team being called at this step (`calling`) is
+ * ever written as a mention that pings; everyone else (earlier assignees, the acknowledger) is
+ * named without one. Everything from the alert itself is escaped (see mrkdwn.ts).
+ */
+import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/web-api';
+import type { AlertAction, AlertHolder, AlertState, AlertView, Severity } from '../domain/alert';
+import {
+  SLACK_LIMITS,
+  channelLink,
+  escapeAndTruncate,
+  escapeText,
+  isSlackId,
+  mentionUser,
+  safeLink,
+  slackDate,
+  truncate,
+  userName,
+} from './mrkdwn';
+
+/** A message ready for chat.postMessage / chat.update: notification text plus Block Kit blocks. */
+export interface RenderedMessage {
+  /** Fallback shown in notifications and read by screen readers. */
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** `block_id` of the buttons row, so that the gateway can tell our buttons from anything else. */
+export const ALERT_ACTIONS_BLOCK_ID = 'alert_actions';
+
+const SEVERITY_EMOJI: Record<Severity, string> = {
+  critical: ':red_circle:',
+  error: ':large_orange_circle:',
+  warning: ':large_yellow_circle:',
+  info: ':large_blue_circle:',
+};
+
+const STATE_EMOJI: Record<Exclude<AlertState, 'open'>, string> = {
+  acknowledged: ':eyes:',
+  closed: ':white_check_mark:',
+  resolved: ':white_check_mark:',
+};
+
+const BUTTONS: Record<AlertAction, { label: string; style?: 'primary' | 'danger' }> = {
+  ack: { label: 'Acknowledge', style: 'primary' },
+  close: { label: 'Close' },
+  pass: { label: 'Pass' },
+};
+
+/** Alert fields shown at most; a source that sends hundreds must not push the message past 50 blocks. */
+const MAX_ALERT_FIELDS = 30;
+
+/** Titles in notification text stay short: that text is what a phone notification shows. */
+const NOTIFICATION_TITLE_LIMIT = 300;
+
+/** Buttons are offered while someone can still act on the alert. */
+export function isActionable(state: AlertState): boolean {
+  return state === 'open' || state === 'acknowledged';
+}
+
+/**
+ * The alert message in the team channel: title, text, severity, source, link, fields, state, who
+ * holds it, occurrences and last seen, who acknowledged or ended it, and, while it is open or
+ * acknowledged, the Acknowledge (`ack`), Close (`close`) and Pass (`pass`) buttons whose value is
+ * the workflow id. The holder is mentioned only when they are the one being called (`view.calling`).
+ */
+export function renderAlertMessage(view: AlertView): RenderedMessage {
+  const title = view.content.title;
+  const stateEmoji = view.state === 'open' ? SEVERITY_EMOJI[view.content.severity] : STATE_EMOJI[view.state];
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: escapeAndTruncate(title, SLACK_LIMITS.header), emoji: true } },
+  ];
+  blocks.push(section(`${stateEmoji} ${stateLine(view)}`));
+  if (view.content.text?.trim()) blocks.push(section(escapeAndTruncate(view.content.text, SLACK_LIMITS.sectionText)));
+  blocks.push({ type: 'section', fields: summaryFields(view) });
+  blocks.push(...alertFieldSections(view));
+  blocks.push(footer(view));
+  if (isActionable(view.state)) blocks.push(actionButtons(view.workflowId));
+
+  const severity = view.content.severity;
+  const text = `${SEVERITY_EMOJI[severity]} ${severity}: ${escapeAndTruncate(title, NOTIFICATION_TITLE_LIMIT)} (${stateLine(view)})`;
+  return { text, blocks };
+}
+
+/**
+ * The call in the alert's thread: the engineer being called as `<@U…>`, or the whole team as
+ * `<!channel>` once escalation ran out of engineers.
+ */
+export function renderThreadNotification(view: AlertView, calling: AlertHolder): RenderedMessage {
+  const title = `*${escapeAndTruncate(view.content.title, NOTIFICATION_TITLE_LIMIT)}*`;
+  const text =
+    calling.kind === 'engineer'
+      ? `${mentionUser(calling.userId)} this alert is yours now: ${title}. ` +
+        'Please acknowledge it, pass it on or close it with the buttons on the alert message.'
+      : `<!channel> nobody has acknowledged this alert yet: ${title}. ` +
+        'Whoever takes it, please press Acknowledge on the alert message.';
+  return { text, blocks: [section(text)] };
+}
+
+/**
+ * The direct message to the engineer being called: what the alert is and where to act on it.
+ * It carries no buttons: the alert message in the team channel stays the one place to act.
+ */
+export function renderDirectMessage(view: AlertView): RenderedMessage {
+  const channel = channelLink(view.team.slackChannelId);
+  const title = `*${escapeAndTruncate(view.content.title, NOTIFICATION_TITLE_LIMIT)}*`;
+  const severity = view.content.severity;
+  const text =
+    `${SEVERITY_EMOJI[severity]} You are on call for a ${severity} alert in ${channel}: ${title}. ` +
+    `Please acknowledge it, pass it on or close it there.`;
+  const blocks: KnownBlock[] = [section(text)];
+  if (view.content.text?.trim()) blocks.push(section(escapeAndTruncate(view.content.text, SLACK_LIMITS.sectionText)));
+  blocks.push(footer(view));
+  return { text, blocks };
+}
+
+/** `open · assigned to <@U1>`, `acknowledged by `U2``, `closed by `U2``, `resolved by its source`. */
+function stateLine(view: AlertView): string {
+  const state = `*${view.state}*`;
+  switch (view.state) {
+    case 'open':
+      return `${state} · ${holderPhrase(view)}`;
+    case 'acknowledged':
+      return `${state} by ${personName(view.acknowledgedBy, view.calling) ?? 'someone'}`;
+    case 'closed':
+      return `${state} by ${personName(view.endedBy, view.calling) ?? 'someone'}`;
+    case 'resolved':
+      return `${state} by ${view.endedBy ? escapeText(view.endedBy) : 'its source'}`;
+  }
+}
+
+function holderPhrase(view: AlertView): string {
+  const holder = view.holder;
+  if (holder.kind === 'team') return `the whole team (${escapeText(view.team.name)}) is called`;
+  return `assigned to ${holderName(holder.userId, view.calling)}`;
+}
+
+/** The holder pings only when they are the one being called at this step. */
+function holderName(userId: string, calling: AlertHolder | undefined): string {
+  return calling?.kind === 'engineer' && calling.userId === userId ? mentionUser(userId) : userName(userId);
+}
+
+/** An acknowledger or closer is normally a Slack user id, named without a ping unless being called. */
+function personName(person: string | undefined, calling: AlertHolder | undefined): string | undefined {
+  if (!person) return undefined;
+  return isSlackId(person) ? holderName(person, calling) : escapeText(person);
+}
+
+/** The facts beside the state line: severity, source, repeats, link, and who acted before it ended. */
+function summaryFields(view: AlertView): MrkdwnElement[] {
+  const fields = [
+    field('Severity', `${SEVERITY_EMOJI[view.content.severity]} ${view.content.severity}`),
+    field('Source', escapeAndTruncate(view.content.source, 200)),
+    field(
+      'Occurrences',
+      view.occurrences > 1
+        ? `×${view.occurrences} · last seen ${slackDate(view.lastSeenAt)}`
+        : `first seen ${slackDate(view.firstSeenAt)}`
+    ),
+  ];
+  if (view.content.link) fields.push(field('Link', safeLink(view.content.link, 'Open in source')));
+  if (!isActionable(view.state) && view.acknowledgedBy) {
+    fields.push(field('Acknowledged by', personName(view.acknowledgedBy, view.calling) ?? ''));
+  }
+  return fields;
+}
+
+/** The source's own fields (labels, account, region…), ten per section as Slack allows. */
+function alertFieldSections(view: AlertView): SectionBlock[] {
+  const all = (view.content.fields ?? []).filter((f) => f.label.trim() !== '' || f.value.trim() !== '');
+  const shown = all.slice(0, MAX_ALERT_FIELDS).map((f) => {
+    const label = `*${escapeAndTruncate(f.label, 200)}*\n`;
+    return mrkdwn(label + escapeAndTruncate(f.value, SLACK_LIMITS.fieldText - label.length));
+  });
+  const sections: SectionBlock[] = [];
+  for (let i = 0; i < shown.length; i += SLACK_LIMITS.fieldsPerSection) {
+    sections.push({ type: 'section', fields: shown.slice(i, i + SLACK_LIMITS.fieldsPerSection) });
+  }
+  if (all.length > shown.length) sections.push(section(`_${all.length - shown.length} more fields not shown_`));
+  return sections;
+}
+
+function footer(view: AlertView): ContextBlock {
+  return {
+    type: 'context',
+    elements: [mrkdwn(`Team *${escapeAndTruncate(view.team.name, 200)}* · alert ${userName(view.alertId)}`)],
+  };
+}
+
+function actionButtons(workflowId: string): ActionsBlock {
+  const elements: Button[] = (Object.keys(BUTTONS) as AlertAction[]).map((action) => {
+    const { label, style } = BUTTONS[action];
+    return {
+      type: 'button',
+      action_id: action,
+      text: { type: 'plain_text', text: label },
+      // The workflow id alone routes the press to its alert; the gateway needs nothing else.
+      value: workflowId.slice(0, SLACK_LIMITS.buttonValue),
+      ...(style ? { style } : {}),
+    };
+  });
+  return { type: 'actions', block_id: ALERT_ACTIONS_BLOCK_ID, elements };
+}
+
+function section(text: string): SectionBlock {
+  return { type: 'section', text: mrkdwn(truncate(text, SLACK_LIMITS.sectionText)) };
+}
+
+function field(label: string, value: string): MrkdwnElement {
+  return mrkdwn(truncate(`*${label}*\n${value}`, SLACK_LIMITS.fieldText));
+}
+
+/** Our mrkdwn is sent verbatim: Slack must not auto-link or auto-mention anything inside it. */
+function mrkdwn(text: string): MrkdwnElement {
+  return { type: 'mrkdwn', text, verbatim: true };
+}
