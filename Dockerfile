@@ -1,0 +1,33 @@
+# Escalator: one image for every process.
+#   default              the gateway (HTTP on $PORT, 3000 by default)
+#   node dist/worker.js  the Temporal worker (metrics on 9464, Temporal SDK metrics on 9465)
+#   node dist/db/migrate-cli.js && node dist/infra/temporal-setup.js
+#                        one-shot: database migrations, then Temporal namespace and search attributes
+# docker-compose.yml runs all of them.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+
+# Dependencies first, so that a source change reuses this layer. Install scripts stay off (npm 11
+# does the same without approvals): none is needed, and @prisma/engines' would download engines
+# that the app never uses. The Prisma client is generated from the schema explicitly instead.
+COPY package.json package-lock.json prisma.config.ts ./
+COPY prisma ./prisma
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm run generate
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only for the app's user: the processes write nothing to disk.
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# src/db/migrate.ts reads the migrations from ../../prisma/migrations beside dist/db/.
+COPY --from=build /app/prisma/migrations ./prisma/migrations
+USER node
+EXPOSE 3000
+CMD ["node", "dist/api/main.js"]
