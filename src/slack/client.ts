@@ -2,6 +2,10 @@
  * The part of the Slack Web API that Escalator uses, behind one interface: a real client over
  * `@slack/web-api`, or a dry run that writes each message to the log (no SLACK_BOT_TOKEN yet).
  */
+import { randomInt } from 'node:crypto';
+import { WebClient, LogLevel, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
 
 /** A message Escalator posted: where it is and its timestamp id. */
 export interface SlackMessageRef {
@@ -21,3 +25,123 @@ export interface SlackApi {
   /** Opens (or finds) the direct-message channel with a user; returns its id. */
   openDirectMessage(userId: string): Promise<string>;
 }
+
+/**
+ * HTTP timeout of one Slack call. Slack answers in well under a second; an activity attempt
+ * (10 s start-to-close) must outlive the two calls of a direct message.
+ */
+export const SLACK_HTTP_TIMEOUT_MS = 3_000;
+
+export interface SlackApiOptions {
+  /** Bot token (`xoxb-…`). */
+  token?: string;
+  /** Web API base URL, ending with `/` (https://slack.com/api/ in production). */
+  apiUrl: string;
+  log: Logger;
+  /** HTTP timeout of each call; defaults to SLACK_HTTP_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+/**
+ * The real Slack client. `@slack/web-api`'s defaults suit scripts, not activities (FACTS.md): here
+ * each call gets one HTTP attempt with a 3-second timeout, and a 429 is rejected at once with its
+ * `retryAfter` instead of pausing the client's queue, because retries belong to Temporal.
+ * Errors are thrown as the client raises them; activities classify them (errors.ts).
+ */
+export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIMEOUT_MS }: SlackApiOptions): SlackApi {
+  const client = new WebClient(token, {
+    slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+    timeout: timeoutMs,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    // Method names only: a URL in a method name must never redirect the token elsewhere.
+    allowAbsoluteUrls: false,
+    logger: slackLogger(log.child({ component: 'slack-web-api' })),
+  });
+  return {
+    async postMessage({ channel, text, blocks, threadTs }) {
+      const result = await client.chat.postMessage({
+        channel,
+        text,
+        blocks: blocks as KnownBlock[] | undefined,
+        thread_ts: threadTs,
+        // Alert links point at dashboards and runbooks: previews would only bury the alert.
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      if (!result.ts || !result.channel) throw new Error('chat.postMessage answered without channel or ts');
+      return { channel: result.channel, ts: result.ts };
+    },
+    async updateMessage({ channel, ts, text, blocks }) {
+      await client.chat.update({ channel, ts, text, blocks: blocks as KnownBlock[] | undefined });
+    },
+    async openDirectMessage(userId) {
+      const result = await client.conversations.open({ users: userId });
+      const id = result.channel?.id;
+      if (!id) throw new Error('conversations.open answered without a channel id');
+      return id;
+    },
+  };
+}
+
+/**
+ * The Slack client of a newcomer's first run (no SLACK_BOT_TOKEN): writes each message it would
+ * send to the log, one structured line with channel and text, and answers with refs that are
+ * unique but point at nothing, so that the alert lifecycle runs unchanged.
+ */
+export function createDryRunSlackApi(log: Logger): SlackApi {
+  const dryLog = log.child({ component: 'slack-dry-run' });
+  // Slack-like `ts` values, unique within the process and unlikely to collide across restarts.
+  let sequence = randomInt(0, 900_000);
+  const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(sequence++ % 1_000_000).padStart(6, '0')}`;
+  return {
+    postMessage({ channel, text, blocks, threadTs }) {
+      const ts = nextTs();
+      dryLog.info(
+        { dryRun: true, method: 'chat.postMessage', channel, threadTs, ts, text },
+        threadTs ? 'Slack dry run: would reply in a thread' : 'Slack dry run: would post a message'
+      );
+      dryLog.debug({ dryRun: true, method: 'chat.postMessage', channel, ts, blocks }, 'Slack dry run: message blocks');
+      return Promise.resolve({ channel, ts });
+    },
+    updateMessage({ channel, ts, text, blocks }) {
+      dryLog.info({ dryRun: true, method: 'chat.update', channel, ts, text }, 'Slack dry run: would update a message');
+      dryLog.debug({ dryRun: true, method: 'chat.update', channel, ts, blocks }, 'Slack dry run: message blocks');
+      return Promise.resolve();
+    },
+    openDirectMessage(userId) {
+      const channel = `D${userId}`;
+      dryLog.info({ dryRun: true, method: 'conversations.open', userId, channel }, 'Slack dry run: would open a DM');
+      return Promise.resolve(channel);
+    },
+  };
+}
+
+/**
+ * The Slack client that the configuration asks for: the dry run while neither SLACK_BOT_TOKEN
+ * nor SLACK_API_URL is set, the real client otherwise.
+ */
+export function createSlackApiFromConfig(config: Pick<Config, 'slack'>, log: Logger): SlackApi {
+  if (config.slack.dryRun) {
+    log.warn('SLACK_BOT_TOKEN is not set: Slack messages are written to this log instead of sent (dry run)');
+    return createDryRunSlackApi(log);
+  }
+  return createSlackApi({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
+}
+
+/** `@slack/web-api`'s logger interface over pino, so that its warnings land in our JSON log. */
+function slackLogger(log: Logger): SlackLogger {
+  let level = LogLevel.WARN;
+  const enabled = (at: LogLevel) => ORDER.indexOf(at) >= ORDER.indexOf(level);
+  return {
+    debug: (...msg: unknown[]) => enabled(LogLevel.DEBUG) && log.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => enabled(LogLevel.INFO) && log.info(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => enabled(LogLevel.WARN) && log.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => enabled(LogLevel.ERROR) && log.error(msg.map(String).join(' ')),
+    setLevel: (next: LogLevel) => (level = next),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+const ORDER = [LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARN, LogLevel.ERROR];

@@ -1,0 +1,296 @@
+/**
+ * A local stand-in for the Slack Web API: a real HTTP server on 127.0.0.1 that answers the
+ * methods Escalator calls the way Slack does, records every call, and fails on request.
+ *
+ *   const slack = await startFakeSlack();
+ *   // SLACK_API_URL=slack.url, SLACK_BOT_TOKEN=<anything>
+ *   slack.failNext('chat.postMessage', { kind: 'http', status: 500 }, 2);
+ *   …
+ *   expect(slack.messages()).toHaveLength(1);
+ *   await slack.close();
+ *
+ * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test;
+ * any other method answers `{ok: false, error: 'unknown_method'}`. Bodies may be form-encoded
+ * (as @slack/web-api sends them, with `blocks` as a JSON string) or JSON. A call without a token
+ * (`Authorization: Bearer …` or a `token` field) answers `not_authed`, like Slack.
+ *
+ * Interaction replies: `responseUrl()` hands out a `response_url` (POST /response/<id>) whose
+ * calls are recorded under the method name `response_url`.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A decoded request body or block: loosely typed on purpose, so that tests can reach into what
+ * was posted (`call.body.blocks[0].text.text`) without a cast at every step.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SlackPayload = Record<string, any>;
+
+/** How the next call(s) of a method fail instead of being answered. */
+export type SlackFault =
+  /** An HTTP error status (500, 502, 503 …) with an HTML-ish body, as a load balancer sends it. */
+  | { kind: 'http'; status: number }
+  /** No answer for `ms` (default 10 s, well past the client's 3-second timeout); nothing is applied. */
+  | { kind: 'hang'; ms?: number }
+  /** HTTP 429 with `Retry-After: <retryAfter>` seconds. */
+  | { kind: 'rate_limited'; retryAfter: number }
+  /** HTTP 200 `{ok: false, error}`: a platform error such as `channel_not_found` or `invalid_auth`. */
+  | { kind: 'error'; error: string };
+
+/** One recorded HTTP call to the fake. */
+export interface SlackCall {
+  /** Web API method (`chat.postMessage` …), or `response_url` for interaction replies. */
+  method: string;
+  /** The parsed body: form fields (with `blocks`/`attachments` JSON-decoded) or the JSON object. */
+  body: SlackPayload;
+  /** Bearer token (or body `token`) the call carried, if any. */
+  token?: string;
+  /** `Date.now()` when the request arrived. */
+  at: number;
+  /** How it was answered: `ok`, a platform error code, or the fault kind that answered it. */
+  outcome: string;
+  /** The `<id>` of a `response_url` call. */
+  responseId?: string;
+}
+
+/** A message as it stands in the fake workspace after every post and update. */
+export interface FakeSlackMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text?: string;
+  blocks?: SlackPayload[];
+  /** How many times chat.update rewrote it. */
+  updates: number;
+}
+
+export interface FakeSlack {
+  /** Base URL of the Web API, ending with `/`: the value for SLACK_API_URL. */
+  url: string;
+  /** Every recorded call, oldest first; only those of `method` when given. */
+  calls(method?: string): SlackCall[];
+  /** Makes the next `times` calls of `method` fail with `fault` (queued after earlier faults). */
+  failNext(method: string, fault: SlackFault, times?: number): void;
+  /** Messages that exist (posted with success), oldest first; in `channel` only when given. */
+  messages(channel?: string): FakeSlackMessage[];
+  /** The message with this `ts` in `channel`, if it exists. */
+  message(channel: string, ts: string): FakeSlackMessage | undefined;
+  /** A fresh `response_url` for an interaction payload, answered by this fake. */
+  responseUrl(): string;
+  /** Forgets calls, messages and pending faults. */
+  reset(): void;
+  /** Stops the server, cutting hanging calls short. */
+  close(): Promise<void>;
+}
+
+export interface FakeSlackOptions {
+  /** When set, calls with any other token answer `invalid_auth`. */
+  token?: string;
+}
+
+/** Starts a fake Slack Web API on 127.0.0.1 at a random port. */
+export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const calls: SlackCall[] = [];
+  const faults = new Map<string, SlackFault[]>();
+  const messages: FakeSlackMessage[] = [];
+  const hangs = new Set<NodeJS.Timeout>();
+  // Slack's ts: seconds, a dot, six digits; strictly increasing here so that each is unique.
+  let tsCounter = 0;
+  const tsBase = Math.floor(Date.now() / 1000);
+  const nextTs = () => {
+    tsCounter += 1;
+    return `${tsBase + Math.floor(tsCounter / 1_000_000)}.${String(tsCounter % 1_000_000).padStart(6, '0')}`;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const at = Date.now();
+      const path = new URL(req.url ?? '/', 'http://fake').pathname;
+      const body = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
+      const responseMatch = /^\/response\/([^/]+)$/.exec(path);
+      const method = responseMatch ? 'response_url' : path.replace(/^\/api\//, '');
+      const token = bearer(req.headers.authorization) ?? (typeof body.token === 'string' ? body.token : undefined);
+      const call: SlackCall = { method, body, token, at, outcome: 'ok', responseId: responseMatch?.[1] };
+      calls.push(call);
+
+      if (req.method !== 'POST') return send(res, 405, { ok: false, error: 'method_not_allowed' }, call);
+      const fault = faults.get(method)?.shift();
+      if (fault) return answerWithFault(res, fault, call);
+      if (responseMatch) return send(res, 200, { ok: true }, call);
+      if (!token) return send(res, 200, { ok: false, error: 'not_authed' }, call);
+      if (expectedToken !== undefined && token !== expectedToken) {
+        return send(res, 200, { ok: false, error: 'invalid_auth' }, call);
+      }
+      return send(res, 200, answer(method, body), call);
+    });
+  });
+
+  function answerWithFault(res: http.ServerResponse, fault: SlackFault, call: SlackCall): void {
+    call.outcome = fault.kind === 'error' ? fault.error : fault.kind;
+    switch (fault.kind) {
+      case 'http':
+        res.writeHead(fault.status, { 'content-type': 'text/html' }).end(`<html><body>${fault.status}</body></html>`);
+        return;
+      case 'rate_limited':
+        res
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(fault.retryAfter) })
+          .end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      case 'error':
+        send(res, 200, { ok: false, error: fault.error }, call);
+        return;
+      case 'hang': {
+        const timer = setTimeout(() => {
+          hangs.delete(timer);
+          if (!res.destroyed) res.writeHead(504).end();
+        }, fault.ms ?? 10_000);
+        hangs.add(timer);
+        return;
+      }
+    }
+  }
+
+  /** What Slack answers a well-formed, authorised call; applies it to the fake workspace. */
+  function answer(method: string, body: SlackPayload): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://fake.slack.com/',
+          team: 'Fake',
+          user: 'escalator',
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+        };
+      case 'chat.postMessage': {
+        if (!body.channel) return { ok: false, error: 'channel_not_found' };
+        if (!body.text && !body.blocks) return { ok: false, error: 'no_text' };
+        const message: FakeSlackMessage = {
+          channel: String(body.channel),
+          ts: nextTs(),
+          threadTs: body.thread_ts ? String(body.thread_ts) : undefined,
+          text: body.text as string | undefined,
+          blocks: body.blocks as SlackPayload[] | undefined,
+          updates: 0,
+        };
+        messages.push(message);
+        return {
+          ok: true,
+          channel: message.channel,
+          ts: message.ts,
+          message: {
+            type: 'message',
+            text: message.text,
+            blocks: message.blocks,
+            ts: message.ts,
+            thread_ts: message.threadTs,
+            bot_id: 'B0FAKE',
+          },
+        };
+      }
+      case 'chat.update': {
+        const message = messages.find((m) => m.channel === body.channel && m.ts === body.ts);
+        if (!message) return { ok: false, error: 'message_not_found' };
+        if (!body.text && !body.blocks) return { ok: false, error: 'no_text' };
+        message.text = body.text as string | undefined;
+        if (body.blocks !== undefined) message.blocks = body.blocks as SlackPayload[];
+        message.updates += 1;
+        return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
+      }
+      case 'chat.postEphemeral':
+        if (!body.channel) return { ok: false, error: 'channel_not_found' };
+        if (!body.user) return { ok: false, error: 'user_not_found' };
+        return { ok: true, message_ts: nextTs() };
+      case 'conversations.open': {
+        const users = String(body.users ?? '')
+          .split(',')
+          .filter(Boolean);
+        if (users.length === 0) return { ok: false, error: 'users_list_not_supplied' };
+        // The same people always get the same DM channel, as in Slack.
+        return {
+          ok: true,
+          channel: {
+            id: `D${users
+              .sort()
+              .join('')
+              .replace(/[^A-Z0-9]/gi, '')
+              .toUpperCase()}`,
+          },
+        };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  function send(res: http.ServerResponse, status: number, payload: Record<string, unknown>, call: SlackCall): void {
+    if (payload.ok === false && call.outcome === 'ok') call.outcome = String(payload.error);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(payload));
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: `${origin}/api/`,
+    calls: (method) =>
+      calls.filter((call) => method === undefined || call.method === method).map((call) => ({ ...call })),
+    failNext(method, fault, times = 1) {
+      const queue = faults.get(method) ?? [];
+      for (let i = 0; i < times; i += 1) queue.push(fault);
+      faults.set(method, queue);
+    },
+    messages: (channel) =>
+      messages.filter((m) => channel === undefined || m.channel === channel).map((m) => ({ ...m })),
+    message: (channel, ts) => {
+      const found = messages.find((m) => m.channel === channel && m.ts === ts);
+      return found ? { ...found } : undefined;
+    },
+    responseUrl: () => `${origin}/response/${randomUUID()}`,
+    reset() {
+      calls.length = 0;
+      messages.length = 0;
+      faults.clear();
+    },
+    async close() {
+      for (const timer of hangs) clearTimeout(timer);
+      hangs.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** Form bodies carry nested values (blocks, attachments, metadata) as JSON strings. */
+const JSON_FORM_FIELDS = ['blocks', 'attachments', 'metadata', 'replace_original', 'delete_original'];
+
+function parseBody(raw: string, contentType: string | undefined): SlackPayload {
+  if (raw === '') return {};
+  if (contentType?.includes('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return typeof parsed === 'object' && parsed !== null ? parsed : {};
+    } catch {
+      return { _unparsed: raw };
+    }
+  }
+  const body: SlackPayload = Object.fromEntries(new URLSearchParams(raw));
+  for (const name of JSON_FORM_FIELDS) {
+    if (typeof body[name] !== 'string') continue;
+    try {
+      body[name] = JSON.parse(body[name]);
+    } catch {
+      // Left as the string Slack would have refused; a test can assert on it.
+    }
+  }
+  return body;
+}
