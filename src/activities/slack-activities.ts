@@ -1,25 +1,103 @@
-/** Slack activities. Placeholder signatures: the implementation lands with the Slack work. */
+/**
+ * Slack activities: each does one remote thing and is safe to run twice. Retrying is Temporal's
+ * job (SLACK_ACTIVITY_OPTIONS); these only classify what went wrong (slack/errors.ts).
+ *
+ * chat.postMessage has no idempotency key, so a post is remembered in the `slack_messages` table
+ * under the activity's identity (workflow id / run id / activity id, the same for every attempt):
+ * an attempt that finds its post there returns it instead of posting again.
+ */
+import { Context } from '@temporalio/activity';
 import type { AlertHolder, AlertView } from '../domain/alert';
+import { renderAlertMessage, renderDirectMessage, renderThreadNotification } from '../slack/alert-message';
 import type { SlackMessageRef } from '../slack/client';
+import { toSlackFailure } from '../slack/errors';
 import type { ActivityDeps } from './index';
 
-export function createSlackActivities(_deps: ActivityDeps) {
+export function createSlackActivities({ slack, db, log }: ActivityDeps) {
+  /** Runs one Slack call; its error leaves as a Temporal failure that says whether to retry. */
+  async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      const failure = toSlackFailure(error, method);
+      const { attempt, activityType, workflowExecution } = Context.current().info;
+      log.warn(
+        {
+          method,
+          activity: activityType,
+          workflowId: workflowExecution?.workflowId,
+          attempt,
+          failure: failure.type,
+          retry: !failure.nonRetryable,
+        },
+        failure.message
+      );
+      throw failure;
+    }
+  }
+
+  /**
+   * Posts at most once per activity: returns the stored ref when an earlier attempt already
+   * posted, otherwise runs `post` (all of its remote calls) and stores the result.
+   */
+  async function postOnce(post: () => Promise<SlackMessageRef>): Promise<SlackMessageRef> {
+    const { workflowExecution, activityId } = Context.current().info;
+    const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
+    const earlier = await db.slackMessage.findUnique({ where: { key } });
+    if (earlier) return { channel: earlier.channel, ts: earlier.ts };
+    const posted = await post();
+    // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
+    await db.slackMessage.createMany({ data: [{ key, channel: posted.channel, ts: posted.ts }], skipDuplicates: true });
+    return posted;
+  }
+
   return {
     /** Posts the alert to its team channel with the Acknowledge / Close / Pass buttons. */
-    async postAlertMessage(_view: AlertView): Promise<SlackMessageRef> {
-      throw new Error('not implemented');
+    async postAlertMessage(view: AlertView): Promise<SlackMessageRef> {
+      const message = renderAlertMessage(view);
+      return postOnce(() =>
+        callSlack('chat.postMessage', () => slack.postMessage({ channel: view.team.slackChannelId, ...message }))
+      );
     },
-    /** Rewrites the alert message to show the current state (chat.update). */
-    async updateAlertMessage(_input: { message: SlackMessageRef; view: AlertView }): Promise<void> {
-      throw new Error('not implemented');
+
+    /** Rewrites the alert message to show the current state (chat.update, idempotent by nature). */
+    async updateAlertMessage({ message, view }: { message: SlackMessageRef; view: AlertView }): Promise<void> {
+      const rendered = renderAlertMessage(view);
+      await callSlack('chat.update', () => slack.updateMessage({ ...message, ...rendered }));
     },
+
     /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread. */
-    async notifyInThread(_input: { message: SlackMessageRef; view: AlertView; calling: AlertHolder }): Promise<void> {
-      throw new Error('not implemented');
+    async notifyInThread({
+      message,
+      view,
+      calling,
+    }: {
+      message: SlackMessageRef;
+      view: AlertView;
+      calling: AlertHolder;
+    }): Promise<void> {
+      const notification = renderThreadNotification(view, calling);
+      await postOnce(() =>
+        callSlack('chat.postMessage', () =>
+          slack.postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+        )
+      );
     },
-    /** Sends the engineer being called a direct message about the alert. */
-    async sendDirectMessage(_input: { userId: string; view: AlertView; message?: SlackMessageRef }): Promise<void> {
-      throw new Error('not implemented');
+
+    /** Sends the engineer being called a direct message about the alert (conversations.open, then chat.postMessage). */
+    async sendDirectMessage({
+      userId,
+      view,
+    }: {
+      userId: string;
+      view: AlertView;
+      message?: SlackMessageRef;
+    }): Promise<void> {
+      const directMessage = renderDirectMessage(view);
+      await postOnce(async () => {
+        const channel = await callSlack('conversations.open', () => slack.openDirectMessage(userId));
+        return callSlack('chat.postMessage', () => slack.postMessage({ channel, ...directMessage }));
+      });
     },
   };
 }

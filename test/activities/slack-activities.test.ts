@@ -1,0 +1,229 @@
+/**
+ * The real Slack activities, run by a real Worker on the Temporal dev server under the production
+ * retry policy (SLACK_ACTIVITY_OPTIONS), against the local Slack stand-in over HTTP and the test
+ * PostgreSQL: what reaches Slack when it fails, hangs, rate-limits or refuses.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createSlackActivities } from '../../src/activities/slack-activities';
+import { createDatabase, type Database } from '../../src/db/client';
+import { SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
+import { createLogger } from '../../src/logger';
+import { createSlackApi, type SlackMessageRef } from '../../src/slack/client';
+import type { SlackActivityCall } from '../helpers/activity-test-workflows';
+import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
+import { buildAlertView } from '../slack/alert-view';
+
+const TOKEN = 'xoxb-activity-test';
+const taskQueue = `slack-activities-${randomUUID()}`;
+
+let fake: FakeSlack;
+let db: Database;
+let activities: ReturnType<typeof createSlackActivities>;
+let nativeConnection: NativeConnection;
+let connection: Connection;
+let client: Client;
+let worker: Worker;
+let workerRun: Promise<void>;
+
+beforeAll(async () => {
+  fake = await startFakeSlack({ token: TOKEN });
+  db = createDatabase(process.env.DATABASE_URL as string);
+  const log = createLogger({ level: 'error' });
+  activities = createSlackActivities({ slack: createSlackApi({ token: TOKEN, apiUrl: fake.url, log }), db, log });
+  const address = process.env.TEMPORAL_ADDRESS as string;
+  nativeConnection = await NativeConnection.connect({ address });
+  worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../helpers/activity-test-workflows'),
+    activities,
+  });
+  workerRun = worker.run();
+  connection = await Connection.connect({ address });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await connection?.close();
+  await nativeConnection?.close();
+  await db?.$disconnect();
+  await fake?.close();
+});
+
+/** Runs one activity the way the alert workflow does, and returns its result. */
+function runActivity(call: SlackActivityCall): Promise<unknown> {
+  return client.workflow.execute('runSlackActivity', {
+    taskQueue,
+    workflowId: `slack-activity-test-${randomUUID()}`,
+    args: [call],
+  });
+}
+
+/** The failure an activity ended with, as the workflow sees it. */
+async function activityFailureOf(run: Promise<unknown>): Promise<ApplicationFailure> {
+  const error: unknown = await run.then(
+    () => undefined,
+    (e: unknown) => e
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const activityFailure = (error as WorkflowFailedError).cause;
+  expect(activityFailure).toBeInstanceOf(ActivityFailure);
+  const cause = (activityFailure as ActivityFailure).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+describe('postAlertMessage', () => {
+  it('retries through two HTTP 500s and posts exactly one message, returning its ts', async () => {
+    const view = buildAlertView();
+    const channel = view.team.slackChannelId;
+    fake.failNext('chat.postMessage', { kind: 'http', status: 500 }, 2);
+
+    const ref = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+
+    const attempts = fake.calls('chat.postMessage').filter((call) => call.body.channel === channel);
+    expect(attempts.map((call) => call.outcome)).toEqual(['http', 'http', 'ok']);
+    const messages = fake.messages(channel);
+    expect(messages).toHaveLength(1);
+    expect(ref).toEqual({ channel, ts: messages[0]?.ts });
+    expect(messages[0]?.text).toContain('Disk almost full on db-1');
+  });
+
+  it('gives up on a call that hangs past the 3-second timeout, retries it, and succeeds', async () => {
+    const view = buildAlertView();
+    const channel = view.team.slackChannelId;
+    fake.failNext('chat.postMessage', { kind: 'hang', ms: 15_000 });
+
+    const ref = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+
+    const attempts = fake.calls('chat.postMessage').filter((call) => call.body.channel === channel);
+    expect(attempts.map((call) => call.outcome)).toEqual(['hang', 'ok']);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(3_000);
+    expect(fake.messages(channel).map((message) => message.ts)).toEqual([ref.ts]);
+  });
+
+  it("waits for Slack's Retry-After (2 s) before trying again after a 429", async () => {
+    const view = buildAlertView();
+    const channel = view.team.slackChannelId;
+    fake.failNext('chat.postMessage', { kind: 'rate_limited', retryAfter: 2 });
+
+    await runActivity({ activity: 'postAlertMessage', input: view });
+
+    const attempts = fake.calls('chat.postMessage').filter((call) => call.body.channel === channel);
+    expect(attempts.map((call) => call.outcome)).toEqual(['rate_limited', 'ok']);
+    // Temporal's own first backoff is 1 s: only Retry-After explains a gap of 2 s or more.
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(2_000);
+    expect(fake.messages(channel)).toHaveLength(1);
+  });
+
+  it('fails at once, without a retry, when Slack says channel_not_found', async () => {
+    const view = buildAlertView();
+    const channel = view.team.slackChannelId;
+    fake.failNext('chat.postMessage', { kind: 'error', error: 'channel_not_found' });
+
+    const failure = await activityFailureOf(runActivity({ activity: 'postAlertMessage', input: view }));
+
+    expect(failure.type).toBe(SLACK_PERMANENT_ERROR);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('channel_not_found');
+    expect(fake.calls('chat.postMessage').filter((call) => call.body.channel === channel)).toHaveLength(1);
+    expect(fake.messages(channel)).toEqual([]);
+  });
+});
+
+describe('the other Slack activities', () => {
+  it('updateAlertMessage rewrites the message and removes the buttons once the alert is closed', async () => {
+    const view = buildAlertView();
+    const message = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+    fake.failNext('chat.update', { kind: 'http', status: 503 });
+
+    await runActivity({
+      activity: 'updateAlertMessage',
+      input: { message, view: { ...view, state: 'closed', endedBy: 'U0FIRST', calling: undefined } },
+    });
+
+    const updated = fake.message(message.channel, message.ts);
+    expect(updated?.updates).toBe(1);
+    expect(updated?.text).toContain('closed');
+    expect(updated?.blocks?.some((block) => block.type === 'actions')).toBe(false);
+  });
+
+  it('notifyInThread calls the next engineer in the thread of the alert message', async () => {
+    const view = buildAlertView({ holder: { kind: 'engineer', userId: 'U0SECOND' } });
+    const message = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+
+    await runActivity({
+      activity: 'notifyInThread',
+      input: { message, view, calling: { kind: 'engineer', userId: 'U0SECOND' } },
+    });
+
+    const reply = fake.messages(message.channel).find((m) => m.threadTs === message.ts);
+    expect(reply?.text).toContain('<@U0SECOND>');
+  });
+
+  it('sendDirectMessage opens the DM and posts into it once, even when the post had to be retried', async () => {
+    const view = buildAlertView();
+    fake.failNext('conversations.open', { kind: 'http', status: 502 });
+    fake.failNext('chat.postMessage', { kind: 'http', status: 500 });
+
+    await runActivity({ activity: 'sendDirectMessage', input: { userId: 'U0DMTEST', view } });
+
+    const [dm] = fake
+      .calls('conversations.open')
+      .filter((call) => call.body.users === 'U0DMTEST' && call.outcome === 'ok');
+    expect(dm).toBeDefined();
+    const directMessages = fake
+      .messages()
+      .filter((m) => m.channel.startsWith('D') && m.text?.includes(view.team.slackChannelId));
+    expect(directMessages).toHaveLength(1);
+    expect(directMessages[0]?.text).toContain('You are on call');
+  });
+});
+
+describe('a retried activity', () => {
+  /** An activity context with the same identity every time, as each retry of one activity has. */
+  function sameActivityAgain() {
+    return new MockActivityEnvironment({
+      activityId: '7',
+      workflowExecution: { workflowId: `retry-test-${randomUUID()}`, runId: randomUUID() },
+    });
+  }
+
+  it('does not post the alert twice when an earlier attempt already posted it', async () => {
+    const view = buildAlertView();
+    const env = sameActivityAgain();
+
+    const first = await env.run(() => activities.postAlertMessage(view));
+    const second = await env.run(() => activities.postAlertMessage(view));
+
+    expect(second).toEqual(first);
+    expect(fake.messages(view.team.slackChannelId)).toHaveLength(1);
+  });
+
+  it('does not call someone twice in the thread, nor send them two direct messages', async () => {
+    const view = buildAlertView();
+    const message = await sameActivityAgain().run(() => activities.postAlertMessage(view));
+    const thread = sameActivityAgain();
+    const direct = sameActivityAgain();
+    const calling = { kind: 'engineer', userId: 'U0TWICE' } as const;
+
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      await thread.run(() => activities.notifyInThread({ message, view, calling }));
+      await direct.run(() => activities.sendDirectMessage({ userId: 'U0TWICE', view }));
+    }
+
+    expect(fake.messages(message.channel).filter((m) => m.threadTs === message.ts)).toHaveLength(1);
+    const dmChannel = fake.calls('conversations.open').find((call) => call.body.users === 'U0TWICE');
+    expect(dmChannel).toBeDefined();
+    const directMessages = fake
+      .messages()
+      .filter((m) => m.channel.startsWith('D') && m.text?.includes(view.team.slackChannelId));
+    expect(directMessages).toHaveLength(1);
+  });
+});
