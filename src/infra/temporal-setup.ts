@@ -97,7 +97,8 @@ export async function ensureSearchAttributes(
     result.added = missing.map((key) => key.name);
     for (const name of result.added) log(`registered search attribute ${name} in namespace ${namespace}`);
   } catch (error) {
-    // Another process registered some of them first: the whole request is refused, so look again.
+    // Another process registered some of them first. Recent servers accept such a repeat; older
+    // ones refuse the whole request, so look again at what is there now.
     if (!hasGrpcCode(error, GRPC_ALREADY_EXISTS)) throw error;
     const now = await listSearchAttributeTypes(connection, namespace);
     checkTypes(wanted, now);
