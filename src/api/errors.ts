@@ -1,0 +1,75 @@
+/** Errors the gateway answers with, and the one error middleware that turns them into responses. */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../logger';
+
+/** A client error whose message is safe to show: it says what was wrong with the request. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+/** Temporal could not take a signal in time: answered 503 so that the sender retries later. */
+export class TemporalUnavailableError extends Error {
+  override name = 'TemporalUnavailableError';
+}
+
+/** What body-parser attaches to the errors it raises (`entity.too.large`, `encoding.unsupported`, …). */
+interface BodyParserError {
+  status?: number;
+  type?: string;
+  expose?: boolean;
+  limit?: number;
+  message: string;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return error instanceof Error && typeof (error as BodyParserError).type === 'string' && 'status' in error;
+}
+
+/** 404 for any route the gateway does not have. */
+export const routeNotFound: RequestHandler = (_req, res) => {
+  res.status(404).json({ error: 'Not Found' });
+};
+
+/**
+ * The one error middleware: client errors say what was wrong, Temporal outages answer 503, and
+ * anything else is a 500 that says only "Internal Server Error" and is logged with the request id
+ * (pino-http's child logger carries it; the same id is in the X-Request-Id response header).
+ */
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const requestLog = (req as { log?: Logger }).log ?? log;
+    if (error instanceof HttpError) {
+      res.status(error.status).json({ error: error.message });
+      return;
+    }
+    if (error instanceof TemporalUnavailableError) {
+      // An error, not a warning: alerts are being turned away until an operator looks (the cause
+      // may be an outage or a misconfiguration such as unregistered search attributes).
+      requestLog.error({ err: error }, 'Temporal did not take the request');
+      res.status(503).json({ error: 'Temporal is unavailable, retry later' });
+      return;
+    }
+    if (isBodyParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {
+      const message =
+        error.type === 'entity.too.large'
+          ? `body is larger than the limit of ${error.limit ?? 'this route'} bytes`
+          : error.expose
+            ? error.message
+            : 'the request body could not be read';
+      res.status(error.status).json({ error: message });
+      return;
+    }
+    requestLog.error({ err: error }, 'request failed');
+    res.status(500).json({ error: 'Internal Server Error' });
+  };
+}
