@@ -1,0 +1,58 @@
+/** The gateway's Express app: built from its dependencies, with no side effects until listened. */
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import { httpMetricsMiddleware } from '../observability/http-metrics';
+import type { Metrics } from '../observability/metrics';
+import { errorMiddleware, routeNotFound } from './errors';
+import { requestLogging } from './middleware/request-logging';
+import { adminRoutes } from './routes/admin';
+import { healthRoutes } from './routes/health';
+import { slackRoutes } from './routes/slack';
+import { webhookRoutes } from './routes/webhooks';
+import { createAlertIntake } from './services/alert-intake';
+import { createSlackResponder, type SlackResponder } from './services/slack-actions';
+
+export interface GatewayDeps {
+  config: Config;
+  db: Database;
+  /** A connected (or lazy) Temporal client in config.temporal.namespace. */
+  temporal: Client;
+  log: Logger;
+  /** Replies to button presses through Slack's response_url; a real HTTP POST by default. */
+  slackResponder?: SlackResponder;
+  /** Milliseconds since the epoch; tests move it to check Slack signature ages. */
+  clock?: () => number;
+  /** Prometheus instruments: request durations by route, alerts received, opened and repeated. */
+  metrics?: Metrics;
+}
+
+/** Builds the gateway: routes, body limits, request logging and the one error middleware. */
+export function createApp(deps: GatewayDeps): Express {
+  const { config, db, temporal, log } = deps;
+  const clock = deps.clock ?? Date.now;
+  const intake = createAlertIntake({ config, db, temporal, log, clock, metrics: deps.metrics });
+
+  const app = express();
+  app.disable('x-powered-by');
+  // First, so that it times whole requests, including those refused by later middleware.
+  if (deps.metrics) app.use(httpMetricsMiddleware(deps.metrics));
+  app.use(requestLogging(log));
+  app.use(healthRoutes({ db, temporal }));
+  app.use('/api', adminRoutes({ config, db }));
+  app.use('/webhooks', webhookRoutes({ db, intake }));
+  app.use(
+    '/slack',
+    slackRoutes({
+      signingSecret: config.slack.signingSecret,
+      clock,
+      temporal,
+      responder: deps.slackResponder ?? createSlackResponder(),
+    })
+  );
+  app.use(routeNotFound);
+  app.use(errorMiddleware(log));
+  return app;
+}
