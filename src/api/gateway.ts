@@ -1,0 +1,57 @@
+/** Listening and stopping: the gateway as a running HTTP server, for `npm run api` and `npm start`. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type GatewayDeps } from './app';
+import { settleTemporalCalls } from './services/temporal-calls';
+
+export interface RunningGateway {
+  /** `http://<host>:<port>`, with the port actually bound (useful with port 0). */
+  url: string;
+  server: Server;
+  /**
+   * Stops accepting connections and waits for requests in flight and for Temporal calls still
+   * retrying; the clients stay open for the caller to close.
+   */
+  close(): Promise<void>;
+}
+
+export interface GatewayListenOptions {
+  port: number;
+  /** Defaults to every interface, as a container needs. */
+  host?: string;
+  /** Requests still running after this long are cut off at shutdown. */
+  shutdownGraceMs?: number;
+}
+
+/** Builds the app over `deps` and listens. The caller owns the Temporal and database clients. */
+export async function startGateway(deps: GatewayDeps, options: GatewayListenOptions): Promise<RunningGateway> {
+  const app = createApp(deps);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(options.port, options.host ?? '0.0.0.0', (error?: Error) =>
+      error ? reject(error) : resolve(listening)
+    );
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
+  const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        const cutOff = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
+        cutOff.unref();
+        server.close((error) => {
+          clearTimeout(cutOff);
+          if (error) reject(error);
+          else resolve();
+        });
+        // Keep-alive connections with no request in flight would otherwise hold close() open.
+        server.closeIdleConnections();
+      }).then(() => settleTemporalCalls(deps.temporal));
+      return closing;
+    },
+  };
+}

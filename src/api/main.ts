@@ -1,0 +1,55 @@
+/**
+ * `npm run api`: the gateway alone, against an existing Temporal server and PostgreSQL.
+ * Stops on SIGTERM/SIGINT: no new connections, requests in flight finish, then the clients close.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError, loadConfig } from '../config';
+import { createDatabase } from '../db/client';
+import { createLogger } from '../logger';
+import { startGateway } from './gateway';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel });
+  const missing = [
+    config.temporal.address ? undefined : 'TEMPORAL_ADDRESS',
+    config.databaseUrl ? undefined : 'DATABASE_URL',
+  ].filter((name): name is string => name !== undefined);
+  if (missing.length > 0 || !config.temporal.address || !config.databaseUrl) {
+    throw new ConfigError(
+      `npm run api needs ${missing.join(' and ')}: the gateway alone uses an existing Temporal server and ` +
+        'PostgreSQL (npm start runs embedded ones)'
+    );
+  }
+
+  const db = createDatabase(config.databaseUrl);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const gateway = await startGateway({ config, db, temporal, log }, { port: config.port });
+  log.info({ url: gateway.url, publicUrl: config.publicUrl, temporal: config.temporal.address }, 'gateway listening');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'gateway stopping');
+    gateway
+      .close()
+      .then(() => Promise.all([connection.close(), db.$disconnect()]))
+      .then(() => {
+        log.info('gateway stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'gateway did not stop cleanly');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(1);
+});
