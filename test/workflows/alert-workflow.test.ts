@@ -1,0 +1,360 @@
+/**
+ * The alert lifecycle on the time-skipping test server, with the real 5-minute default timeout.
+ * Activities are typed fakes that record what the workflow asked Slack and the database to do.
+ * No test here queries the workflow: on the test server a query leaves its clock locked for the
+ * tests after it (the state query is proven end to end on the dev server instead).
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { AlertActivities } from '../../src/activities';
+import type { AlertEventInput } from '../../src/activities/timeline-activities';
+import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
+import { SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
+import {
+  actionSignal,
+  alertSearchAttributes,
+  occurrenceSignal,
+  resolutionSignal,
+  type AlertActionTaken,
+  type AlertOccurrence,
+  type AlertWorkflowInput,
+} from '../../src/workflows/definitions';
+import type { alertWorkflow } from '../../src/workflows/alert-workflow';
+import { waitFor } from '../helpers/wait';
+
+const FIVE_MINUTES = 5 * 60_000;
+
+interface SlackCall {
+  activity: 'postAlertMessage' | 'updateAlertMessage' | 'notifyInThread' | 'sendDirectMessage';
+  view: AlertView;
+  calling?: AlertHolder;
+  userId?: string;
+}
+
+/** Fake activities that record every call, plus knobs to make Slack fail. */
+function recordingActivities() {
+  const slackCalls: SlackCall[] = [];
+  const events: AlertEventInput[] = [];
+  let ts = 0;
+  let postFailure: Error | undefined;
+  const activities: AlertActivities = {
+    postAlertMessage: jest.fn(async (view: AlertView) => {
+      if (postFailure) throw postFailure;
+      slackCalls.push({ activity: 'postAlertMessage', view, calling: view.calling });
+      return { channel: view.team.slackChannelId, ts: `1700000000.${String(++ts).padStart(6, '0')}` };
+    }),
+    updateAlertMessage: jest.fn(async ({ view }) => {
+      slackCalls.push({ activity: 'updateAlertMessage', view, calling: view.calling });
+    }),
+    notifyInThread: jest.fn(async ({ view, calling }) => {
+      slackCalls.push({ activity: 'notifyInThread', view, calling });
+    }),
+    sendDirectMessage: jest.fn(async ({ view, userId }) => {
+      slackCalls.push({ activity: 'sendDirectMessage', view, userId });
+    }),
+    recordAlertEvent: jest.fn(async (event: AlertEventInput) => {
+      events.push(event);
+    }),
+  };
+  return {
+    activities,
+    slackCalls,
+    events,
+    /** Who was called (thread mention or @channel), in order. */
+    called: () =>
+      slackCalls
+        .filter((call) => call.activity === 'notifyInThread')
+        .map((call) => (call.calling?.kind === 'engineer' ? call.calling.userId : 'team')),
+    directMessages: () => slackCalls.filter((c) => c.activity === 'sendDirectMessage').map((c) => c.userId),
+    posts: () => slackCalls.filter((c) => c.activity === 'postAlertMessage'),
+    lastUpdate: () => slackCalls.filter((c) => c.activity === 'updateAlertMessage').at(-1)?.view,
+    eventTypes: () => events.map((event) => event.type),
+    failPostsWith: (error: Error) => (postFailure = error),
+  };
+}
+
+type Recording = ReturnType<typeof recordingActivities>;
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH as string } },
+  });
+  // The test server knows no custom search attributes until they are registered.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      Object.values(alertSearchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])
+    ),
+  });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const content: AlertContent = { title: 'Disk full on db-1', severity: 'critical', source: 'generic' };
+
+interface Scenario {
+  handle: WorkflowHandle<typeof alertWorkflow>;
+  rec: Recording;
+  alertId: string;
+  press(action: AlertActionTaken['action'], userId: string, pressId?: string): Promise<void>;
+  repeat(): Promise<void>;
+}
+
+/**
+ * Starts an alert the way the gateway does (signal-with-start with the first occurrence) and runs
+ * `body` while a worker with recording activities serves it.
+ */
+async function withAlert(
+  options: { engineers?: string[]; maxHistoryEvents?: number; rec?: Recording },
+  body: (scenario: Scenario) => Promise<void>
+): Promise<void> {
+  const rec = options.rec ?? recordingActivities();
+  const taskQueue = `alert-workflow-test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: rec.activities,
+  });
+  const alertId = randomUUID();
+  const input: AlertWorkflowInput = {
+    alertId,
+    fingerprint: 'disk-full-db-1',
+    team: {
+      id: randomUUID(),
+      name: 'ops',
+      slackChannelId: 'C0OPS',
+      engineers: options.engineers ?? ['U1ALICE', 'U2BOB', 'U3CAROL'],
+      escalationTimeoutMs: FIVE_MINUTES,
+    },
+    content,
+    maxHistoryEvents: options.maxHistoryEvents,
+  };
+  const handle = await env.client.workflow.signalWithStart<typeof alertWorkflow, [AlertOccurrence]>(
+    'alertWorkflow',
+    {
+      workflowId: `alert/ops/${randomUUID()}`,
+      taskQueue,
+      args: [input],
+      signal: occurrenceSignal,
+      signalArgs: [{ alertId, content, receivedAt: new Date(await env.currentTimeMs()).toISOString() }],
+    }
+  );
+  let presses = 0;
+  const scenario: Scenario = {
+    handle,
+    rec,
+    alertId,
+    press: (action, userId, pressId = `press-${++presses}`) =>
+      handle.signal(actionSignal, { action, userId, userName: userId.toLowerCase(), pressId }),
+    repeat: async () =>
+      handle.signal(occurrenceSignal, {
+        alertId,
+        content,
+        receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+      }),
+  };
+  await worker.runUntil(async () => {
+    await waitFor('the alert to be posted', () => rec.posts().length === 1 || rec.eventTypes().includes('slack_error'));
+    try {
+      await body(scenario);
+    } finally {
+      // An open alert left behind would hold the test server's clock at its next timer.
+      await handle.terminate('test finished').catch(() => undefined);
+      // Let the worker finish any task it already took: one cut off by shutdown keeps the test
+      // server's clock locked for the next test.
+      await env.sleep('1s');
+    }
+  });
+}
+
+describe('alert workflow', () => {
+  test('posts the alert to the team channel, assigned to and mentioning the first engineer', async () => {
+    await withAlert({}, async ({ handle, rec }) => {
+      const [post] = rec.posts();
+      expect(post?.view.team.slackChannelId).toBe('C0OPS');
+      expect(post?.view.holder).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
+      expect(post?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
+      expect(post?.view.state).toBe('open');
+      expect(post?.view.occurrences).toBe(1);
+      await waitFor('the posted event', () => rec.eventTypes().includes('posted'));
+    });
+  });
+
+  test('escalates to the next engineer after 5 minutes and to the whole team after 10', async () => {
+    await withAlert({}, async ({ handle, rec }) => {
+      await env.sleep('290s');
+      expect(rec.called()).toEqual([]);
+
+      await env.sleep('20s');
+      await waitFor('the escalation to Bob', () => rec.called().length === 1);
+      expect(rec.called()).toEqual(['U2BOB']);
+      expect(rec.directMessages()).toEqual(['U2BOB']);
+      expect(rec.lastUpdate()?.holder).toEqual({ kind: 'engineer', userId: 'U2BOB' });
+
+      await env.sleep('270s');
+      expect(rec.called()).toEqual(['U2BOB']);
+
+      await env.sleep('30s');
+      await waitFor('the team call', () => rec.called().length === 2);
+      expect(rec.called()).toEqual(['U2BOB', 'team']);
+      expect(rec.lastUpdate()?.holder).toEqual({ kind: 'team' });
+      await waitFor('both escalations in the timeline', () => rec.eventTypes().filter((t) => t === 'escalated').length === 2);
+      const escalations = rec.events.filter((event) => event.type === 'escalated');
+      expect(escalations.map((event) => event.update?.assignee)).toEqual(['U2BOB', null]);
+
+      // The whole team has been called: nobody is paged again.
+      await env.sleep('30m');
+      expect(rec.called()).toEqual(['U2BOB', 'team']);
+      expect(rec.lastUpdate()?.state).toBe('open');
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+    });
+  });
+
+  test('an acknowledgement at 4 minutes stops escalation for good', async () => {
+    await withAlert({}, async ({ handle, rec, press }) => {
+      await env.sleep('4m');
+      await press('ack', 'U1ALICE');
+      await waitFor('the acknowledgement', () => rec.eventTypes().includes('acknowledged'));
+      expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'u1alice' });
+
+      await env.sleep('2h');
+      expect(rec.called()).toEqual([]);
+      expect(rec.directMessages()).toEqual([]);
+      expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', holder: { kind: 'engineer', userId: 'U1ALICE' } });
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+    });
+  });
+
+  test('pass hands it to the next engineer at once and restarts the timer', async () => {
+    await withAlert({}, async ({ rec, press }) => {
+      await env.sleep('3m');
+      await press('pass', 'U1ALICE');
+      await waitFor('the hand-over to Bob', () => rec.called().length === 1);
+      expect(rec.called()).toEqual(['U2BOB']);
+      expect(rec.directMessages()).toEqual(['U2BOB']);
+      await waitFor('the pass in the timeline', () => rec.eventTypes().includes('passed'));
+
+      // 4 minutes after the pass (7 after the alert) nothing has moved: the timer restarted.
+      await env.sleep('4m');
+      expect(rec.called()).toEqual(['U2BOB']);
+
+      await env.sleep('70s');
+      await waitFor('the next escalation', () => rec.called().length === 2);
+      expect(rec.called()).toEqual(['U2BOB', 'U3CAROL']);
+    });
+  });
+
+  test('pass from the last engineer wraps round to the first', async () => {
+    await withAlert({ engineers: ['U1ALICE', 'U2BOB'] }, async ({ rec, press }) => {
+      await press('pass', 'U1ALICE');
+      await waitFor('the pass to Bob', () => rec.called().length === 1);
+      await press('pass', 'U2BOB');
+      await waitFor('the pass back to Alice', () => rec.called().length === 2);
+      expect(rec.called()).toEqual(['U2BOB', 'U1ALICE']);
+      await waitFor('both passes in the timeline', () => rec.eventTypes().filter((t) => t === 'passed').length === 2);
+    });
+  });
+
+  test('escalation past the last engineer calls the whole team', async () => {
+    await withAlert({ engineers: ['U1ALICE'] }, async ({ rec }) => {
+      await env.sleep('310s');
+      await waitFor('the team call', () => rec.called().length === 1);
+      expect(rec.called()).toEqual(['team']);
+      expect(rec.directMessages()).toEqual([]);
+    });
+  });
+
+  test('close ends the alert and removes it from escalation', async () => {
+    await withAlert({}, async ({ handle, rec, press }) => {
+      await press('close', 'U2BOB');
+      const final = await handle.result();
+      expect(final).toMatchObject({ state: 'closed', endedBy: 'u2bob' });
+      expect(rec.lastUpdate()).toMatchObject({ state: 'closed', endedBy: 'u2bob' });
+      const closed = rec.events.find((event) => event.type === 'closed');
+      expect(closed?.update).toMatchObject({ state: 'closed', endedBy: 'u2bob' });
+      expect(rec.called()).toEqual([]);
+    });
+  });
+
+  test('a resolution from the source resolves the alert', async () => {
+    await withAlert({}, async ({ handle, rec, alertId }) => {
+      await handle.signal(resolutionSignal, { alertId, receivedAt: new Date().toISOString() });
+      expect(await handle.result()).toMatchObject({ state: 'resolved', endedBy: 'source' });
+      expect(rec.lastUpdate()?.state).toBe('resolved');
+      expect(rec.eventTypes()).toContain('resolved');
+    });
+  });
+
+  test('a repeat is counted and shown without posting again', async () => {
+    await withAlert({}, async ({ handle, rec, repeat }) => {
+      await repeat();
+      await repeat();
+      await waitFor('the message to show ×3', () => rec.lastUpdate()?.occurrences === 3);
+      expect(rec.posts()).toHaveLength(1);
+      expect(rec.called()).toEqual([]);
+    });
+  });
+
+  test('a button press delivered twice acts once', async () => {
+    await withAlert({}, async ({ rec, press }) => {
+      await press('pass', 'U1ALICE', 'same-press');
+      await press('pass', 'U1ALICE', 'same-press');
+      await waitFor('the pass', () => rec.eventTypes().includes('passed'));
+      await press('ack', 'U2BOB');
+      await waitFor('the acknowledgement', () => rec.eventTypes().includes('acknowledged'));
+      expect(rec.eventTypes().filter((type) => type === 'passed')).toHaveLength(1);
+      expect(rec.called()).toEqual(['U2BOB']);
+    });
+  });
+
+  test('presses after the alert is closed change nothing', async () => {
+    await withAlert({}, async ({ handle, rec, press }) => {
+      await press('close', 'U1ALICE');
+      await handle.result();
+      const eventsAtClose = rec.eventTypes().length;
+      await expect(press('ack', 'U2BOB')).rejects.toThrow();
+      expect(rec.eventTypes()).toHaveLength(eventsAtClose);
+    });
+  });
+
+  test('an alert that repeats a great many times continues as new with its state intact', async () => {
+    await withAlert({ maxHistoryEvents: 60 }, async ({ handle, rec, repeat }) => {
+      const firstRunId = (await handle.describe()).runId;
+      for (let i = 0; i < 80; i++) await repeat();
+      await waitFor('all repeats to be counted', () => rec.lastUpdate()?.occurrences === 81, 30_000);
+      const description = await handle.describe();
+      expect(description.runId).not.toBe(firstRunId);
+      expect(description.historyLength).toBeLessThan(200);
+      expect(rec.posts()).toHaveLength(1);
+      expect(rec.lastUpdate()).toMatchObject({ state: 'open', holder: { kind: 'engineer', userId: 'U1ALICE' } });
+
+      // The escalation clock survived the hand-over to the new run.
+      await env.sleep('310s');
+      await waitFor('the escalation to Bob', () => rec.called().length === 1);
+      expect(rec.called()).toEqual(['U2BOB']);
+    });
+  });
+
+  test('a Slack refusal lands in the timeline and the alert goes on escalating', async () => {
+    const rec = recordingActivities();
+    rec.failPostsWith(ApplicationFailure.nonRetryable('channel_not_found', SLACK_PERMANENT_ERROR));
+    await withAlert({ rec }, async ({ handle }) => {
+      const error = rec.events.find((event) => event.type === 'slack_error');
+      expect(error?.message).toMatch(/channel_not_found/);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await env.sleep('310s');
+      await waitFor('the escalation step in the timeline', () => rec.eventTypes().includes('escalated'));
+    });
+  });
+});
