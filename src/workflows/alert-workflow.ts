@@ -320,7 +320,10 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
     await handleInbox();
     const info = workflowInfo();
-    if (!ENDED.includes(status.state) && (info.historyLength > maxHistoryEvents || info.continueAsNewSuggested)) {
+    const historyIsLong = info.historyLength > maxHistoryEvents || info.continueAsNewSuggested;
+    // Only with an empty inbox: signals that arrived during the last step's activities would
+    // otherwise be lost with this run. Nothing can arrive between this check and the call.
+    if (!ENDED.includes(status.state) && historyIsLong && inbox.length === 0) {
       await continueAsNew<typeof alertWorkflow>({
         ...input,
         carried: { ...status, content, pressIds },
@@ -329,7 +332,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   // Anything still queued (a late repeat of a newer alert) is looked at before the run ends.
-  await handleInbox();
+  while (inbox.length > 0) await handleInbox();
   if (successor) {
     await continueAsNew<typeof alertWorkflow>({
       alertId: successor.alertId,
