@@ -42,6 +42,8 @@ const envSchema = z.object({
   ESCALATION_TIMEOUT: duration.default(5 * 60_000),
   PUBLIC_URL: optionalText,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
 });
 
 export interface Config {
@@ -66,6 +68,10 @@ export interface Config {
   escalationTimeoutMs: number;
   publicUrl: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where `npm run worker` serves Escalator's Prometheus metrics (the gateway serves /metrics). */
+  metricsPort: number;
+  /** Where a worker process exports the Temporal SDK's own metrics. */
+  temporalMetricsPort: number;
 }
 
 export class ConfigError extends Error {
@@ -99,5 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     escalationTimeoutMs: e.ESCALATION_TIMEOUT,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
+    temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
   };
 }

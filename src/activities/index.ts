@@ -4,6 +4,7 @@
  */
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 import type { SlackApi } from '../slack/client';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   slack: SlackApi;
   db: Database;
   log: Logger;
+  /** Lifecycle counters and histograms (escalations, acknowledgements, time to close). */
+  metrics?: Metrics;
 }
 
 export function createActivities(deps: ActivityDeps) {

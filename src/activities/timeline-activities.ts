@@ -1,6 +1,13 @@
 /** Database activities: the alert's state and its timeline in PostgreSQL. */
 import { Context } from '@temporalio/activity';
 import type { AlertState } from '../domain/alert';
+import {
+  recordAcknowledgement,
+  recordAlertEnded,
+  recordEscalation,
+  recordPass,
+  type Metrics,
+} from '../observability/metrics';
 import type { ActivityDeps } from './index';
 
 export const ALERT_EVENT_TYPES = [
@@ -39,7 +46,29 @@ export interface AlertEventInput {
 
 const ENDED_STATES: readonly AlertState[] = ['closed', 'resolved'];
 
-export function createTimelineActivities({ db }: Pick<ActivityDeps, 'db'>) {
+/** Counts a lifecycle step once, when its timeline event is first written. */
+function countStep(metrics: Metrics, input: AlertEventInput, alert: { team: string; firstSeenAt: Date }): void {
+  const { team, firstSeenAt } = alert;
+  switch (input.type) {
+    case 'escalated':
+      recordEscalation(metrics, { team, step: input.data?.step === 'team' ? 'team' : 'engineer' });
+      break;
+    case 'acknowledged':
+      recordAcknowledgement(metrics, { team, firstSeenAt });
+      break;
+    case 'passed':
+      recordPass(metrics, { team });
+      break;
+    case 'closed':
+    case 'resolved':
+      recordAlertEnded(metrics, { team, state: input.type, firstSeenAt });
+      break;
+    default:
+      break;
+  }
+}
+
+export function createTimelineActivities({ db, metrics }: Pick<ActivityDeps, 'db' | 'metrics'>) {
   return {
     /**
      * Appends one timeline event and applies its change to the alert, atomically. Idempotent:
@@ -62,7 +91,15 @@ export function createTimelineActivities({ db }: Pick<ActivityDeps, 'db'>) {
           ],
           skipDuplicates: true,
         });
-        if (count === 0 || !input.update) return;
+        if (count === 0) return;
+        if (metrics) {
+          const alert = await tx.alert.findUniqueOrThrow({
+            where: { id: input.alertId },
+            select: { firstSeenAt: true, team: { select: { name: true } } },
+          });
+          countStep(metrics, input, { team: alert.team.name, firstSeenAt: alert.firstSeenAt });
+        }
+        if (!input.update) return;
         const update = input.update;
         await tx.alert.update({
           where: { id: input.alertId },

@@ -1,0 +1,189 @@
+/**
+ * `npm start`: the whole product in one process. Without TEMPORAL_ADDRESS it runs a local
+ * Temporal dev server (with its Web UI), without DATABASE_URL an embedded PostgreSQL, both kept
+ * under .data/; then the worker and the gateway. SIGINT/SIGTERM stop everything it started.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
+import { startGateway } from './api/gateway';
+import { findEndpointByToken } from './api/services/endpoints';
+import { createTeam, endpointUrls } from './api/services/teams';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createDatabase, type Database } from './db/client';
+import { migrateDatabase } from './db/migrate';
+import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { ensureSearchAttributes } from './infra/temporal-setup';
+import { PROJECT_ROOT, resolveTemporalBinary } from './infra/temporal-binaries';
+import { findFreePort } from './infra/free-port';
+import { createLogger, type Logger } from './logger';
+import { databaseInventory } from './observability/inventory';
+import { createMetrics } from './observability/metrics';
+import { alertSearchAttributes } from './workflows/definitions';
+import { createAlertWorker, installTemporalRuntime } from './worker';
+
+export const DATA_DIR = path.join(PROJECT_ROOT, '.data');
+const DEMO_ENDPOINT_FILE = path.join(DATA_DIR, 'demo-endpoint.json');
+
+export interface RunningEscalator {
+  gatewayUrl: string;
+  /** Set when the embedded dev server runs. */
+  webUiUrl?: string;
+  /** Stops what was started, in reverse order; resolves when nothing is left running. */
+  stop(): Promise<void>;
+}
+
+/** Starts every part that the configuration does not point elsewhere. */
+export async function startEscalator(config: Config, log: Logger): Promise<RunningEscalator> {
+  const stack: Array<{ what: string; stop: () => Promise<unknown> }> = [];
+  const stopAll = async () => {
+    for (const { what, stop } of stack.reverse().splice(0)) {
+      await stop().catch((error: unknown) => log.error({ err: error }, `could not stop ${what}`));
+    }
+  };
+  try {
+    mkdirSync(DATA_DIR, { recursive: true });
+    installTemporalRuntime(log);
+
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      log.info('starting embedded PostgreSQL in .data/postgres');
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(DATA_DIR, 'postgres'),
+        database: 'escalator',
+        persistent: true,
+        onLog: (line) => log.debug({ component: 'postgres' }, line),
+      });
+      stack.push({ what: 'PostgreSQL', stop: pg.stop });
+      databaseUrl = pg.databaseUrl;
+    }
+    const migrations = await migrateDatabase(databaseUrl);
+    if (migrations.applied.length > 0) log.info({ applied: migrations.applied }, 'database migrated');
+
+    let temporalAddress = config.temporal.address;
+    let webUiUrl: string | undefined;
+    if (!temporalAddress) {
+      log.info('starting the Temporal dev server (state in .data/temporal.db)');
+      const executable = await resolveTemporalBinary('cli', process.env, (message) => log.info(message));
+      const devServer = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable,
+          ip: '127.0.0.1',
+          port: await findFreePort(),
+          uiPort: config.temporal.uiPort,
+          dbFilename: path.join(DATA_DIR, 'temporal.db'),
+          namespace: config.temporal.namespace,
+          searchAttributes: Object.values(alertSearchAttributes),
+          log: { format: 'pretty', level: 'warn' },
+        },
+      });
+      stack.push({ what: 'the Temporal dev server', stop: () => devServer.teardown() });
+      temporalAddress = devServer.address;
+      webUiUrl = `http://localhost:${config.temporal.uiPort}`;
+    }
+
+    const clientConnection = await Connection.connect({ address: temporalAddress });
+    stack.push({ what: 'the Temporal client', stop: () => clientConnection.close() });
+    await ensureSearchAttributes(clientConnection, config.temporal.namespace, (message) => log.info(message));
+    const db = createDatabase(databaseUrl);
+    stack.push({ what: 'the database client', stop: () => db.$disconnect() });
+    const metrics = createMetrics(undefined, { inventory: databaseInventory(db) });
+
+    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
+    const worker = await createAlertWorker({ connection: workerConnection, config, db, log, metrics });
+    const workerRun = worker.run();
+    stack.push({
+      what: 'the worker',
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
+      },
+    });
+    workerRun.catch((error: unknown) => log.error({ err: error }, 'the worker failed'));
+
+    const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const gateway = await startGateway({ config, db, temporal, log, metrics }, { port: config.port });
+    stack.push({ what: 'the gateway', stop: () => gateway.close() });
+
+    printWelcome({ config, gatewayUrl: gateway.url, webUiUrl, demo: await demoEndpoint(db, config, log) });
+    return { gatewayUrl: gateway.url, webUiUrl, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/**
+ * A newcomer's first start creates a `demo` team so that a test alert can be sent at once. Its
+ * token is shown only at creation, so it is kept under .data/ (local runs only) to be shown again.
+ */
+async function demoEndpoint(db: Database, config: Config, log: Logger): Promise<string | undefined> {
+  if (existsSync(DEMO_ENDPOINT_FILE)) {
+    const { token } = JSON.parse(readFileSync(DEMO_ENDPOINT_FILE, 'utf8')) as { token: string };
+    if (await findEndpointByToken(db, token)) return endpointUrls(config.publicUrl, token).webhookUrl;
+  }
+  if ((await db.team.count()) > 0) return undefined;
+  const demo = await createTeam(db, config.publicUrl, {
+    name: 'demo',
+    slackChannelId: 'C0DEMO',
+    engineers: ['U0DEMO1', 'U0DEMO2'],
+  });
+  writeFileSync(DEMO_ENDPOINT_FILE, JSON.stringify({ token: demo.token }), { mode: 0o600 });
+  log.info({ team: demo.name }, 'created the demo team');
+  return demo.webhookUrl;
+}
+
+function printWelcome(options: { config: Config; gatewayUrl: string; webUiUrl?: string; demo?: string }): void {
+  const { config, gatewayUrl, webUiUrl, demo } = options;
+  const lines = [
+    '',
+    'Escalator is running.',
+    `  Gateway:         ${gatewayUrl}   (public URL ${config.publicUrl})`,
+    webUiUrl ? `  Temporal Web UI: ${webUiUrl}` : `  Temporal:        ${config.temporal.address}`,
+    config.slack.dryRun ? '  Slack:           dry run: messages are written to this log (set SLACK_BOT_TOKEN)' : '',
+    ...(demo
+      ? [
+          '',
+          'Send a test alert to the demo team:',
+          `  curl -X POST ${demo} -H 'Content-Type: application/json' \\`,
+          `    -d '{"title":"Disk almost full on db-1","severity":"critical","text":"/var is at 97%"}'`,
+        ]
+      : []),
+    '',
+  ];
+  process.stdout.write(`${lines.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel });
+  const running = await startEscalator(config, log);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping Escalator');
+    running
+      .stop()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The Temporal worker: runs alert workflows and their activities. `npm run worker` runs it alone
+ * against an existing Temporal server and PostgreSQL; several may run at once on one task queue.
+ */
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
+import { createActivities } from './activities';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createDatabase, type Database } from './db/client';
+import { ensureSearchAttributes } from './infra/temporal-setup';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { startMetricsServer } from './observability/metrics-server';
+import { instrumentSlackApi } from './observability/slack-metrics';
+import { temporalRuntimeTelemetry } from './observability/temporal-telemetry';
+import { createSlackApiFromConfig } from './slack/client';
+
+export interface AlertWorkerDeps {
+  connection: NativeConnection;
+  config: Config;
+  db: Database;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/** Builds the worker for the alert task queue over real clients; the caller runs and shuts it down. */
+export async function createAlertWorker({ connection, config, db, log, metrics }: AlertWorkerDeps): Promise<Worker> {
+  const slackApi = createSlackApiFromConfig(config, log);
+  const slack = metrics && !config.slack.dryRun ? instrumentSlackApi(slackApi, metrics) : slackApi;
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities({ slack, db, log, metrics }),
+  });
+}
+
+/**
+ * Installs the Temporal runtime once per process: SDK logs through pino, SDK metrics exported for
+ * Prometheus on `metricsBindAddress`. Must run before the first connection is made.
+ */
+export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
+  Runtime.install({
+    logger: {
+      log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
+      trace: (message, meta) => log.trace({ ...meta }, message),
+      debug: (message, meta) => log.debug({ ...meta }, message),
+      info: (message, meta) => log.info({ ...meta }, message),
+      warn: (message, meta) => log.warn({ ...meta }, message),
+      error: (message, meta) => log.error({ ...meta }, message),
+    },
+    telemetryOptions: {
+      ...(metricsBindAddress ? temporalRuntimeTelemetry(metricsBindAddress) : {}),
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel }).child({ process: 'worker' });
+  if (!config.temporal.address || !config.databaseUrl) {
+    throw new ConfigError(
+      'npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL: the worker alone uses an existing Temporal server and ' +
+        'PostgreSQL (npm start runs embedded ones)'
+    );
+  }
+  installTemporalRuntime(log, `0.0.0.0:${config.temporalMetricsPort}`);
+  const setupConnection = await Connection.connect({ address: config.temporal.address });
+  await ensureSearchAttributes(setupConnection, config.temporal.namespace, (message) => log.info(message));
+  await setupConnection.close();
+
+  const db = createDatabase(config.databaseUrl);
+  const metrics = createMetrics();
+  const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createAlertWorker({ connection, config, db, log, metrics });
+
+  // Worker.run() returns once shutdown() has drained the tasks in flight.
+  const stop = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'worker draining');
+    worker.shutdown();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  log.info({ taskQueue: config.temporal.taskQueue, metrics: metricsServer.url }, 'worker running');
+  await worker.run();
+  await Promise.all([connection.close(), db.$disconnect(), metricsServer.close()]);
+  log.info('worker stopped');
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+    process.exit(1);
+  });
+}
