@@ -4,14 +4,11 @@
  * the code under test, so that a mistake in one is not mirrored in the other.
  */
 import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const FIXTURES = join(__dirname, '..', 'fixtures');
+import { loadFixture, loadFixtureText } from '../fixtures';
 
 /** The test signing key and its self-signed certificate (PEM). */
-export const testSigningKey = readFileSync(join(FIXTURES, 'sns', 'test-signing-key.pem'), 'utf8');
-export const testSigningCertificate = readFileSync(join(FIXTURES, 'sns', 'test-signing-cert.pem'), 'utf8');
+export const testSigningKey = loadFixtureText('sns/test-signing-key.pem');
+export const testSigningCertificate = loadFixtureText('sns/test-signing-cert.pem');
 
 /** An SNS envelope as it travels: every value a string. */
 export type SnsEnvelope = Record<string, string>;
@@ -25,14 +22,9 @@ export type SnsFixtureName =
   | 'notification-plain-text'
   | 'notification-plain-text-no-subject';
 
-/** A fresh copy of an envelope fixture, unsigned (its Signature is AWS's placeholder). */
+/** A fresh copy of an envelope fixture, unsigned (its Signature is a placeholder). */
 export function snsFixture(name: SnsFixtureName): SnsEnvelope {
-  return readJsonFixture(`sns/${name}.json`);
-}
-
-/** A fresh copy of any JSON fixture under test/fixtures/. */
-export function readJsonFixture<T = Record<string, string>>(path: string): T {
-  return JSON.parse(readFileSync(join(FIXTURES, path), 'utf8')) as T;
+  return loadFixture<SnsEnvelope>(`sns/${name}.json`);
 }
 
 export interface SignOptions {

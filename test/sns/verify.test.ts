@@ -6,10 +6,10 @@ import {
   SnsUnavailableError,
   SnsVerificationError,
 } from '../../src/sns/errors';
+import { loadFixture } from '../fixtures';
 import { checkTopicAllowed, createSnsVerifier, fetchSnsCertificate } from '../../src/sns/verify';
 import {
   forgerKey,
-  readJsonFixture,
   recordingCertificateFetcher,
   signSnsEnvelope,
   snsFixture,
@@ -195,7 +195,7 @@ describe('SNS message verification', () => {
   it.each([
     ['a body that is not JSON', 'not json at all'],
     ['a JSON array', '[]'],
-    ['a CloudWatch alarm posted with raw message delivery', readJsonFixture('cloudwatch/alarm-state-alarm.json')],
+    ['a CloudWatch alarm posted with raw message delivery', loadFixture('cloudwatch/alarm-state-alarm.json')],
     ['an unknown Type', { ...snsFixture('notification-plain-text'), Type: 'Surprise' }],
     ['a confirmation without its Token', withoutField(snsFixture('subscription-confirmation'), 'Token')],
     ['a Message that is not a string', { ...snsFixture('notification-plain-text'), Message: { nested: true } }],
