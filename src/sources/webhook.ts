@@ -1,0 +1,32 @@
+/**
+ * The entry point for `POST|GET /webhooks/:token`: recognises what posted (Alertmanager, Grafana,
+ * an EventBridge API destination, a CloudWatch alarm forwarded as JSON, Uptime Robot, New Relic)
+ * and falls back to the generic webhook.
+ */
+import { isAlertmanagerWebhook, normaliseAlertmanagerWebhook } from './alertmanager';
+import { isCloudWatchAlarmMessage, normaliseCloudWatchAlarm, type CloudWatchOptions } from './cloudwatch';
+import { isEventBridgeEvent, normaliseEventBridgeEvent } from './eventbridge';
+import { isPlainObject } from './fields';
+import { normaliseGenericRequest, readRequestBody, type GenericRequest } from './generic';
+import { InvalidAlertError, type IncomingAlert } from './types';
+
+export type WebhookRequest = GenericRequest;
+
+/**
+ * The alerts in one webhook request: several for an Alertmanager or Grafana group, otherwise one.
+ * X-Alert-Key (`request.alertKey`) applies to single generic alerts, not to sources that carry
+ * their own keys. Throws InvalidAlertError (400) naming what is wrong.
+ */
+export function normaliseWebhookRequest(request: WebhookRequest, options: CloudWatchOptions = {}): IncomingAlert[] {
+  const body = readRequestBody(request);
+  const json = body.kind === 'json' && isPlainObject(body.value) ? body.value : undefined;
+  if (json) {
+    if (isAlertmanagerWebhook(json)) return normaliseAlertmanagerWebhook(json);
+    if (isEventBridgeEvent(json)) return [normaliseEventBridgeEvent(json, options)];
+    if (isCloudWatchAlarmMessage(json)) return [normaliseCloudWatchAlarm(json, options)];
+    if (typeof json.Type === 'string' && 'Signature' in json && 'TopicArn' in json) {
+      throw new InvalidAlertError("this is an SNS message: subscribe the endpoint's SNS URL (/sns/…) instead");
+    }
+  }
+  return [normaliseGenericRequest(request)];
+}
