@@ -1,0 +1,127 @@
+/**
+ * End to end on real parts: the gateway over HTTP, the Temporal dev server, a worker, PostgreSQL,
+ * and the Slack stand-in. Escalation timeouts are short here; the 5-minute default is proven on
+ * the time-skipping server (test/workflows).
+ */
+import { randomUUID } from 'node:crypto';
+import { statusQuery } from '../../src/workflows/definitions';
+import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
+import { waitFor } from '../helpers/wait';
+
+let escalator: RunningTestEscalator;
+
+beforeAll(async () => {
+  escalator = await startTestEscalator({ ESCALATION_TIMEOUT: '2s' });
+}, 60_000);
+
+afterAll(async () => {
+  await escalator?.stop();
+});
+
+async function createTeam(engineers = ['U0ALICE', 'U0BOB']) {
+  const name = `e2e-${randomUUID().slice(0, 8)}`;
+  const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+  const created = await escalator.post(
+    '/api/teams',
+    { name, slackChannelId: channel, engineers },
+    escalator.adminAuth
+  );
+  expect(created.status).toBe(201);
+  return { ...created.body, channel } as { name: string; webhookUrl: string; channel: string };
+}
+
+function webhookPath(webhookUrl: string): string {
+  return new URL(webhookUrl).pathname;
+}
+
+/** Thread replies in a channel, each as its text. */
+function threadReplies(channel: string): string[] {
+  return escalator.slack
+    .calls('chat.postMessage')
+    .filter((call) => call.body.channel === channel && call.body.thread_ts)
+    .map((call) => String(call.body.text));
+}
+
+function alertMessage(channel: string) {
+  return escalator.slack.messages(channel).find((message) => !message.threadTs);
+}
+
+function buttons(channel: string): string[] {
+  const blocks = alertMessage(channel)?.blocks ?? [];
+  return blocks.flatMap((block) => (block.type === 'actions' ? block.elements.map((e: any) => e.action_id) : []));
+}
+
+test('webhook → Slack post → signed ack → message shows the owner, and nobody is escalated to', async () => {
+  const team = await createTeam();
+  const accepted = await escalator.post(webhookPath(team.webhookUrl), {
+    title: 'Disk almost full on db-1',
+    severity: 'critical',
+    key: 'disk-db-1',
+  });
+  expect(accepted.status).toBe(202);
+  expect(accepted.body).toMatchObject({ duplicate: false, workflowId: `alert/${team.name}/disk-db-1` });
+
+  const posted = await waitFor('the alert message', () => alertMessage(team.channel));
+  expect(posted.text).toContain('Disk almost full on db-1');
+  expect(posted.text).toContain('<@U0ALICE>');
+  expect(buttons(team.channel)).toEqual(['ack', 'close', 'pass']);
+
+  expect(await escalator.press({ action: 'ack', workflowId: accepted.body.workflowId, userId: 'U0ALICE', userName: 'alice' })).toBe(200);
+  await waitFor('the message to show the acknowledgement', () => /acknowledged/i.test(alertMessage(team.channel)?.text ?? ''));
+  expect(alertMessage(team.channel)?.text).toContain('alice');
+
+  const handle = escalator.temporal.workflow.getHandle(accepted.body.workflowId);
+  expect(await handle.query(statusQuery)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'alice' });
+
+  // Three escalation timeouts later, still nobody else was called.
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  expect(threadReplies(team.channel)).toEqual([]);
+  expect(escalator.slack.calls('conversations.open')).toHaveLength(0);
+
+  const detail = await escalator.get(`/api/alerts/${accepted.body.alertId}`, escalator.adminAuth);
+  expect(detail.status).toBe(200);
+  expect(detail.body).toMatchObject({ state: 'acknowledged', occurrences: 1, acknowledgedBy: 'alice' });
+  expect(detail.body.timeline.map((event: { type: string }) => event.type)).toEqual(
+    expect.arrayContaining(['received', 'posted', 'acknowledged'])
+  );
+});
+
+test('nobody acknowledges: the next engineer is called, then the team; the source resolves it', async () => {
+  const team = await createTeam(['U0CAROL', 'U0DAVE', 'U0ERIN']);
+  const path = webhookPath(team.webhookUrl);
+  const opened = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx' });
+  const repeated = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx' });
+  expect(repeated.body).toMatchObject({ alertId: opened.body.alertId, duplicate: true });
+
+  await waitFor('the call to Dave', () => threadReplies(team.channel).length >= 1, 10_000);
+  expect(threadReplies(team.channel)[0]).toContain('<@U0DAVE>');
+  await waitFor('a direct message to Dave', () =>
+    escalator.slack.calls('conversations.open').some((call) => call.body.users === 'U0DAVE')
+  );
+  await waitFor('the team call', () => threadReplies(team.channel).length >= 2, 10_000);
+  expect(threadReplies(team.channel)[1]).toContain('<!channel>');
+  expect(threadReplies(team.channel).join('\n')).not.toContain('<@U0ERIN>');
+
+  const resolved = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx', status: 'resolved' });
+  expect(resolved.status).toBe(202);
+  await waitFor('the message to show it resolved', () => /resolved/i.test(alertMessage(team.channel)?.text ?? ''));
+  expect(buttons(team.channel)).toEqual([]);
+  await waitFor('the alert to be resolved in the database', async () => {
+    const detail = await escalator.get(`/api/alerts/${opened.body.alertId}`, escalator.adminAuth);
+    return detail.body.state === 'resolved' && detail.body.occurrences === 2;
+  });
+  // Only one alert message was ever posted to the channel.
+  expect(escalator.slack.messages(team.channel).filter((message) => !message.threadTs)).toHaveLength(1);
+});
+
+test('alert text can never ping anyone or become a link in Slack', async () => {
+  const team = await createTeam();
+  await escalator.post(webhookPath(team.webhookUrl), {
+    title: '<!channel> <@U0BOB> <https://evil.example|click me>',
+    text: '<!here> & <!subteam^S123>',
+  });
+  const posted = await waitFor('the alert message', () => alertMessage(team.channel));
+  const everything = JSON.stringify(posted.blocks) + posted.text;
+  expect(everything).not.toMatch(/<!channel>|<!here>|<@U0BOB>|<https:\/\/evil|<!subteam/);
+  expect(everything).toContain('&lt;!channel&gt;');
+});

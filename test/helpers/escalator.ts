@@ -1,0 +1,103 @@
+/**
+ * The whole product for end-to-end tests: the real gateway listening on a loopback port and a real
+ * worker, over the run's Temporal dev server and PostgreSQL, talking to the Slack stand-in.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startGateway, type RunningGateway } from '../../src/api/gateway';
+import { loadConfig, type Config } from '../../src/config';
+import { createDatabase, type Database } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
+import { createMetrics, type Metrics } from '../../src/observability/metrics';
+import { createAlertWorker } from '../../src/worker';
+import { startFakeSlack, type FakeSlack } from './fake-slack';
+import { signedInteraction, blockActionsPayload, type ButtonPress } from './slack-requests';
+
+export interface RunningTestEscalator {
+  url: string;
+  config: Config;
+  slack: FakeSlack;
+  db: Database;
+  temporal: Client;
+  metrics: Metrics;
+  adminAuth: { Authorization: string };
+  /** POSTs JSON to a gateway path and returns status and parsed body. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** Presses a button on an alert message as Slack would deliver it (signed form body). */
+  press(press: Omit<ButtonPress, 'responseUrl'> & { responseUrl?: string }): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts gateway and worker with `env` on top of test defaults (unique task queue, fresh secrets). */
+export async function startTestEscalator(env: Record<string, string> = {}): Promise<RunningTestEscalator> {
+  const slack = await startFakeSlack({ token: 'xoxb-test' });
+  const adminToken = randomBytes(24).toString('base64url');
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    DATABASE_URL: process.env.DATABASE_URL,
+    TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
+    SLACK_API_URL: slack.url,
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_SIGNING_SECRET: randomBytes(16).toString('hex'),
+    ADMIN_TOKEN: adminToken,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const log = createLogger({ level: config.logLevel });
+  const db = createDatabase(config.databaseUrl as string);
+  const metrics = createMetrics();
+  const connection = await Connection.connect({ address: config.temporal.address as string });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const workerConnection = await NativeConnection.connect({ address: config.temporal.address as string });
+  const worker = await createAlertWorker({ connection: workerConnection, config, db, log, metrics });
+  const workerRun = worker.run();
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({ config, db, temporal, log, metrics }, { port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    worker.shutdown();
+    await workerRun;
+    throw error;
+  }
+
+  const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${gateway.url}${path}`, { method, body, headers });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as any };
+  };
+
+  return {
+    url: gateway.url,
+    config,
+    slack,
+    db,
+    temporal,
+    metrics,
+    adminAuth: { Authorization: `Bearer ${adminToken}` },
+    post: (path, body, headers = {}) =>
+      call('POST', path, JSON.stringify(body), { 'Content-Type': 'application/json', ...headers }),
+    get: (path, headers = {}) => call('GET', path, undefined, headers),
+    press: async (press) => {
+      const request = signedInteraction(
+        config.slack.signingSecret as string,
+        blockActionsPayload({ responseUrl: slack.responseUrl(), ...press })
+      );
+      return (await call('POST', '/slack/interactions', request.body, request.headers)).status;
+    },
+    stop: async () => {
+      await gateway.close();
+      worker.shutdown();
+      await workerRun;
+      await Promise.all([connection.close(), workerConnection.close(), db.$disconnect(), slack.close()]);
+    },
+  };
+}
