@@ -60,7 +60,7 @@ export function parseSnsEnvelope(body: unknown): SnsMessage {
   if (!('Type' in value) || !('Signature' in value)) {
     // What raw message delivery looks like: the publisher's message without AWS's signed envelope.
     throw new SnsFormatError(
-      'body is not a signed SNS envelope (Type and Signature missing); raw message delivery cannot be verified, turn it off'
+      'body is not a signed SNS envelope (no Type or Signature); raw message delivery cannot be verified, turn it off'
     );
   }
   const parsed = envelopeSchema.safeParse(value);
