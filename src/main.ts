@@ -56,7 +56,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
         persistent: true,
         onLog: (line) => log.debug({ component: 'postgres' }, line),
       });
-      stack.push({ what: 'PostgreSQL', stop: pg.stop });
+      stack.push({ what: 'PostgreSQL', stop: () => pg.stop() });
       databaseUrl = pg.databaseUrl;
     }
     const migrations = await migrateDatabase(databaseUrl);

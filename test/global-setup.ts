@@ -19,7 +19,6 @@ export interface TestServers {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __escalatorTestServers: TestServers | undefined;
 }
 
@@ -38,10 +37,10 @@ export default async function globalSetup(): Promise<void> {
   if (!process.env.DATABASE_URL) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-test-pg-'));
     const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'cluster'), database: 'escalator_test', persistent: false });
-    servers.stopPostgres = pg.stop;
+    servers.stopPostgres = () => pg.stop();
     process.env.DATABASE_URL = pg.databaseUrl;
   }
-  await migrateDatabase(process.env.DATABASE_URL as string);
+  await migrateDatabase(process.env.DATABASE_URL);
 
   if (!process.env.TEMPORAL_ADDRESS) {
     servers.temporal = await TestWorkflowEnvironment.createLocal({

@@ -1,5 +1,6 @@
 /** Database activities: the alert's state and its timeline in PostgreSQL. */
 import { Context } from '@temporalio/activity';
+import type { Prisma } from '../db/client';
 import type { AlertState } from '../domain/alert';
 import {
   recordAcknowledgement,
@@ -40,7 +41,7 @@ export interface AlertEventInput {
   /** One line a person reads in the timeline. */
   message: string;
   actor?: string;
-  data?: Record<string, unknown>;
+  data?: Prisma.InputJsonObject;
   update?: AlertUpdate;
 }
 
@@ -86,7 +87,7 @@ export function createTimelineActivities({ db, metrics }: Pick<ActivityDeps, 'db
               type: input.type,
               actor: input.actor,
               message: input.message,
-              data: input.data as object | undefined,
+              data: input.data,
             },
           ],
           skipDuplicates: true,

@@ -208,7 +208,9 @@ describe('a retried activity', () => {
 
   it('does not call someone twice in the thread, nor send them two direct messages', async () => {
     const view = buildAlertView();
-    const message = await sameActivityAgain().run(() => activities.postAlertMessage(view));
+    const message = await sameActivityAgain().run<[], SlackMessageRef, () => Promise<SlackMessageRef>>(() =>
+      activities.postAlertMessage(view)
+    );
     const thread = sameActivityAgain();
     const direct = sameActivityAgain();
     const calling = { kind: 'engineer', userId: 'U0TWICE' } as const;

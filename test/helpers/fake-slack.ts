@@ -25,7 +25,6 @@ import type { AddressInfo } from 'node:net';
  * A decoded request body or block: loosely typed on purpose, so that tests can reach into what
  * was posted (`call.body.blocks[0].text.text`) without a cast at every step.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SlackPayload = Record<string, any>;
 
 /** How the next call(s) of a method fail instead of being answered. */

@@ -106,8 +106,8 @@ interface Scenario {
   handle: WorkflowHandle<typeof alertWorkflow>;
   rec: Recording;
   alertId: string;
-  press(action: AlertActionTaken['action'], userId: string, pressId?: string): Promise<void>;
-  repeat(): Promise<void>;
+  press: (action: AlertActionTaken['action'], userId: string, pressId?: string) => Promise<void>;
+  repeat: () => Promise<void>;
 }
 
 /**
@@ -180,7 +180,7 @@ async function withAlert(
 
 describe('alert workflow', () => {
   test('posts the alert to the team channel, assigned to and mentioning the first engineer', async () => {
-    await withAlert({}, async ({ handle, rec }) => {
+    await withAlert({}, async ({ rec }) => {
       const [post] = rec.posts();
       expect(post?.view.team.slackChannelId).toBe('C0OPS');
       expect(post?.view.holder).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
@@ -297,7 +297,7 @@ describe('alert workflow', () => {
   });
 
   test('a repeat is counted and shown without posting again', async () => {
-    await withAlert({}, async ({ handle, rec, repeat }) => {
+    await withAlert({}, async ({ rec, repeat }) => {
       await repeat();
       await repeat();
       await waitFor('the message to show ×3', () => rec.lastUpdate()?.occurrences === 3);
