@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
-import { httpMetricsMiddleware } from '../observability/http-metrics';
+import { httpMetricsMiddleware, metricsHandler } from '../observability/http-metrics';
 import type { Metrics } from '../observability/metrics';
 import { errorMiddleware, routeNotFound } from './errors';
 import { requestLogging } from './middleware/request-logging';
@@ -39,6 +39,8 @@ export function createApp(deps: GatewayDeps): Express {
   app.disable('x-powered-by');
   // First, so that it times whole requests, including those refused by later middleware.
   if (deps.metrics) app.use(httpMetricsMiddleware(deps.metrics));
+  // Before request logging: Prometheus scrapes every few seconds and would drown the log.
+  if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.registry));
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
   app.use('/api', adminRoutes({ config, db }));
