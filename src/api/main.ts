@@ -6,6 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
 import { createDatabase } from '../db/client';
 import { createLogger } from '../logger';
+import { databaseInventory } from '../observability/inventory';
+import { createMetrics } from '../observability/metrics';
 import { startGateway } from './gateway';
 
 async function main(): Promise<void> {
@@ -25,7 +27,9 @@ async function main(): Promise<void> {
   const db = createDatabase(config.databaseUrl);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const gateway = await startGateway({ config, db, temporal, log }, { port: config.port });
+  // The gateway alone reports the teams/endpoints/live-alert gauges: workers leave them out, so they count once.
+  const metrics = createMetrics(undefined, { inventory: databaseInventory(db) });
+  const gateway = await startGateway({ config, db, temporal, log, metrics }, { port: config.port });
   log.info({ url: gateway.url, publicUrl: config.publicUrl, temporal: config.temporal.address }, 'gateway listening');
 
   let stopping = false;
