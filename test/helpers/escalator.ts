@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import type pino from 'pino';
 import { startGateway, type RunningGateway } from '../../src/api/gateway';
 import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db/client';
@@ -30,9 +31,18 @@ export interface RunningTestEscalator {
   stop(): Promise<void>;
 }
 
+export interface TestEscalatorOptions {
+  /** Where gateway and worker write their log lines (stdout by default); tests capture them here. */
+  logDestination?: pino.DestinationStream;
+}
+
 /** Starts gateway and worker with `env` on top of test defaults (unique task queue, fresh secrets). */
-export async function startTestEscalator(env: Record<string, string> = {}): Promise<RunningTestEscalator> {
-  const slack = await startFakeSlack({ token: 'xoxb-test' });
+export async function startTestEscalator(
+  env: Record<string, string> = {},
+  options: TestEscalatorOptions = {}
+): Promise<RunningTestEscalator> {
+  // The stand-in accepts only the bot token the gateway is configured with, as Slack would.
+  const slack = await startFakeSlack({ token: env.SLACK_BOT_TOKEN ?? 'xoxb-test' });
   const adminToken = randomBytes(24).toString('base64url');
   const config = loadConfig({
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
@@ -46,7 +56,7 @@ export async function startTestEscalator(env: Record<string, string> = {}): Prom
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, destination: options.logDestination });
   const db = createDatabase(config.databaseUrl as string);
   const metrics = createMetrics();
   const connection = await Connection.connect({ address: config.temporal.address as string });
