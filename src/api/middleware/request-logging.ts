@@ -6,9 +6,12 @@ import type { Logger } from '../../logger';
 
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Endpoint tokens travel in the URL path: a log line must never hold one. */
+/**
+ * Endpoint tokens travel in the URL path: a log line must never hold one. Case-insensitive, as
+ * Express routes are: `/Webhooks/<token>` reaches the same handler.
+ */
 export function redactTokensInUrl(url: string): string {
-  return url.replace(/^\/(webhooks|sns)\/[^/?#]+/, '/$1/[redacted]');
+  return url.replace(/^\/(webhooks|sns)\/[^/?#]+/i, '/$1/[redacted]');
 }
 
 /**
