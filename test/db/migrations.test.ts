@@ -122,6 +122,7 @@ describe('on a freshly created database', () => {
       tokenHash: 'a'.repeat(64),
       allowedTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alarms', 'arn:aws:sns:us-east-1:123456789012:events'],
       allowRawDelivery: true,
+      insufficientData: 'firing' as const,
       createdAt: at('2026-01-02T03:04:06.001Z'),
     };
     const alert = {
@@ -216,7 +217,7 @@ describe('on a freshly created database', () => {
       },
     });
 
-    expect(endpoint).toMatchObject({ allowedTopicArns: [], allowRawDelivery: false });
+    expect(endpoint).toMatchObject({ allowedTopicArns: [], allowRawDelivery: false, insufficientData: 'ignore' });
     expect(alert).toMatchObject({
       state: 'open',
       occurrences: 1,
@@ -233,6 +234,16 @@ describe('on a freshly created database', () => {
     const labels = await query<{ label: string }>(`SELECT unnest(enum_range(NULL::"AlertState"))::text AS label`);
     expect(labels.map((row) => row.label)).toEqual(['open', 'acknowledged', 'closed', 'resolved']);
     await expect(query(`UPDATE alerts SET state = 'snoozed'`)).rejects.toThrow(/invalid input value for enum/);
+  });
+
+  test("an endpoint's INSUFFICIENT_DATA policy is one of its two words and nothing else", async () => {
+    const labels = await query<{ label: string }>(
+      `SELECT unnest(enum_range(NULL::"InsufficientDataPolicy"))::text AS label`
+    );
+    expect(labels.map((row) => row.label)).toEqual(['ignore', 'firing']);
+    await expect(query(`UPDATE endpoints SET insufficient_data = 'page'`)).rejects.toThrow(
+      /invalid input value for enum/
+    );
   });
 });
 

@@ -12,6 +12,12 @@ const TEAM_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const MAX_ESCALATION_TIMEOUT_MS = 24 * 3_600_000;
+/**
+ * An SNS topic ARN, `*` allowed within a part (`arn:aws:sns:*:123456789012:*`). Checked here
+ * because a mistyped entry would refuse every message of the topic, and SNS drops what it is
+ * refused.
+ */
+const SNS_TOPIC_ARN = /^arn:[a-z*-]+:sns:[a-z0-9*-]+:(?:\d{12}|\*):[A-Za-z0-9_.*-]{1,256}$/;
 
 const newTeamSchema = z.object({
   name: z
@@ -38,6 +44,14 @@ const newTeamSchema = z.object({
       return ms;
     })
     .optional(),
+  allowedTopicArns: z
+    .array(
+      z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alarms')
+    )
+    .max(50)
+    .optional(),
+  allowRawDelivery: z.boolean().optional(),
+  insufficientData: z.enum(['ignore', 'firing']).optional(),
 });
 
 /** Validates the team, creates it with one endpoint, and answers 201 with the token (shown once). */
@@ -50,6 +64,11 @@ export function createTeamHandler({ db, config }: { db: Database; config: Config
         slackChannelId: team.slackChannelId,
         engineers: team.engineers,
         escalationTimeoutMs: team.escalationTimeout,
+        endpoint: {
+          allowedTopicArns: team.allowedTopicArns,
+          allowRawDelivery: team.allowRawDelivery,
+          insufficientData: team.insufficientData,
+        },
       });
       req.log.info({ teamId: created.id, team: created.name }, 'team created');
       res.status(201).json(created);

@@ -1,12 +1,15 @@
 /** Endpoint tokens: issued once, kept only as a SHA-256, looked up by hashing what arrives. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../../db/client';
+import type { InsufficientDataPolicy } from '../../sources/cloudwatch';
 
 /** The team behind an endpoint, with its engineers in escalation order. */
 export interface EndpointWithTeam {
   id: string;
   allowedTopicArns: string[];
   allowRawDelivery: boolean;
+  /** What a CloudWatch INSUFFICIENT_DATA state does on this endpoint. */
+  insufficientData: InsufficientDataPolicy;
   team: {
     id: string;
     name: string;
@@ -43,6 +46,7 @@ export async function findEndpointByToken(db: Database, token: string): Promise<
     id: endpoint.id,
     allowedTopicArns: endpoint.allowedTopicArns,
     allowRawDelivery: endpoint.allowRawDelivery,
+    insufficientData: endpoint.insufficientData,
     team: {
       id: team.id,
       name: team.name,

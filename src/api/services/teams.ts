@@ -1,5 +1,6 @@
 /** Teams: who gets an alert, in which channel, in what order; each created with its first endpoint. */
 import { Prisma, type Database } from '../../db/client';
+import type { InsufficientDataPolicy } from '../../sources/cloudwatch';
 import { hashEndpointToken, issueEndpointToken } from './endpoints';
 
 export interface NewTeam {
@@ -9,6 +10,17 @@ export interface NewTeam {
   engineers: string[];
   /** Overrides ESCALATION_TIMEOUT for this team. */
   escalationTimeoutMs?: number;
+  /** How the team's endpoint treats SNS and CloudWatch input; the column defaults where unset. */
+  endpoint?: EndpointSettings;
+}
+
+/** Per-endpoint choices about what a sender may deliver. */
+export interface EndpointSettings {
+  /** SNS topic ARNs (`*` within a part) whose messages are accepted; empty or unset accepts any. */
+  allowedTopicArns?: string[];
+  /** Accept SNS raw message delivery, which is unsigned: the token is then its only credential. */
+  allowRawDelivery?: boolean;
+  insufficientData?: InsufficientDataPolicy;
 }
 
 /** A created team and its endpoint. The token is shown here once: only its hash is stored. */
@@ -42,7 +54,7 @@ export async function createTeam(db: Database, publicUrl: string, team: NewTeam)
         slackChannelId: team.slackChannelId,
         escalationTimeoutMs: team.escalationTimeoutMs,
         engineers: { create: team.engineers.map((slackUserId, position) => ({ slackUserId, position })) },
-        endpoints: { create: [{ tokenHash: hashEndpointToken(token) }] },
+        endpoints: { create: [{ tokenHash: hashEndpointToken(token), ...team.endpoint }] },
       },
       select: { id: true, name: true },
     });
