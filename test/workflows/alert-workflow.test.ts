@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -80,7 +80,11 @@ function recordingActivities() {
 type Recording = ReturnType<typeof recordingActivities>;
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
+let worker: Worker;
+let workerRun: Promise<void>;
+const taskQueue = `alert-workflow-test-${randomUUID()}`;
+/** The recording of the test that runs now: the one worker of this file forwards to it. */
+let current: Recording;
 
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -93,10 +97,27 @@ beforeAll(async () => {
       Object.values(alertSearchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])
     ),
   });
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
+  // One worker for the whole file: a worker shut down with a task in hand leaves the test server's
+  // clock locked for the tests after it.
+  const forwardTo = (): AlertActivities => current.activities;
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') }),
+    activities: {
+      postAlertMessage: (view) => forwardTo().postAlertMessage(view),
+      updateAlertMessage: (input) => forwardTo().updateAlertMessage(input),
+      notifyInThread: (input) => forwardTo().notifyInThread(input),
+      sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
+      recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
+    } satisfies AlertActivities,
+  });
+  workerRun = worker.run();
 }, 120_000);
 
 afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
   await env?.teardown();
 });
 
@@ -119,13 +140,7 @@ async function withAlert(
   body: (scenario: Scenario) => Promise<void>
 ): Promise<void> {
   const rec = options.rec ?? recordingActivities();
-  const taskQueue = `alert-workflow-test-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle,
-    activities: rec.activities,
-  });
+  current = rec;
   const alertId = randomUUID();
   const input: AlertWorkflowInput = {
     alertId,
@@ -164,18 +179,17 @@ async function withAlert(
         receivedAt: new Date(await env.currentTimeMs()).toISOString(),
       }),
   };
-  await worker.runUntil(async () => {
+  try {
     await waitFor('the alert to be posted', () => rec.posts().length === 1 || rec.eventTypes().includes('slack_error'));
-    try {
-      await body(scenario);
-    } finally {
-      // An open alert left behind would hold the test server's clock at its next timer.
-      await handle.terminate('test finished').catch(() => undefined);
-      // Let the worker finish any task it already took: one cut off by shutdown keeps the test
-      // server's clock locked for the next test.
-      await env.sleep('1s');
-    }
-  });
+    await body(scenario);
+  } finally {
+    // Each alert ends the way alerts end, never by termination: the test server keeps its clock
+    // locked for good when a workflow is terminated while a worker holds one of its tasks.
+    await handle
+      .signal(actionSignal, { action: 'close', userId: 'U0CLEANUP', pressId: 'cleanup' })
+      .catch(() => undefined);
+    await handle.result().catch(() => undefined);
+  }
 }
 
 describe('alert workflow', () => {
