@@ -21,7 +21,7 @@ function configVariables(): string[] {
   return [...schema![1]!.matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
 }
 
-test('.env.example documents every variable of src/config.ts (the contract's among them), and no other', () => {
+test('.env.example documents every variable of src/config.ts (every contract variable among them), and no other', () => {
   const documented = [...exampleValues().keys()].sort();
 
   expect(documented).toEqual(expect.arrayContaining([...CONTRACT_VARIABLES]));
