@@ -5,6 +5,8 @@
  * tests after it (the state query is proven end to end on the dev server instead).
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
@@ -27,6 +29,13 @@ import type { alertWorkflow } from '../../src/workflows/alert-workflow';
 import { waitFor } from '../helpers/wait';
 
 const FIVE_MINUTES = 5 * 60_000;
+
+/** With RECORD_HISTORIES=1, keeps a scenario's history as a replay fixture (test/workflows/replay.test.ts). */
+async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const file = path.join(__dirname, '../fixtures/histories', `${name}.binpb`);
+  writeFileSync(file, temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+}
 
 interface SlackCall {
   activity: 'postAlertMessage' | 'updateAlertMessage' | 'notifyInThread' | 'sendDirectMessage';
@@ -230,6 +239,7 @@ describe('alert workflow', () => {
       // The whole team has been called: nobody is paged again.
       await env.sleep('30m');
       expect(rec.called()).toEqual(['U2BOB', 'team']);
+      await recordHistory('escalated-to-team', handle);
       expect(rec.lastUpdate()?.state).toBe('open');
       expect((await handle.describe()).status.name).toBe('RUNNING');
     });
@@ -243,6 +253,7 @@ describe('alert workflow', () => {
       expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'u1alice' });
 
       await env.sleep('2h');
+      await recordHistory('acknowledged', handle);
       expect(rec.called()).toEqual([]);
       expect(rec.directMessages()).toEqual([]);
       expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', holder: { kind: 'engineer', userId: 'U1ALICE' } });
