@@ -152,7 +152,7 @@ describe('POST /webhooks/:token', () => {
   test('answers 400 naming the field when the title is missing', async () => {
     const response = await request(gateway.app).post(`/webhooks/${team.token}`).send({ text: 'no title' }).expect(400);
 
-    expect(response.body.error).toMatch(/^title: /);
+    expect(response.body.error).toMatch(/^title is required/);
   });
 
   test('answers 400 naming the field when the link is not a URL', async () => {

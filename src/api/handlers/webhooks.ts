@@ -1,31 +1,109 @@
-/** `POST /webhooks/:token`: the generic JSON alert. */
-import type { RequestHandler } from 'express';
+/**
+ * `POST|GET /webhooks/:token` (any source the gateway recognises, else the generic alert) and
+ * `POST /webhooks/:token/alertmanager` (Alertmanager and Grafana groups).
+ */
+import type { RequestHandler, Response } from 'express';
 import type { Database } from '../../db/client';
-import { normaliseGenericAlert } from '../../sources/generic';
+import { isAlertmanagerWebhook, normaliseAlertmanagerWebhook } from '../../sources/alertmanager';
+import { readRequestBody } from '../../sources/generic';
 import { InvalidAlertError, type IncomingAlert } from '../../sources/types';
+import { normaliseWebhookRequest } from '../../sources/webhook';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
-import type { AlertIntake } from '../services/alert-intake';
-import { findEndpointByToken } from '../services/endpoints';
+import type { AlertIntake, IntakeResult } from '../services/alert-intake';
+import { findEndpointByToken, type EndpointWithTeam } from '../services/endpoints';
+
+/** The answer to a request that carried a group of alerts: one result per alert, in order. */
+export interface GroupIntakeResult {
+  alerts: IntakeResult[];
+}
 
 /**
- * Looks up the endpoint first (an unknown token is 404 whatever the body), then validates the body
- * (400 naming the field), then hands the alert to the intake: 202 once it is durably in Temporal.
+ * Looks up the endpoint of the token in the path before anything else happens (reading the body,
+ * verifying a signature): an unknown token is 404 whatever was sent. The endpoint is kept for the
+ * handler in `res.locals.endpoint`.
  */
-export function genericWebhookHandler({ db, intake }: { db: Database; intake: AlertIntake }): RequestHandler<{
-  token: string;
-}> {
-  return async (req, res) => {
+export function endpointFromToken(db: Database): RequestHandler<{ token: string }> {
+  return async (req, res, next) => {
     const endpoint = await findEndpointByToken(db, req.params.token);
     if (!endpoint) throw new HttpError(404, 'unknown endpoint token');
-    let incoming: IncomingAlert;
-    try {
-      incoming = normaliseGenericAlert(parseJson(req.body));
-    } catch (error) {
-      if (error instanceof InvalidAlertError) throw new HttpError(400, error.message);
-      throw error;
-    }
-    const result = await intake.receiveAlert(endpoint, incoming);
-    res.status(202).json(result);
+    res.locals.endpoint = endpoint;
+    next();
   };
+}
+
+/** The endpoint `endpointFromToken` found for this request. */
+export function endpointOf(res: Response): EndpointWithTeam {
+  return res.locals.endpoint as EndpointWithTeam;
+}
+
+/** Runs a source's normaliser, turning InvalidAlertError into a 400 that names what is wrong. */
+export function normalised<T>(normalise: () => T): T {
+  try {
+    return normalise();
+  } catch (error) {
+    if (error instanceof InvalidAlertError) throw new HttpError(400, error.message);
+    throw error;
+  }
+}
+
+/**
+ * The webhook request as the source modules read it: the raw body (JSON, form or text, decoded
+ * by Content-Type), query parameters, and the X-Alert-Key header.
+ */
+function webhookRequest(req: Parameters<RequestHandler>[0]) {
+  const contentType = req.get('content-type');
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  const declaredJson = mediaType === 'application/json' || mediaType.endsWith('+json');
+  return {
+    contentType,
+    // Parsed here for a JSON body so that a 400 quotes the parser (where the body broke off).
+    body: declaredJson && Buffer.isBuffer(req.body) ? parseJson(req.body) : (req.body as unknown),
+    query: req.query as Record<string, unknown>,
+    alertKey: req.get('x-alert-key'),
+  };
+}
+
+/**
+ * Decodes any webhook request (JSON, form-encoded, text/plain, or GET query parameters) into its
+ * alerts and takes each one. A group (Alertmanager, Grafana) answers `{alerts: [...]}`; a single
+ * alert answers the contract's `{alertId, workflowId, duplicate}`. 202 once every alert is in
+ * Temporal; 400 naming what is wrong; 503 while Temporal cannot take them.
+ */
+export function webhookHandler({ intake }: { intake: AlertIntake }): RequestHandler {
+  return async (req, res) => {
+    const endpoint = endpointOf(res);
+    const request = webhookRequest(req);
+    const alerts = normalised(() => normaliseWebhookRequest(request, { insufficientData: endpoint.insufficientData }));
+    const body = normalised(() => readRequestBody(request));
+    const group = body.kind === 'json' && isAlertmanagerWebhook(body.value);
+    res.status(202).json(await takeAlerts(intake, endpoint, alerts, { group }));
+  };
+}
+
+/**
+ * Alertmanager's webhook (version 4) or Grafana's: one alert per entry, keyed by its
+ * fingerprint; `resolved` entries resolve. Always answers the list, even for a group of one.
+ */
+export function alertmanagerHandler({ intake }: { intake: AlertIntake }): RequestHandler {
+  return async (req, res) => {
+    const endpoint = endpointOf(res);
+    const alerts = normalised(() => normaliseAlertmanagerWebhook(parseJson(req.body)));
+    res.status(202).json(await takeAlerts(intake, endpoint, alerts, { group: true }));
+  };
+}
+
+/**
+ * Hands the alerts of one request to the intake and shapes the answer: the list for a group,
+ * the single result otherwise. `deliveryId` is the sender's message id, where it has one.
+ */
+export async function takeAlerts(
+  intake: AlertIntake,
+  endpoint: EndpointWithTeam,
+  alerts: readonly IncomingAlert[],
+  { group, deliveryId }: { group: boolean; deliveryId?: string }
+): Promise<IntakeResult | GroupIntakeResult> {
+  const results = await intake.receiveAlerts(endpoint, alerts, deliveryId);
+  if (!group && results.length === 1) return results[0] as IntakeResult;
+  return { alerts: results };
 }

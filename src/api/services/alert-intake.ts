@@ -213,70 +213,121 @@ export function createAlertIntake({ config, db, temporal, log, clock, metrics }:
   }
 
   /** Ends the alert in the database when its workflow is gone, so that the next report opens a new one. */
-  async function resolveWithoutWorkflow(alertId: string, fingerprint: string, source: string, at: Date) {
-    await db.$transaction(async (tx) => {
-      const { count } = await tx.alert.updateMany({
-        where: { id: alertId, openFingerprint: fingerprint },
-        data: { state: 'resolved', openFingerprint: null, endedBy: source, endedAt: at },
-      });
-      if (count === 0) return;
-      await tx.alertEvent.create({
-        data: {
-          alertId,
-          key: `gateway/${randomUUID()}`,
-          type: 'resolved',
-          actor: source,
-          message: `Resolved by ${source} (its workflow was no longer running)`,
-          at,
-        },
-      });
+  async function resolveWithoutWorkflow(
+    tx: Prisma.TransactionClient,
+    alertId: string,
+    fingerprint: string,
+    source: string,
+    at: Date
+  ) {
+    const { count } = await tx.alert.updateMany({
+      where: { id: alertId, openFingerprint: fingerprint },
+      data: { state: 'resolved', openFingerprint: null, endedBy: source, endedAt: at },
+    });
+    if (count === 0) return;
+    await tx.alertEvent.create({
+      data: {
+        alertId,
+        key: `gateway/${randomUUID()}`,
+        type: 'resolved',
+        actor: source,
+        message: `Resolved by ${source} (its workflow was no longer running)`,
+        at,
+      },
     });
   }
 
-  async function resolve(endpoint: EndpointWithTeam, incoming: IncomingAlert): Promise<IntakeResult> {
+  async function resolve(
+    endpoint: EndpointWithTeam,
+    incoming: IncomingAlert,
+    deliveryId: string | undefined
+  ): Promise<IntakeResult> {
     const { team } = endpoint;
     const workflowId = alertWorkflowId(team.name, incoming.fingerprint);
-    const live = await db.alert.findFirst({
-      where: { teamId: team.id, openFingerprint: incoming.fingerprint },
-      select: { id: true, workflowId: true },
-    });
-    if (!live) return { alertId: null, workflowId, duplicate: false, ignored: 'no open alert for this key' };
-
+    const deliveryKey = deliveryId === undefined ? undefined : `${endpoint.id}/${deliveryId}`;
     const receivedAt = new Date(clock());
-    try {
-      await callTemporal(temporal, `signal resolution to ${live.workflowId}`, WEBHOOK_TEMPORAL_TIMEOUT_MS, () =>
-        temporal.workflow
-          .getHandle(live.workflowId)
-          .signal(resolutionSignal, { alertId: live.id, receivedAt: receivedAt.toISOString() })
-      );
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      await resolveWithoutWorkflow(live.id, incoming.fingerprint, incoming.content.source, receivedAt);
+
+    // In one transaction with the delivery record, as for openOrRepeat: a redelivered OK must not
+    // resolve a newer alert that opened with the same fingerprint since the first delivery.
+    const result = await db.$transaction(async (tx): Promise<IntakeResult & { redelivered?: true }> => {
+      if (deliveryKey) {
+        const { count } = await tx.delivery.createMany({
+          data: [{ id: deliveryKey, endpointId: endpoint.id }],
+          skipDuplicates: true,
+        });
+        if (count === 0) {
+          const earlier = await tx.delivery.findUnique({ where: { id: deliveryKey }, select: { alertId: true } });
+          return { alertId: earlier?.alertId ?? null, workflowId, duplicate: true, redelivered: true };
+        }
+      }
+      const live = await tx.alert.findFirst({
+        where: { teamId: team.id, openFingerprint: incoming.fingerprint },
+        select: { id: true, workflowId: true },
+      });
+      if (!live) return { alertId: null, workflowId, duplicate: false, ignored: 'no open alert for this key' };
+      if (deliveryKey) await tx.delivery.update({ where: { id: deliveryKey }, data: { alertId: live.id } });
+
+      try {
+        await callTemporal(temporal, `signal resolution to ${live.workflowId}`, WEBHOOK_TEMPORAL_TIMEOUT_MS, () =>
+          temporal.workflow
+            .getHandle(live.workflowId)
+            .signal(resolutionSignal, { alertId: live.id, receivedAt: receivedAt.toISOString() })
+        );
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        await resolveWithoutWorkflow(tx, live.id, incoming.fingerprint, incoming.content.source, receivedAt);
+      }
+      log.info({ alertId: live.id, workflowId: live.workflowId, team: team.name }, 'alert resolved by its source');
+      return { alertId: live.id, workflowId: live.workflowId, duplicate: false };
+    }, INTAKE_TRANSACTION);
+    const { redelivered, ...answer } = result;
+    if (!redelivered && answer.ignored === undefined) countReport(endpoint, incoming, false);
+    return answer;
+  }
+
+  /**
+   * Takes one report for an endpoint's team. `firing` opens the alert or counts a repeat, and
+   * signals its workflow (starting it if needed); `resolved` signals the live alert's workflow.
+   * `deliveryId` (SNS MessageId) makes a redelivered report act once, whether it fires or
+   * resolves. Throws TemporalUnavailableError when Temporal cannot take it; nothing is then
+   * written.
+   */
+  async function receiveAlert(
+    endpoint: EndpointWithTeam,
+    incoming: IncomingAlert,
+    deliveryId?: string
+  ): Promise<IntakeResult> {
+    if (incoming.ignoredBecause !== undefined) {
+      log.info({ team: endpoint.team.name, reason: incoming.ignoredBecause }, 'alert report ignored');
+      return { alertId: null, workflowId: null, duplicate: false, ignored: incoming.ignoredBecause };
     }
-    log.info({ alertId: live.id, workflowId: live.workflowId, team: team.name }, 'alert resolved by its source');
-    countReport(endpoint, incoming, false);
-    return { alertId: live.id, workflowId: live.workflowId, duplicate: false };
+    return incoming.status === 'resolved'
+      ? resolve(endpoint, incoming, deliveryId)
+      : openOrRepeat(endpoint, incoming, deliveryId);
   }
 
   return {
+    receiveAlert,
+
     /**
-     * Takes one report for an endpoint's team. `firing` opens the alert or counts a repeat, and
-     * signals its workflow (starting it if needed); `resolved` signals the live alert's workflow.
-     * `deliveryId` (SNS MessageId) makes a redelivered report act once. Throws
-     * TemporalUnavailableError when Temporal cannot take it; nothing is then written.
+     * Takes the reports of one request (an Alertmanager group, one SNS message) in order, and
+     * answers one result per report. With several reports, each gets its own delivery id
+     * (`<deliveryId>#<index>`), so that a redelivery of the request acts once per report. The
+     * first report that Temporal cannot take throws; the sender's retry then repeats the ones
+     * before it, which count as repeats of their live alerts.
      */
-    async receiveAlert(
+    async receiveAlerts(
       endpoint: EndpointWithTeam,
-      incoming: IncomingAlert,
+      reports: readonly IncomingAlert[],
       deliveryId?: string
-    ): Promise<IntakeResult> {
-      if (incoming.ignoredBecause !== undefined) {
-        log.info({ team: endpoint.team.name, reason: incoming.ignoredBecause }, 'alert report ignored');
-        return { alertId: null, workflowId: null, duplicate: false, ignored: incoming.ignoredBecause };
+    ): Promise<IntakeResult[]> {
+      const results: IntakeResult[] = [];
+      for (const [index, report] of reports.entries()) {
+        const reportDeliveryId =
+          deliveryId === undefined || reports.length === 1 ? deliveryId : `${deliveryId}#${index}`;
+        results.push(await receiveAlert(endpoint, report, reportDeliveryId));
       }
-      return incoming.status === 'resolved'
-        ? resolve(endpoint, incoming)
-        : openOrRepeat(endpoint, incoming, deliveryId);
+      return results;
     },
   };
 }
