@@ -6,11 +6,14 @@ import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { httpMetricsMiddleware, metricsHandler } from '../observability/http-metrics';
 import type { Metrics } from '../observability/metrics';
+import type { SubscriptionConfirmer } from '../sns/subscription';
+import { createSnsVerifier, type SnsVerifier } from '../sns/verify';
 import { errorMiddleware, routeNotFound } from './errors';
 import { requestLogging } from './middleware/request-logging';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { slackRoutes } from './routes/slack';
+import { snsRoutes } from './routes/sns';
 import { webhookRoutes } from './routes/webhooks';
 import { createAlertIntake } from './services/alert-intake';
 import { createSlackResponder, type SlackResponder } from './services/slack-actions';
@@ -27,6 +30,10 @@ export interface GatewayDeps {
   clock?: () => number;
   /** Prometheus instruments: request durations by route, alerts received, opened and repeated. */
   metrics?: Metrics;
+  /** Verifies SNS messages; by default fetches AWS's signing certificates over HTTPS (tests bring their own). */
+  snsVerifier?: SnsVerifier;
+  /** Confirms SNS subscriptions (a GET of the verified SubscribeURL); a real HTTPS GET by default. */
+  snsSubscriptionConfirmer?: SubscriptionConfirmer;
 }
 
 /** Builds the gateway: routes, body limits, request logging and the one error middleware. */
@@ -45,6 +52,16 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(healthRoutes({ db, temporal }));
   app.use('/api', adminRoutes({ config, db }));
   app.use('/webhooks', webhookRoutes({ db, intake }));
+  app.use(
+    '/sns',
+    snsRoutes({
+      db,
+      intake,
+      log,
+      verifier: deps.snsVerifier ?? createSnsVerifier({ now: clock }),
+      subscriptionConfirmer: deps.snsSubscriptionConfirmer,
+    })
+  );
   app.use(
     '/slack',
     slackRoutes({

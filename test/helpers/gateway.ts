@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp } from '../../src/api/app';
+import { createApp, type GatewayDeps } from '../../src/api/app';
 import type { SlackResponder } from '../../src/api/services/slack-actions';
 import { settleTemporalCalls } from '../../src/api/services/temporal-calls';
 import { loadConfig, type Config } from '../../src/config';
@@ -29,6 +29,9 @@ export interface TestGatewayOptions {
   clock?: () => number;
   slackResponder?: SlackResponder;
   metrics?: Metrics;
+  /** SNS seams: a verifier that fetches the test certificate, a subscription confirmer that records. */
+  snsVerifier?: GatewayDeps['snsVerifier'];
+  snsSubscriptionConfirmer?: GatewayDeps['snsSubscriptionConfirmer'];
 }
 
 export interface TestGateway {
@@ -84,6 +87,8 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
     clock: options.clock,
     slackResponder: options.slackResponder,
     metrics: options.metrics,
+    snsVerifier: options.snsVerifier,
+    snsSubscriptionConfirmer: options.snsSubscriptionConfirmer,
   });
   return {
     app,
