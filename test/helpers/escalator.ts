@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type pino from 'pino';
+import type { GatewayDeps } from '../../src/api/app';
 import { startGateway, type RunningGateway } from '../../src/api/gateway';
 import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db/client';
@@ -34,6 +35,8 @@ export interface RunningTestEscalator {
 export interface TestEscalatorOptions {
   /** Where gateway and worker write their log lines (stdout by default); tests capture them here. */
   logDestination?: pino.DestinationStream;
+  /** Gateway seams for tests: an SNS verifier with the test certificate, a recording subscription confirmer. */
+  gateway?: Pick<GatewayDeps, 'snsVerifier' | 'snsSubscriptionConfirmer'>;
 }
 
 /** Starts gateway and worker with `env` on top of test defaults (unique task queue, fresh secrets). */
@@ -66,7 +69,10 @@ export async function startTestEscalator(
   const workerRun = worker.run();
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway({ config, db, temporal, log, metrics }, { port: 0, host: '127.0.0.1' });
+    gateway = await startGateway(
+      { config, db, temporal, log, metrics, ...options.gateway },
+      { port: 0, host: '127.0.0.1' }
+    );
   } catch (error) {
     worker.shutdown();
     await workerRun;
