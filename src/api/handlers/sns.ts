@@ -4,16 +4,16 @@
  * else; only then is a subscription confirmed or a notification taken as an alert.
  */
 import type { RequestHandler } from 'express';
-import type { IncomingAlert } from '../../sources/types';
-import { normaliseSnsNotification } from '../../sources/sns-notification';
-import { normaliseWebhookRequest } from '../../sources/webhook';
-import { compactFields, field } from '../../sources/fields';
-import { parseArn } from '../../sources/aws';
+import type { Logger } from '../../logger';
 import { SnsFormatError, SnsTopicNotAllowedError, SnsUnavailableError, SnsVerificationError } from '../../sns/errors';
 import type { SnsConfirmation, SnsMessage } from '../../sns/message';
 import { confirmSubscription, type SubscriptionConfirmer } from '../../sns/subscription';
 import { checkTopicAllowed, type SnsVerifier } from '../../sns/verify';
-import type { Logger } from '../../logger';
+import { parseArn } from '../../sources/aws';
+import { compactFields, field } from '../../sources/fields';
+import { normaliseSnsNotification } from '../../sources/sns-notification';
+import type { IncomingAlert } from '../../sources/types';
+import { normaliseWebhookRequest } from '../../sources/webhook';
 import { HttpError } from '../errors';
 import type { AlertIntake } from '../services/alert-intake';
 import type { EndpointWithTeam } from '../services/endpoints';
