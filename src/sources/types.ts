@@ -12,6 +12,11 @@ export interface IncomingAlert {
    * INSUFFICIENT_DATA by default): the reason, shown in the response.
    */
   ignoredBecause?: string;
+  /**
+   * A notice for the record (an SNS subscription confirmed or ended): posted to the channel
+   * without mentioning anyone, and never escalated.
+   */
+  notice?: true;
 }
 
 /** A body that will never become an alert: answered 400 with this message. */

@@ -298,9 +298,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     } else {
       status.occurrences = 1;
     }
-    if (status.holder.kind === 'engineer') restartTimer();
-    await ensurePosted(status.holder);
-    if (status.holder.kind === 'team') {
+    if (input.notice) {
+      await ensurePosted();
+    } else {
+      if (status.holder.kind === 'engineer') restartTimer();
+      await ensurePosted(status.holder);
+    }
+    if (status.holder.kind === 'team' && !input.notice) {
       const message = status.slackMessage;
       if (message) await trySlack('call in the thread', () => slack.notifyInThread({ message, view: view(status.holder), calling: status.holder }));
     }

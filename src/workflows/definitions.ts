@@ -67,6 +67,8 @@ export interface AlertWorkflowInput {
   content: AlertContent;
   /** Present after continue-as-new. */
   carried?: AlertStatus & { pressIds: string[]; content: AlertContent };
+  /** A notice: posted without mentioning anyone, never escalated (see IncomingAlert.notice). */
+  notice?: boolean;
   /** Continue-as-new once the history grows past this many events (bounded history). */
   maxHistoryEvents?: number;
 }

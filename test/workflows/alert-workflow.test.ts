@@ -145,7 +145,7 @@ interface Scenario {
  * `body` while a worker with recording activities serves it.
  */
 async function withAlert(
-  options: { engineers?: string[]; maxHistoryEvents?: number; rec?: Recording },
+  options: { engineers?: string[]; maxHistoryEvents?: number; rec?: Recording; notice?: boolean },
   body: (scenario: Scenario) => Promise<void>
 ): Promise<void> {
   const rec = options.rec ?? recordingActivities();
@@ -163,6 +163,7 @@ async function withAlert(
     },
     content,
     maxHistoryEvents: options.maxHistoryEvents,
+    notice: options.notice,
   };
   const handle = await env.client.workflow.signalWithStart<typeof alertWorkflow, [AlertOccurrence]>(
     'alertWorkflow',
@@ -368,6 +369,15 @@ describe('alert workflow', () => {
       await env.sleep('310s');
       await waitFor('the escalation to Bob', () => rec.called().length === 1);
       expect(rec.called()).toEqual(['U2BOB']);
+    });
+  });
+
+  test('a notice is posted without mentioning anyone and never escalates', async () => {
+    await withAlert({ notice: true }, async ({ rec }) => {
+      expect(rec.posts()[0]?.calling).toBeUndefined();
+      await env.sleep('1h');
+      expect(rec.called()).toEqual([]);
+      expect(rec.directMessages()).toEqual([]);
     });
   });
 

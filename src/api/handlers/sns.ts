@@ -105,9 +105,9 @@ export function snsHandler(deps: SnsHandlerDeps): RequestHandler {
 }
 
 /**
- * Puts a subscription change in front of the team: a notice alert of severity info, posted to
- * the team channel and resolved at once, so that it lands in the channel and in an alert
- * timeline (`GET /api/alerts/:id`) without ever escalating. The MessageId keeps a redelivered
+ * Puts a subscription change in front of the team: a notice of severity info, posted to the team
+ * channel without mentioning anyone and resolved at once, so that it lands in the channel and in
+ * an alert timeline (`GET /api/alerts/:id`) without ever escalating. The MessageId keeps a redelivered
  * confirmation from posting twice.
  */
 async function showSubscriptionChange(
@@ -127,6 +127,7 @@ export function subscriptionNotice(message: SnsConfirmation): IncomingAlert {
   const confirmed = message.Type === 'SubscriptionConfirmation';
   return {
     status: 'firing',
+    notice: true,
     fingerprint: `sns-subscription/${message.TopicArn}`,
     content: {
       title: confirmed ? `SNS subscription confirmed: ${topicName}` : `SNS subscription ended: ${topicName}`,

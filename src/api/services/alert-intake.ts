@@ -197,7 +197,15 @@ export function createAlertIntake({ config, db, temporal, log, clock, metrics }:
         temporal.workflow.signalWithStart<AlertWorkflow, [AlertOccurrence]>(ALERT_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
-          args: [{ alertId, fingerprint: incoming.fingerprint, team: teamSnapshot(team), content: incoming.content }],
+          args: [
+            {
+              alertId,
+              fingerprint: incoming.fingerprint,
+              team: teamSnapshot(team),
+              content: incoming.content,
+              ...(incoming.notice ? { notice: true } : {}),
+            },
+          ],
           signal: occurrenceSignal,
           signalArgs: [occurrence],
           typedSearchAttributes: initialSearchAttributes(team.name, incoming.content),
