@@ -84,7 +84,7 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
       );
     },
 
-    /** Sends the engineer being called a direct message about the alert (conversations.open, then chat.postMessage). */
+    /** Sends the engineer being called a direct message about the alert. */
     async sendDirectMessage({
       userId,
       view,
@@ -94,10 +94,9 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
       message?: SlackMessageRef;
     }): Promise<void> {
       const directMessage = renderDirectMessage(view);
-      await postOnce(async () => {
-        const channel = await callSlack('conversations.open', () => slack.openDirectMessage(userId));
-        return callSlack('chat.postMessage', () => slack.postMessage({ channel, ...directMessage }));
-      });
+      // A user id as the channel posts to the bot's direct messages with that user: one call,
+      // and no conversations.open (nor its im:write scope) first.
+      await postOnce(() => callSlack('chat.postMessage', () => slack.postMessage({ channel: userId, ...directMessage })));
     },
   };
 }

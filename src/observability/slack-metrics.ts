@@ -10,7 +10,6 @@ import { recordSlackCall, type Metrics, type SlackCallOutcome } from './metrics'
 export const SLACK_METHODS = {
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
-  openDirectMessage: 'conversations.open',
 } as const satisfies Record<keyof SlackApi, string>;
 
 /** @slack/web-api's code for a 429 refused with `rejectRateLimitedCalls: true`. */
@@ -84,7 +83,6 @@ export function instrumentSlackApi(
   return {
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
-    openDirectMessage: (userId) => counted('openDirectMessage', () => slack.openDirectMessage(userId)),
   };
 }
 

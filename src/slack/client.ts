@@ -22,8 +22,6 @@ export interface SlackMessageContent {
 export interface SlackApi {
   postMessage(args: SlackMessageContent & { channel: string; threadTs?: string }): Promise<SlackMessageRef>;
   updateMessage(args: SlackMessageContent & SlackMessageRef): Promise<void>;
-  /** Opens (or finds) the direct-message channel with a user; returns its id. */
-  openDirectMessage(userId: string): Promise<string>;
 }
 
 /**
@@ -75,12 +73,6 @@ export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIME
     async updateMessage({ channel, ts, text, blocks }) {
       await client.chat.update({ channel, ts, text, blocks: blocks as KnownBlock[] | undefined });
     },
-    async openDirectMessage(userId) {
-      const result = await client.conversations.open({ users: userId });
-      const id = result.channel?.id;
-      if (!id) throw new Error('conversations.open answered without a channel id');
-      return id;
-    },
   };
 }
 
@@ -108,11 +100,6 @@ export function createDryRunSlackApi(log: Logger): SlackApi {
       dryLog.info({ dryRun: true, method: 'chat.update', channel, ts, text }, 'Slack dry run: would update a message');
       dryLog.debug({ dryRun: true, method: 'chat.update', channel, ts, blocks }, 'Slack dry run: message blocks');
       return Promise.resolve();
-    },
-    openDirectMessage(userId) {
-      const channel = `D${userId}`;
-      dryLog.info({ dryRun: true, method: 'conversations.open', userId, channel }, 'Slack dry run: would open a DM');
-      return Promise.resolve(channel);
     },
   };
 }

@@ -167,20 +167,15 @@ describe('the other Slack activities', () => {
     expect(reply?.text).toContain('<@U0SECOND>');
   });
 
-  it('sendDirectMessage opens the DM and posts into it once, even when the post had to be retried', async () => {
+  it('sendDirectMessage posts to the engineer directly, once, even when the post had to be retried', async () => {
     const view = buildAlertView();
-    fake.failNext('conversations.open', { kind: 'http', status: 502 });
     fake.failNext('chat.postMessage', { kind: 'http', status: 500 });
 
     await runActivity({ activity: 'sendDirectMessage', input: { userId: 'U0DMTEST', view } });
 
-    const [dm] = fake
-      .calls('conversations.open')
-      .filter((call) => call.body.users === 'U0DMTEST' && call.outcome === 'ok');
-    expect(dm).toBeDefined();
-    const directMessages = fake
-      .messages()
-      .filter((m) => m.channel.startsWith('D') && m.text?.includes(view.team.slackChannelId));
+    const posts = fake.calls('chat.postMessage').filter((call) => call.body.channel === 'U0DMTEST');
+    expect(posts.map((call) => call.outcome)).toEqual(['http', 'ok']);
+    const directMessages = fake.messages('DU0DMTEST');
     expect(directMessages).toHaveLength(1);
     expect(directMessages[0]?.text).toContain('You are on call');
   });
@@ -221,11 +216,6 @@ describe('a retried activity', () => {
     }
 
     expect(fake.messages(message.channel).filter((m) => m.threadTs === message.ts)).toHaveLength(1);
-    const dmChannel = fake.calls('conversations.open').find((call) => call.body.users === 'U0TWICE');
-    expect(dmChannel).toBeDefined();
-    const directMessages = fake
-      .messages()
-      .filter((m) => m.channel.startsWith('D') && m.text?.includes(view.team.slackChannelId));
-    expect(directMessages).toHaveLength(1);
+    expect(fake.messages('DU0TWICE')).toHaveLength(1);
   });
 });

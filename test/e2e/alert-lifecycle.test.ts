@@ -76,7 +76,7 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
   // Three escalation timeouts later, still nobody else was called.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
   expect(threadReplies(team.channel)).toEqual([]);
-  expect(escalator.slack.calls('conversations.open')).toHaveLength(0);
+  expect(escalator.slack.messages().filter((message) => message.channel.startsWith('D'))).toEqual([]);
 
   const detail = await escalator.get(`/api/alerts/${accepted.body.alertId}`, escalator.adminAuth);
   expect(detail.status).toBe(200);
@@ -96,7 +96,7 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
   await waitFor('the call to Dave', () => threadReplies(team.channel).length >= 1, 10_000);
   expect(threadReplies(team.channel)[0]).toContain('<@U0DAVE>');
   await waitFor('a direct message to Dave', () =>
-    escalator.slack.calls('conversations.open').some((call) => call.body.users === 'U0DAVE')
+    escalator.slack.messages('DU0DAVE').length === 1
   );
   await waitFor('the team call', () => threadReplies(team.channel).length >= 2, 10_000);
   expect(threadReplies(team.channel)[1]).toContain('<!channel>');

@@ -9,6 +9,9 @@
  *   expect(slack.messages()).toHaveLength(1);
  *   await slack.close();
  *
+ * A user id as chat.postMessage's channel posts to the bot's DM with that user, whose channel id
+ * (`D` + the user id) the answer and messages() carry, as Slack's do.
+ *
  * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test;
  * any other method answers `{ok: false, error: 'unknown_method'}`. Bodies may be form-encoded
  * (as @slack/web-api sends them, with `blocks` as a JSON string) or JSON. A call without a token
@@ -169,7 +172,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
         if (!body.channel) return { ok: false, error: 'channel_not_found' };
         if (!body.text && !body.blocks) return { ok: false, error: 'no_text' };
         const message: FakeSlackMessage = {
-          channel: String(body.channel),
+          channel: directMessageChannel(String(body.channel)),
           ts: nextTs(),
           threadTs: body.thread_ts ? String(body.thread_ts) : undefined,
           text: body.text as string | undefined,
@@ -292,4 +295,9 @@ function parseBody(raw: string, contentType: string | undefined): SlackPayload {
     }
   }
   return body;
+}
+
+/** Slack answers a post to a user id with the id of the DM channel with that user. */
+function directMessageChannel(channel: string): string {
+  return /^[UW][A-Z0-9]+$/.test(channel) ? `D${channel}` : channel;
 }

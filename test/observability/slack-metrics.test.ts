@@ -62,10 +62,6 @@ function webApiSlack(): SlackApi {
     async updateMessage({ channel, ts, text }) {
       await client.chat.update({ channel, ts, text });
     },
-    async openDirectMessage(userId) {
-      const result = await client.conversations.open({ users: userId });
-      return result.channel?.id ?? '';
-    },
   };
 }
 
@@ -88,11 +84,9 @@ describe('instrumentSlackApi', () => {
 
     await slack.postMessage({ channel: CHANNEL.ok, text: 'disk full' });
     await slack.updateMessage({ channel: CHANNEL.ok, ts: '1700000000.000100', text: 'disk full (acknowledged)' });
-    await slack.openDirectMessage('U0ALICE');
 
     expect(await slackCalls(metrics, 'chat.postMessage', 'ok')).toBe(1);
     expect(await slackCalls(metrics, 'chat.update', 'ok')).toBe(1);
-    expect(await slackCalls(metrics, 'conversations.open', 'ok')).toBe(1);
   });
 
   it('counts a 429 as rate_limited and still hands the caller Retry-After', async () => {

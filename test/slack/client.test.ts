@@ -77,14 +77,6 @@ describe('the Slack client', () => {
     expect(fake.message('C0THREAD', parent.ts)).toMatchObject({ text: 'parent, updated', updates: 1 });
   });
 
-  it('opens the same direct-message channel for the same user', async () => {
-    const first = await slack.openDirectMessage('U0DM');
-    const second = await slack.openDirectMessage('U0DM');
-
-    expect(first).toMatch(/^D/);
-    expect(second).toBe(first);
-    expect(fake.calls('conversations.open')[0]?.body.users).toBe('U0DM');
-  });
 });
 
 describe('Slack errors, as the activity throws them', () => {
@@ -197,13 +189,12 @@ describe('the dry run', () => {
     ]);
   });
 
-  it('hands out distinct refs and a DM channel per user', async () => {
+  it('hands out distinct refs', async () => {
     const dryRun = createDryRunSlackApi(capturedLog().log);
 
     const refs = await Promise.all(Array.from({ length: 50 }, () => dryRun.postMessage({ channel: 'C0', text: 'x' })));
 
     expect(new Set(refs.map((ref) => ref.ts)).size).toBe(50);
-    expect(await dryRun.openDirectMessage('U0A')).not.toBe(await dryRun.openDirectMessage('U0B'));
   });
 
   it('is not used once Slack is configured: the real client calls the Web API', async () => {
