@@ -24,8 +24,16 @@ import { createMetrics } from './observability/metrics';
 import { alertSearchAttributes } from './workflows/definitions';
 import { createAlertWorker, installTemporalRuntime } from './worker';
 
-export const DATA_DIR = path.join(PROJECT_ROOT, '.data');
-const DEMO_ENDPOINT_FILE = path.join(DATA_DIR, 'demo-endpoint.json');
+/** Where `npm start` keeps what it runs itself: embedded PostgreSQL, Temporal state, the demo endpoint. */
+export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, '.data');
+
+export interface StartOptions {
+  /**
+   * Another data directory than `.data/`: a second local instance, or a test that must never
+   * touch the developer's own (ESCALATOR_DATA_DIR for `npm start`).
+   */
+  dataDir?: string;
+}
 
 export interface RunningEscalator {
   gatewayUrl: string;
@@ -36,7 +44,11 @@ export interface RunningEscalator {
 }
 
 /** Starts every part that the configuration does not point elsewhere. */
-export async function startEscalator(config: Config, log: Logger): Promise<RunningEscalator> {
+export async function startEscalator(
+  config: Config,
+  log: Logger,
+  { dataDir = DEFAULT_DATA_DIR }: StartOptions = {}
+): Promise<RunningEscalator> {
   const stack: Array<{ what: string; stop: () => Promise<unknown> }> = [];
   const stopAll = async () => {
     for (const { what, stop } of stack.reverse().splice(0)) {
@@ -44,14 +56,14 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     }
   };
   try {
-    mkdirSync(DATA_DIR, { recursive: true });
+    mkdirSync(dataDir, { recursive: true });
     installTemporalRuntime(log);
 
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      log.info('starting embedded PostgreSQL in .data/postgres');
+      log.info({ dataDir }, 'starting embedded PostgreSQL');
       const pg = await startEmbeddedPostgres({
-        dataDir: path.join(DATA_DIR, 'postgres'),
+        dataDir: path.join(dataDir, 'postgres'),
         database: 'escalator',
         persistent: true,
         onLog: (line) => log.debug({ component: 'postgres' }, line),
@@ -65,7 +77,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     let temporalAddress = config.temporal.address;
     let webUiUrl: string | undefined;
     if (!temporalAddress) {
-      log.info('starting the Temporal dev server (state in .data/temporal.db)');
+      log.info({ dataDir }, 'starting the Temporal dev server');
       const executable = await resolveTemporalBinary('cli', process.env, (message) => log.info(message));
       const devServer = await TestWorkflowEnvironment.createLocal({
         server: {
@@ -73,7 +85,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
           ip: '127.0.0.1',
           port: await findFreePort(),
           uiPort: config.temporal.uiPort,
-          dbFilename: path.join(DATA_DIR, 'temporal.db'),
+          dbFilename: path.join(dataDir, 'temporal.db'),
           namespace: config.temporal.namespace,
           searchAttributes: Object.values(alertSearchAttributes),
           log: { format: 'pretty', level: 'warn' },
@@ -108,7 +120,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     const gateway = await startGateway({ config, db, temporal, log, metrics }, { port: config.port });
     stack.push({ what: 'the gateway', stop: () => gateway.close() });
 
-    printWelcome({ config, gatewayUrl: gateway.url, webUiUrl, demo: await demoEndpoint(db, config, log) });
+    printWelcome({ config, gatewayUrl: gateway.url, webUiUrl, demo: await demoEndpoint(db, config, log, dataDir) });
     return { gatewayUrl: gateway.url, webUiUrl, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -118,11 +130,12 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
 
 /**
  * A newcomer's first start creates a `demo` team so that a test alert can be sent at once. Its
- * token is shown only at creation, so it is kept under .data/ (local runs only) to be shown again.
+ * token is shown only at creation, so it is kept in the data directory (local runs only) to be shown again.
  */
-async function demoEndpoint(db: Database, config: Config, log: Logger): Promise<string | undefined> {
-  if (existsSync(DEMO_ENDPOINT_FILE)) {
-    const { token } = JSON.parse(readFileSync(DEMO_ENDPOINT_FILE, 'utf8')) as { token: string };
+async function demoEndpoint(db: Database, config: Config, log: Logger, dataDir: string): Promise<string | undefined> {
+  const demoEndpointFile = path.join(dataDir, 'demo-endpoint.json');
+  if (existsSync(demoEndpointFile)) {
+    const { token } = JSON.parse(readFileSync(demoEndpointFile, 'utf8')) as { token: string };
     if (await findEndpointByToken(db, token)) return endpointUrls(config.publicUrl, token).webhookUrl;
   }
   if ((await db.team.count()) > 0) return undefined;
@@ -131,7 +144,7 @@ async function demoEndpoint(db: Database, config: Config, log: Logger): Promise<
     slackChannelId: 'C0DEMO',
     engineers: ['U0DEMO1', 'U0DEMO2'],
   });
-  writeFileSync(DEMO_ENDPOINT_FILE, JSON.stringify({ token: demo.token }), { mode: 0o600 });
+  writeFileSync(demoEndpointFile, JSON.stringify({ token: demo.token }), { mode: 0o600 });
   log.info({ team: demo.name }, 'created the demo team');
   return demo.webhookUrl;
 }
@@ -157,33 +170,50 @@ function printWelcome(options: { config: Config; gatewayUrl: string; webUiUrl?: 
   process.stdout.write(`${lines.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`);
 }
 
+/**
+ * One Ctrl-C reaches this process several times: the terminal signals the whole foreground
+ * process group, and npm and tsx each pass the signal on again. Repeats this soon are that press.
+ */
+const RELAYED_SIGNAL_WINDOW_MS = 1_000;
+
+/** Signals that stop Escalator; SIGHUP too, as a closed terminal sends it. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
-  const running = await startEscalator(config, log);
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+  // Not part of Config: it only moves where a local run keeps its own state, never what it talks to.
+  const dataDir = process.env.ESCALATOR_DATA_DIR ? path.resolve(process.env.ESCALATOR_DATA_DIR) : undefined;
+
+  // Listening from the first moment: a signal during the start must still stop what was started,
+  // which Node's default (die at once) would leave running.
+  let firstSignalAt: number | undefined;
+  let requestStop: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => (requestStop = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      log.info({ signal }, 'stopping Escalator');
+      requestStop(signal);
+    } else if (Date.now() - firstSignalAt > RELAYED_SIGNAL_WINDOW_MS) {
       log.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(1);
     }
-    stopping = true;
-    log.info({ signal }, 'stopping Escalator');
-    running
-      .stop()
-      .then(() => {
-        log.info('stopped');
-        process.exit(0);
-      })
-      .catch(() => process.exit(1));
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+
+  const running = await startEscalator(config, log, { dataDir });
+  await stopRequested;
+  await running.stop();
+  log.info('stopped');
+  process.exit(0);
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+    process.stderr.write(
+      `${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`
+    );
     process.exit(1);
   });
 }
