@@ -1,0 +1,116 @@
+/**
+ * `npm start` as a user runs it, with nothing configured: it starts its own PostgreSQL and Temporal
+ * dev server, and a stop signal must stop all of it, leaving no process and no locked data
+ * directory behind. Its data directory is a fresh temporary one (ESCALATOR_DATA_DIR), never the
+ * project's `.data/`, which a developer may be using.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findFreePort } from '../../src/infra/free-port';
+import {
+  descendantsOf,
+  exitWithin,
+  killProcessGroup,
+  listProcesses,
+  runCommand,
+  stillRunning,
+  type RunningCommand,
+} from '../helpers/processes';
+import { waitFor } from '../helpers/wait';
+
+let dataDir: string;
+let escalator: RunningCommand | undefined;
+
+beforeEach(() => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'escalator-npm-start-'));
+});
+
+afterEach(() => {
+  killProcessGroup(escalator);
+  escalator = undefined;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** PostgreSQL's lock on its data directory: present while a server runs on it. */
+function postmasterPid(): string {
+  return path.join(dataDir, 'postgres', 'postmaster.pid');
+}
+
+async function npmStart(): Promise<{ started: RunningCommand; port: number; uiPort: number }> {
+  const [port, uiPort] = [await findFreePort(), await findFreePort()];
+  escalator = runCommand('npm', ['start'], {
+    PORT: String(port),
+    TEMPORAL_UI_PORT: String(uiPort),
+    ESCALATOR_DATA_DIR: dataDir,
+    // Where the test run found the Temporal CLI (this machine may not reach its download host).
+    TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH,
+    LOG_LEVEL: 'info',
+  });
+  return { started: escalator, port, uiPort };
+}
+
+async function waitUntilRunning(started: RunningCommand): Promise<void> {
+  await waitFor(
+    'npm start to say it is running',
+    () => {
+      if (started.child.exitCode !== null) throw new Error(`npm start exited early:\n${started.output()}`);
+      return started.output().includes('Escalator is running.');
+    },
+    40_000
+  );
+}
+
+test('npm start becomes ready, and SIGTERM stops everything it started and exits 0', async () => {
+  const { started, port, uiPort } = await npmStart();
+  await waitUntilRunning(started);
+  expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+
+  // What it started, seen from outside: PostgreSQL holds its data directory, the dev server runs.
+  expect(existsSync(postmasterPid())).toBe(true);
+  const children = descendantsOf(started.pid);
+  expect(children.some((child) => /\bpostgres\b/.test(child.cmdline) && child.cmdline.includes(dataDir))).toBe(true);
+  expect(children.some((child) => /server start-dev/.test(child.cmdline))).toBe(true);
+
+  // As a supervisor (or `kill`) stops it: one SIGTERM to the npm process alone.
+  process.kill(started.pid, 'SIGTERM');
+  const exit = await exitWithin(started, 20_000);
+
+  expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
+  expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
+  expect(listProcesses().filter((other) => other.cmdline.includes(dataDir))).toEqual([]);
+  expect(existsSync(postmasterPid())).toBe(false);
+  expect(started.output()).toContain('"msg":"stopped"');
+}, 90_000);
+
+test('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything too and exits 0', async () => {
+  const { started } = await npmStart();
+  await waitUntilRunning(started);
+  const children = descendantsOf(started.pid);
+
+  // A terminal signals every process of the foreground group at once, PostgreSQL and the dev
+  // server included, and npm passes it on again: not to be taken for a second, impatient Ctrl-C.
+  process.kill(-started.pid, 'SIGINT');
+  const exit = await exitWithin(started, 20_000);
+
+  expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
+  expect(started.output()).not.toContain('exiting without waiting');
+  expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
+  expect(existsSync(postmasterPid())).toBe(false);
+}, 90_000);
+
+test('SIGTERM while it is still starting stops what was already started', async () => {
+  const { started } = await npmStart();
+  await waitFor('PostgreSQL to be started', () => existsSync(postmasterPid()), 40_000);
+  const children = descendantsOf(started.pid);
+
+  process.kill(started.pid, 'SIGTERM');
+  const exit = await exitWithin(started, 40_000);
+
+  expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
+  expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
+  // What it started after the snapshot (the dev server keeps its state in the data directory too).
+  expect(listProcesses().filter((other) => other.cmdline.includes(dataDir))).toEqual([]);
+  expect(existsSync(postmasterPid())).toBe(false);
+}, 90_000);

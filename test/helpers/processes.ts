@@ -1,0 +1,121 @@
+/**
+ * Escalator's commands as child processes, looked at from outside as an operator would: their
+ * output, their exit, and the process table (Linux `/proc`) for anything they left behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+
+export interface RunningCommand {
+  child: ChildProcess;
+  pid: number;
+  /** Everything written to stdout and stderr so far, interleaved. */
+  output(): string;
+  /** Resolves with how the process ended (also when it already has). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs `command args` in the project root with exactly `env` (plus PATH and HOME), in a process
+ * group of its own so that a failed test can still clean up everything it started.
+ */
+export function runCommand(command: string, args: string[], env: Record<string, string | undefined>): RunningCommand {
+  const child = spawn(command, args, {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_update_notifier: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  return { child, pid: child.pid, output: () => output, exited };
+}
+
+/** Kills what is left of a command's process group (a test that failed half-way); ignores a group already gone. */
+export function killProcessGroup(command: RunningCommand | undefined): void {
+  if (!command) return;
+  try {
+    process.kill(-command.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Clock ticks after boot when it started: tells a process from a later one that reuses its pid. */
+  startTime: string;
+  /** R, S, D, Z (zombie) … */
+  state: string;
+  cmdline: string;
+}
+
+/** One process from /proc, or undefined when it no longer exists. */
+export function readProcess(pid: number): ProcessInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return { pid, ppid: Number(fields[1]), state: fields[0] as string, startTime: fields[19] as string, cmdline };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process on the machine that can be read now. */
+export function listProcesses(): ProcessInfo[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((entry) => readProcess(Number(entry)) ?? []);
+}
+
+/** The processes below `pid` (children, their children …), not `pid` itself. */
+export function descendantsOf(pid: number): ProcessInfo[] {
+  const all = listProcesses();
+  const found: ProcessInfo[] = [];
+  const parents = [pid];
+  while (parents.length > 0) {
+    const parent = parents.shift() as number;
+    for (const child of all.filter((candidate) => candidate.ppid === parent)) {
+      found.push(child);
+      parents.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/**
+ * Which of `processes` still run: the same pid with the same start time, and not a zombie (a
+ * zombie runs nothing; it waits for a parent, which may be a container's init, to reap it).
+ */
+export function stillRunning(processes: ProcessInfo[]): ProcessInfo[] {
+  return processes.filter((before) => {
+    const now = readProcess(before.pid);
+    return now !== undefined && now.startTime === before.startTime && now.state !== 'Z';
+  });
+}
+
+/** Waits for `command` to exit, failing with its output when it takes longer than `ms`. */
+export async function exitWithin(
+  command: RunningCommand,
+  ms: number
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const tooLate = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms:\n${command.output()}`)), ms);
+  });
+  try {
+    return await Promise.race([command.exited, tooLate]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
