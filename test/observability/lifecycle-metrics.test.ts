@@ -131,8 +131,8 @@ test('an alert nobody acknowledges counts each escalation step, then its resolut
   await waitForMetric('escalator_escalations_total', { team: team.name, step: 'engineer' }, 1);
   const afterTeamCall = await waitForMetric('escalator_escalations_total', { team: team.name, step: 'team' }, 1);
   expect(
-    valueOf(afterTeamCall, 'escalator_slack_calls_total', { method: 'conversations.open', outcome: 'ok' })
-  ).toBeGreaterThanOrEqual(1);
+    valueOf(afterTeamCall, 'escalator_slack_calls_total', { method: 'chat.postMessage', outcome: 'ok' })
+  ).toBeGreaterThanOrEqual(3); // the alert, the call to Dave in the thread and his DM, then the team call
 
   expect((await escalator.post(team.webhookPath, { ...alert, status: 'resolved' })).status).toBe(202);
   const afterResolve = await waitForMetric(
