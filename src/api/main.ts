@@ -49,8 +49,10 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // `on`, not `once`: one Ctrl-C arrives twice (from the terminal and relayed by npm), and a second
+  // delivery left to Node's default would kill the requests still in flight.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {
