@@ -39,11 +39,18 @@ export async function createAlertWorker({ connection, config, db, log, metrics }
 /**
  * Installs the Temporal runtime once per process: SDK logs through pino, SDK metrics exported for
  * Prometheus on `metricsBindAddress`. Must run before the first connection is made.
+ *
+ * The runtime's own signal handling is off: by default it shuts the workers down on SIGINT,
+ * SIGTERM, SIGQUIT and SIGUSR2, then stops listening, so that a repeated signal kills the process
+ * mid-drain, and under `npm start` the worker would stop while the process runs on without one.
+ * Each entry point stops its parts itself, in order.
  */
 export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
   Runtime.install({
+    shutdownSignals: [],
     logger: {
-      log: (level, message, meta) => log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
+      log: (level, message, meta) =>
+        log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
       trace: (message, meta) => log.trace({ ...meta }, message),
       debug: (message, meta) => log.debug({ ...meta }, message),
       info: (message, meta) => log.info({ ...meta }, message),
@@ -77,13 +84,16 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createAlertWorker({ connection, config, db, log, metrics });
 
-  // Worker.run() returns once shutdown() has drained the tasks in flight.
+  // Worker.run() returns once shutdown() has drained the tasks in flight. `on`, not `once`: one
+  // Ctrl-C arrives twice (from the terminal and relayed by npm), and Node's default for the second
+  // would kill the tasks being drained.
   const stop = (signal: NodeJS.Signals) => {
+    if (worker.getState() !== 'RUNNING') return;
     log.info({ signal }, 'worker draining');
     worker.shutdown();
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   log.info({ taskQueue: config.temporal.taskQueue, metrics: metricsServer.url }, 'worker running');
   await worker.run();
   await Promise.all([connection.close(), db.$disconnect(), metricsServer.close()]);
@@ -92,7 +102,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+    process.stderr.write(
+      `${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`
+    );
     process.exit(1);
   });
 }
