@@ -200,3 +200,43 @@ test('SIGTERM: the gateway finishes the request in flight and exits 0, the worke
     });
   }
 });
+
+test('Ctrl-C on npm run api and npm run worker in a terminal stops both cleanly', async () => {
+  // SIGINT to each whole process group, as a terminal sends it; npm passes it on a second time.
+  const env = {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    DATABASE_URL: process.env.DATABASE_URL,
+    TEMPORAL_TASK_QUEUE: `processes-${randomUUID()}`,
+    SLACK_API_URL: slack.url,
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+  };
+  const port = await findFreePort();
+  const api = runCommand('npm', ['run', 'api'], { ...env, PORT: String(port) });
+  const alone = runCommand('npm', ['run', 'worker'], {
+    ...env,
+    METRICS_PORT: String(await findFreePort()),
+    TEMPORAL_METRICS_PORT: String(await findFreePort()),
+  });
+  try {
+    await waitFor(
+      'both to run',
+      () => /gateway listening/.test(api.output()) && /worker running/.test(alone.output()),
+      30_000
+    );
+
+    process.kill(-api.pid, 'SIGINT');
+    process.kill(-alone.pid, 'SIGINT');
+
+    expect({ exit: await exitWithin(api, 15_000), output: api.output() }).toMatchObject({
+      exit: { code: 0, signal: null },
+    });
+    expect(api.output()).toContain('"msg":"gateway stopped"');
+    expect({ exit: await exitWithin(alone, 30_000), output: alone.output() }).toMatchObject({
+      exit: { code: 0, signal: null },
+    });
+    expect(alone.output()).toContain('"msg":"worker stopped"');
+  } finally {
+    killProcessGroup(api);
+    killProcessGroup(alone);
+  }
+});
