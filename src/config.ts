@@ -44,6 +44,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
+  ESCALATOR_DATA_DIR: optionalText,
 });
 
 export interface Config {
@@ -72,6 +73,8 @@ export interface Config {
   metricsPort: number;
   /** Where a worker process exports the Temporal SDK's own metrics. */
   temporalMetricsPort: number;
+  /** Where `npm start` keeps its embedded PostgreSQL, Temporal state and demo endpoint; unset: .data/. */
+  dataDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -107,5 +110,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
+    dataDir: e.ESCALATOR_DATA_DIR,
   };
 }

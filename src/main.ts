@@ -182,8 +182,7 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
-  // Not part of Config: it only moves where a local run keeps its own state, never what it talks to.
-  const dataDir = process.env.ESCALATOR_DATA_DIR ? path.resolve(process.env.ESCALATOR_DATA_DIR) : undefined;
+  const dataDir = config.dataDir ? path.resolve(config.dataDir) : undefined;
 
   // Listening from the first moment: a signal during the start must still stop what was started,
   // which Node's default (die at once) would leave running.
