@@ -3,7 +3,6 @@
  * and the Slack stand-in. Escalation timeouts are short here; the 5-minute default is proven on
  * the time-skipping server (test/workflows).
  */
-import { randomUUID } from 'node:crypto';
 import { statusQuery } from '../../src/workflows/definitions';
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
 import { waitFor } from '../helpers/wait';
@@ -17,22 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await escalator?.stop();
 });
-
-async function createTeam(engineers = ['U0ALICE', 'U0BOB']) {
-  const name = `e2e-${randomUUID().slice(0, 8)}`;
-  const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
-  const created = await escalator.post(
-    '/api/teams',
-    { name, slackChannelId: channel, engineers },
-    escalator.adminAuth
-  );
-  expect(created.status).toBe(201);
-  return { ...created.body, channel } as { name: string; webhookUrl: string; channel: string };
-}
-
-function webhookPath(webhookUrl: string): string {
-  return new URL(webhookUrl).pathname;
-}
 
 /** Thread replies in a channel, each as its text. */
 function threadReplies(channel: string): string[] {
@@ -52,8 +35,8 @@ function buttons(channel: string): string[] {
 }
 
 test('webhook → Slack post → signed ack → message shows the owner, and nobody is escalated to', async () => {
-  const team = await createTeam();
-  const accepted = await escalator.post(webhookPath(team.webhookUrl), {
+  const team = await escalator.createTeam({ prefix: 'e2e' });
+  const accepted = await escalator.post(team.webhookPath, {
     title: 'Disk almost full on db-1',
     severity: 'critical',
     key: 'disk-db-1',
@@ -87,8 +70,8 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
 });
 
 test('nobody acknowledges: the next engineer is called, then the team; the source resolves it', async () => {
-  const team = await createTeam(['U0CAROL', 'U0DAVE', 'U0ERIN']);
-  const path = webhookPath(team.webhookUrl);
+  const team = await escalator.createTeam({ prefix: 'e2e', engineers: ['U0CAROL', 'U0DAVE', 'U0ERIN'] });
+  const path = team.webhookPath;
   const opened = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx' });
   const repeated = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx' });
   expect(repeated.body).toMatchObject({ alertId: opened.body.alertId, duplicate: true });
@@ -115,8 +98,8 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
 });
 
 test('alert text can never ping anyone or become a link in Slack', async () => {
-  const team = await createTeam();
-  await escalator.post(webhookPath(team.webhookUrl), {
+  const team = await escalator.createTeam({ prefix: 'e2e' });
+  await escalator.post(team.webhookPath, {
     title: '<!channel> <@U0BOB> <https://evil.example|click me>',
     text: '<!here> & <!subteam^S123>',
   });

@@ -9,7 +9,7 @@ import type { SubscriptionConfirmer } from '../../src/sns/subscription';
 import { createSnsVerifier } from '../../src/sns/verify';
 import { alertWorkflowId } from '../../src/domain/fingerprint';
 import { loadFixture, loadFixtureText } from '../fixtures';
-import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
+import { startTestEscalator, type RunningTestEscalator, type TestTeam } from '../helpers/escalator';
 import type { FakeSlackMessage } from '../helpers/fake-slack';
 import {
   recordingCertificateFetcher,
@@ -46,39 +46,13 @@ afterAll(async () => {
   await escalator?.stop();
 });
 
-interface Team {
-  id: string;
-  name: string;
-  channel: string;
-  webhookPath: string;
-  snsPath: string;
-}
-
-async function createTeam(): Promise<Team> {
-  const name = `src-${randomUUID().slice(0, 8)}`;
-  const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
-  const created = await escalator.post(
-    '/api/teams',
-    { name, slackChannelId: channel, engineers: ['U0ALICE', 'U0BOB'] },
-    escalator.adminAuth
-  );
-  expect(created.status).toBe(201);
-  return {
-    id: created.body.id,
-    name,
-    channel,
-    webhookPath: new URL(created.body.webhookUrl).pathname,
-    snsPath: new URL(created.body.snsUrl).pathname,
-  };
-}
-
 /** A fixture envelope with a fresh MessageId, signed now. */
 function signed(name: SnsFixtureName): SnsEnvelope {
   return signSnsEnvelope({ ...snsFixture(name), MessageId: randomUUID() });
 }
 
 /** Delivers an envelope as SNS does: JSON as text/plain, its type and id in headers. */
-async function deliverSns(team: Team, envelope: SnsEnvelope): Promise<{ status: number; body: any }> {
+async function deliverSns(team: TestTeam, envelope: SnsEnvelope): Promise<{ status: number; body: any }> {
   const response = await fetch(`${escalator.url}${team.snsPath}`, {
     method: 'POST',
     headers: {
@@ -133,7 +107,7 @@ async function alertDetail(alertId: string) {
 
 describe('AWS SNS', () => {
   test('a CloudWatch alarm is posted; a repeat counts on the same message; OK resolves it', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     const opened = await deliverSns(team, signed('notification-cloudwatch-alarm'));
     expect(opened).toEqual({
@@ -159,7 +133,7 @@ describe('AWS SNS', () => {
   });
 
   test('a redelivery, concurrent or after the alert was closed, never makes a second alert or count', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
     const message = signed('notification-cloudwatch-alarm');
 
     const [first, second] = await Promise.all([deliverSns(team, message), deliverSns(team, message)]);
@@ -180,7 +154,7 @@ describe('AWS SNS', () => {
   });
 
   test('a subscription confirmation is confirmed with AWS and lands in the channel and a timeline, resolved', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
     const confirmation = signed('subscription-confirmation');
 
     const answer = await deliverSns(team, confirmation);
@@ -201,7 +175,7 @@ describe('AWS SNS', () => {
   });
 
   test('an EventBridge GuardDuty finding through SNS gets a readable title', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     expect((await deliverSns(team, signed('notification-eventbridge-guardduty'))).status).toBe(202);
 
@@ -214,7 +188,7 @@ describe('AWS SNS', () => {
 
 describe('Alertmanager and Grafana', () => {
   test('a group posts its firing alerts with their labels; the same alert sent resolved resolves it', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
     const group = loadFixture<{ alerts: Array<{ status: string }> }>('alertmanager/firing-and-resolved.json');
     const path = `${team.webhookPath}/alertmanager`;
 
@@ -237,7 +211,7 @@ describe('Alertmanager and Grafana', () => {
   });
 
   test("Grafana's contact point posts the firing alert linked to its panel", async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     const answer = await send(
       'POST',
@@ -254,7 +228,7 @@ describe('Alertmanager and Grafana', () => {
 
 describe('tools that post what they can', () => {
   test('Uptime Robot (GET with query parameters): down posts, up resolves', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
     const query = (name: string) =>
       new URLSearchParams(loadFixture<Record<string, string>>(`uptimerobot/${name}.json`)).toString();
 
@@ -265,7 +239,7 @@ describe('tools that post what they can', () => {
   });
 
   test('an EventBridge event sent directly (API destination)', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     const answer = await send(
       'POST',
@@ -279,7 +253,7 @@ describe('tools that post what they can', () => {
   });
 
   test('New Relic', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     const answer = await send(
       'POST',
@@ -293,7 +267,7 @@ describe('tools that post what they can', () => {
   });
 
   test('curl with a form body: unknown fields are shown with the alert', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     const answer = await send(
       'POST',
@@ -309,7 +283,7 @@ describe('tools that post what they can', () => {
   });
 
   test('curl with text/plain: the first line is the title', async () => {
-    const team = await createTeam();
+    const team = await escalator.createTeam({ prefix: 'src' });
 
     const answer = await send(
       'POST',

@@ -29,7 +29,25 @@ export interface RunningTestEscalator {
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /** Presses a button on an alert message as Slack would deliver it (signed form body). */
   press(press: Omit<ButtonPress, 'responseUrl'> & { responseUrl?: string }): Promise<number>;
+  /** Creates a team with a random name and channel through the admin API. */
+  createTeam(options?: NewTestTeam): Promise<TestTeam>;
   stop(): Promise<void>;
+}
+
+export interface NewTestTeam {
+  /** Start of the random team name, to tell teams apart in logs. */
+  prefix?: string;
+  engineers?: string[];
+  escalationTimeout?: string;
+}
+
+export interface TestTeam {
+  id: string;
+  name: string;
+  channel: string;
+  token: string;
+  webhookPath: string;
+  snsPath: string;
 }
 
 export interface TestEscalatorOptions {
@@ -102,6 +120,25 @@ export async function startTestEscalator(
     post: (path, body, headers = {}) =>
       call('POST', path, JSON.stringify(body), { 'Content-Type': 'application/json', ...headers }),
     get: (path, headers = {}) => call('GET', path, undefined, headers),
+    createTeam: async ({ prefix = 'team', engineers = ['U0ALICE', 'U0BOB'], escalationTimeout } = {}) => {
+      const name = `${prefix}-${randomUUID().slice(0, 8)}`;
+      const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+      const created = await call(
+        'POST',
+        '/api/teams',
+        JSON.stringify({ name, slackChannelId: channel, engineers, escalationTimeout }),
+        { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}` }
+      );
+      if (created.status !== 201) throw new Error(`creating team ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+      return {
+        id: created.body.id,
+        name,
+        channel,
+        token: created.body.token,
+        webhookPath: new URL(created.body.webhookUrl as string).pathname,
+        snsPath: new URL(created.body.snsUrl as string).pathname,
+      };
+    },
     press: async (press) => {
       const request = signedInteraction(
         config.slack.signingSecret as string,

@@ -2,7 +2,6 @@
  * `GET /metrics` on the gateway, scraped as Prometheus would, while real alerts go through their
  * life: gateway and worker share one registry here, as they do under `npm start`.
  */
-import { randomUUID } from 'node:crypto';
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
 import { waitFor } from '../helpers/wait';
 
@@ -59,20 +58,8 @@ async function waitForMetric(name: string, labels: Record<string, string>, expec
   });
 }
 
-async function createTeam(escalationTimeout: string, engineers = ['U0ALICE', 'U0BOB']) {
-  const name = `metrics-${randomUUID().slice(0, 8)}`;
-  const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
-  const created = await escalator.post(
-    '/api/teams',
-    { name, slackChannelId: channel, engineers, escalationTimeout },
-    escalator.adminAuth
-  );
-  expect(created.status).toBe(201);
-  return { name, channel, webhookPath: new URL(created.body.webhookUrl as string).pathname };
-}
-
 test('an alert posted, repeated, acknowledged and closed moves the counters a team lead asks about', async () => {
-  const team = await createTeam('5m');
+  const team = await escalator.createTeam({ prefix: 'metrics', escalationTimeout: '5m' });
   const before = await scrape();
   const receivedBefore = valueOf(before, 'escalator_alerts_received_total', { source: 'generic' });
   const postsBefore = valueOf(before, 'escalator_slack_calls_total', { method: 'chat.postMessage', outcome: 'ok' });
@@ -124,7 +111,11 @@ test('an alert posted, repeated, acknowledged and closed moves the counters a te
 });
 
 test('an alert nobody acknowledges counts each escalation step, then its resolution by the source', async () => {
-  const team = await createTeam('2s', ['U0CAROL', 'U0DAVE']);
+  const team = await escalator.createTeam({
+    prefix: 'metrics',
+    escalationTimeout: '2s',
+    engineers: ['U0CAROL', 'U0DAVE'],
+  });
   const alert = { title: 'API 5xx rate high', key: 'api-5xx' };
   expect((await escalator.post(team.webhookPath, alert)).status).toBe(202);
 

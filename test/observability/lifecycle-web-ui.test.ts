@@ -29,18 +29,6 @@ afterAll(async () => {
   await escalator?.stop();
 });
 
-async function createTeam(escalationTimeout: string, engineers = ['U0ALICE', 'U0BOB']) {
-  const name = `ui-${randomUUID().slice(0, 8)}`;
-  const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
-  const created = await escalator.post(
-    '/api/teams',
-    { name, slackChannelId: channel, engineers, escalationTimeout },
-    escalator.adminAuth
-  );
-  expect(created.status).toBe(201);
-  return { name, channel, webhookPath: new URL(created.body.webhookUrl as string).pathname };
-}
-
 /** Workflow ids that a Web UI search box query lists; visibility is eventually consistent, so callers poll. */
 async function listWorkflowIds(query: string): Promise<string[]> {
   const ids: string[] = [];
@@ -80,7 +68,7 @@ function signedPress(action: 'ack' | 'close' | 'pass', workflowId: string, userI
 }
 
 test('open → acknowledged → closed: search attributes, summary and current details follow each step', async () => {
-  const team = await createTeam('5m');
+  const team = await escalator.createTeam({ prefix: 'ui', escalationTimeout: '5m' });
   const title = `Disk almost full on db-${randomUUID().slice(0, 4)}`;
   const accepted = await escalator.post(team.webhookPath, {
     title,
@@ -132,7 +120,11 @@ test('open → acknowledged → closed: search attributes, summary and current d
 });
 
 test('nobody acknowledges: details say who it was escalated to, and the source resolving it shows as resolved', async () => {
-  const team = await createTeam('2s', ['U0CAROL', 'U0DAVE']);
+  const team = await escalator.createTeam({
+    prefix: 'ui',
+    escalationTimeout: '2s',
+    engineers: ['U0CAROL', 'U0DAVE'],
+  });
   const accepted = await escalator.post(team.webhookPath, { title: 'API 5xx rate high', key: 'api-5xx' });
   expect(accepted.status).toBe(202);
   const workflowId = accepted.body.workflowId as string;

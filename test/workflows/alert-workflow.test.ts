@@ -221,7 +221,7 @@ describe('alert workflow', () => {
       expect(rec.called()).toEqual([]);
 
       await env.sleep('20s');
-      await waitFor('the escalation to Bob', () => rec.called().length === 1);
+      await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
       expect(rec.called()).toEqual(['U2BOB']);
       expect(rec.directMessages()).toEqual(['U2BOB']);
       expect(rec.lastUpdate()?.holder).toEqual({ kind: 'engineer', userId: 'U2BOB' });
@@ -250,8 +250,9 @@ describe('alert workflow', () => {
     await withAlert({}, async ({ handle, rec, press }) => {
       await env.sleep('4m');
       await press('ack', 'U1ALICE');
-      await waitFor('the acknowledgement', () => rec.eventTypes().includes('acknowledged'));
+      await waitFor('the message to show the acknowledgement', () => rec.lastUpdate()?.state === 'acknowledged');
       expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'u1alice' });
+      expect(rec.eventTypes()).toContain('acknowledged');
 
       await env.sleep('2h');
       await recordHistory('acknowledged', handle);
@@ -266,7 +267,7 @@ describe('alert workflow', () => {
     await withAlert({}, async ({ rec, press }) => {
       await env.sleep('3m');
       await press('pass', 'U1ALICE');
-      await waitFor('the hand-over to Bob', () => rec.called().length === 1);
+      await waitFor('the hand-over to Bob', () => rec.directMessages().length === 1);
       expect(rec.called()).toEqual(['U2BOB']);
       expect(rec.directMessages()).toEqual(['U2BOB']);
       await waitFor('the pass in the timeline', () => rec.eventTypes().includes('passed'));
