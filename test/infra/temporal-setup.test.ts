@@ -7,6 +7,7 @@ import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { findFreePort } from '../../src/infra/free-port';
 import { ensureNamespace, ensureSearchAttributes } from '../../src/infra/temporal-setup';
+import { waitFor } from '../helpers/wait';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -132,8 +133,10 @@ test('npm run temporal:setup waits for a Temporal server that is still starting'
   const env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: 'default' };
 
   const setup = run('npm', ['run', '--silent', 'temporal:setup'], { cwd: ROOT, env });
-  // Longer than one connection attempt (5 s), so that the command has to try again.
-  await new Promise((resolve) => setTimeout(resolve, 7_000));
+  // The server comes up only once the command has found it missing and said it waits.
+  let output = '';
+  setup.child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor('the command to wait for Temporal', () => output.includes(`waiting for Temporal at 127.0.0.1:${port}`), 60_000);
   await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
   try {
     const { stdout } = await setup;
