@@ -27,14 +27,6 @@ import { createAlertWorker, installTemporalRuntime } from './worker';
 /** Where `npm start` keeps what it runs itself: embedded PostgreSQL, Temporal state, the demo endpoint. */
 export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, '.data');
 
-export interface StartOptions {
-  /**
-   * Another data directory than `.data/`: a second local instance, or a test that must never
-   * touch the developer's own (ESCALATOR_DATA_DIR for `npm start`).
-   */
-  dataDir?: string;
-}
-
 export interface RunningEscalator {
   gatewayUrl: string;
   /** Set when the embedded dev server runs. */
@@ -44,11 +36,9 @@ export interface RunningEscalator {
 }
 
 /** Starts every part that the configuration does not point elsewhere. */
-export async function startEscalator(
-  config: Config,
-  log: Logger,
-  { dataDir = DEFAULT_DATA_DIR }: StartOptions = {}
-): Promise<RunningEscalator> {
+export async function startEscalator(config: Config, log: Logger): Promise<RunningEscalator> {
+  // ESCALATOR_DATA_DIR: a second local instance, or a test that must never touch the developer's own.
+  const dataDir = config.dataDir ? path.resolve(config.dataDir) : DEFAULT_DATA_DIR;
   const stack: Array<{ what: string; stop: () => Promise<unknown> }> = [];
   const stopAll = async () => {
     for (const { what, stop } of stack.reverse().splice(0)) {
@@ -182,7 +172,6 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel });
-  const dataDir = config.dataDir ? path.resolve(config.dataDir) : undefined;
 
   // Listening from the first moment: a signal during the start must still stop what was started,
   // which Node's default (die at once) would leave running.
@@ -201,7 +190,7 @@ async function main(): Promise<void> {
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
-  const running = await startEscalator(config, log, { dataDir });
+  const running = await startEscalator(config, log);
   await stopRequested;
   await running.stop();
   log.info('stopped');
