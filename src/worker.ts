@@ -36,6 +36,8 @@ export async function createAlertWorker({ connection, config, db, log, metrics }
   });
 }
 
+const SDK_LOG_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'debug', WARN: 'warn', ERROR: 'error' } as const;
+
 /**
  * Installs the Temporal runtime once per process: SDK logs through pino, SDK metrics exported for
  * Prometheus on `metricsBindAddress`. Must run before the first connection is made.
@@ -48,12 +50,13 @@ export async function createAlertWorker({ connection, config, db, log, metrics }
 export function installTemporalRuntime(log: Logger, metricsBindAddress?: string): void {
   Runtime.install({
     shutdownSignals: [],
+    // The SDK's info lines (worker state changes, the workflow bundle's webpack summary) are detail
+    // for whoever debugs the SDK: they go out at debug, its warnings and errors as they are.
     logger: {
-      log: (level, message, meta) =>
-        log[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')]({ ...meta }, message),
+      log: (level, message, meta) => log[SDK_LOG_LEVELS[level]]({ ...meta }, message),
       trace: (message, meta) => log.trace({ ...meta }, message),
       debug: (message, meta) => log.debug({ ...meta }, message),
-      info: (message, meta) => log.info({ ...meta }, message),
+      info: (message, meta) => log.debug({ ...meta }, message),
       warn: (message, meta) => log.warn({ ...meta }, message),
       error: (message, meta) => log.error({ ...meta }, message),
     },
