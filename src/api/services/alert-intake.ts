@@ -56,6 +56,26 @@ interface CountedOccurrence {
   opened: boolean;
 }
 
+/**
+ * Records a delivery that carries its own id (SNS MessageId); for one seen before, returns the
+ * answer it got then. Concurrent copies wait on the unique key, so exactly one goes on.
+ */
+async function claimDelivery(
+  tx: Prisma.TransactionClient,
+  endpoint: EndpointWithTeam,
+  deliveryKey: string | undefined,
+  workflowId: string
+): Promise<(IntakeResult & { redelivered: true }) | undefined> {
+  if (!deliveryKey) return undefined;
+  const { count } = await tx.delivery.createMany({
+    data: [{ id: deliveryKey, endpointId: endpoint.id }],
+    skipDuplicates: true,
+  });
+  if (count === 1) return undefined;
+  const earlier = await tx.delivery.findUnique({ where: { id: deliveryKey }, select: { alertId: true } });
+  return { alertId: earlier?.alertId ?? null, workflowId, duplicate: true, redelivered: true };
+}
+
 /** Builds the intake over its dependencies. */
 export function createAlertIntake({ config, db, temporal, log, clock, metrics }: AlertIntakeDeps) {
   /** Counts a report that reached its workflow (not a redelivery, not an ignored one). */
@@ -178,16 +198,8 @@ export function createAlertIntake({ config, db, temporal, log, clock, metrics }:
     // The signal is sent inside the transaction: if Temporal refuses it, nothing was written and
     // the sender's retry starts from a clean slate; if it succeeds, the commit follows at once.
     const result = await db.$transaction(async (tx): Promise<IntakeResult & { redelivered?: true }> => {
-      if (deliveryKey) {
-        const { count } = await tx.delivery.createMany({
-          data: [{ id: deliveryKey, endpointId: endpoint.id }],
-          skipDuplicates: true,
-        });
-        if (count === 0) {
-          const earlier = await tx.delivery.findUnique({ where: { id: deliveryKey }, select: { alertId: true } });
-          return { alertId: earlier?.alertId ?? null, workflowId, duplicate: true, redelivered: true };
-        }
-      }
+      const redelivery = await claimDelivery(tx, endpoint, deliveryKey, workflowId);
+      if (redelivery) return redelivery;
 
       const { alertId, opened } = await countOccurrence(tx, team, incoming, workflowId, receivedAt);
       if (deliveryKey) await tx.delivery.update({ where: { id: deliveryKey }, data: { alertId } });
@@ -258,16 +270,8 @@ export function createAlertIntake({ config, db, temporal, log, clock, metrics }:
     // In one transaction with the delivery record, as for openOrRepeat: a redelivered OK must not
     // resolve a newer alert that opened with the same fingerprint since the first delivery.
     const result = await db.$transaction(async (tx): Promise<IntakeResult & { redelivered?: true }> => {
-      if (deliveryKey) {
-        const { count } = await tx.delivery.createMany({
-          data: [{ id: deliveryKey, endpointId: endpoint.id }],
-          skipDuplicates: true,
-        });
-        if (count === 0) {
-          const earlier = await tx.delivery.findUnique({ where: { id: deliveryKey }, select: { alertId: true } });
-          return { alertId: earlier?.alertId ?? null, workflowId, duplicate: true, redelivered: true };
-        }
-      }
+      const redelivery = await claimDelivery(tx, endpoint, deliveryKey, workflowId);
+      if (redelivery) return redelivery;
       const live = await tx.alert.findFirst({
         where: { teamId: team.id, openFingerprint: incoming.fingerprint },
         select: { id: true, workflowId: true },
