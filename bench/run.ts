@@ -71,16 +71,34 @@ async function main(): Promise<void> {
 
   const failures: string[] = [];
   try {
-    const repeats = await load('repeats of one open alert', url, () => ({ title: 'CPU high on web-1', key: 'cpu-web-1' }));
+    const repeats = await load('repeats of one open alert', url, () => ({
+      title: 'CPU high on web-1',
+      key: 'cpu-web-1',
+    }));
     let n = 0;
-    const fresh = await load('distinct new alerts', url, () => ({ title: `Disk full on host-${++n}`, key: `disk-${n}` }));
+    const fresh = await load('distinct new alerts', url, () => ({
+      title: `Disk full on host-${++n}`,
+      key: `disk-${n}`,
+    }));
     const rssMiB = process.memoryUsage().rss / 2 ** 20;
     console.log(`\nmemory: rss ${rssMiB.toFixed(0)} MiB (gateway, worker and clients in this process)`);
 
-    check(failures, repeats.rps >= TARGETS.repeatsPerSecond, `repeats ${repeats.rps.toFixed(0)}/s ≥ ${TARGETS.repeatsPerSecond}/s`);
-    check(failures, fresh.rps >= TARGETS.newAlertsPerSecond, `new alerts ${fresh.rps.toFixed(0)}/s ≥ ${TARGETS.newAlertsPerSecond}/s`);
+    check(
+      failures,
+      repeats.rps >= TARGETS.repeatsPerSecond,
+      `repeats ${repeats.rps.toFixed(0)}/s ≥ ${TARGETS.repeatsPerSecond}/s`
+    );
+    check(
+      failures,
+      fresh.rps >= TARGETS.newAlertsPerSecond,
+      `new alerts ${fresh.rps.toFixed(0)}/s ≥ ${TARGETS.newAlertsPerSecond}/s`
+    );
     for (const result of [repeats, fresh]) {
-      check(failures, result.p99 <= TARGETS.p99LatencyMs, `${result.name}: p99 ${result.p99} ms ≤ ${TARGETS.p99LatencyMs} ms`);
+      check(
+        failures,
+        result.p99 <= TARGETS.p99LatencyMs,
+        `${result.name}: p99 ${result.p99} ms ≤ ${TARGETS.p99LatencyMs} ms`
+      );
       check(failures, result.errors === 0, `${result.name}: ${result.errors} non-2xx or failed requests = 0`);
     }
     check(failures, rssMiB <= TARGETS.rssMiB, `rss ${rssMiB.toFixed(0)} MiB ≤ ${TARGETS.rssMiB} MiB`);

@@ -36,7 +36,11 @@ export default async function globalSetup(): Promise<void> {
 
   if (!process.env.DATABASE_URL) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-test-pg-'));
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'cluster'), database: 'escalator_test', persistent: false });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'cluster'),
+      database: 'escalator_test',
+      persistent: false,
+    });
     servers.stopPostgres = () => pg.stop();
     process.env.DATABASE_URL = pg.databaseUrl;
   }

@@ -96,7 +96,9 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
       const directMessage = renderDirectMessage(view);
       // A user id as the channel posts to the bot's direct messages with that user: one call,
       // and no conversations.open (nor its im:write scope) first.
-      await postOnce(() => callSlack('chat.postMessage', () => slack.postMessage({ channel: userId, ...directMessage })));
+      await postOnce(() =>
+        callSlack('chat.postMessage', () => slack.postMessage({ channel: userId, ...directMessage }))
+      );
     },
   };
 }

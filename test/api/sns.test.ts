@@ -4,12 +4,9 @@
  * AWS signs them, with the test key whose certificate the injected fetcher serves.
  */
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
 import type { SubscriptionConfirmer } from '../../src/sns/subscription';
 import { createSnsVerifier } from '../../src/sns/verify';
-import type { AlertWorkflowInput } from '../../src/workflows/definitions';
 import { loadFixture } from '../fixtures';
 import {
   CLOSED_PORT_ADDRESS,
@@ -29,6 +26,7 @@ import {
   type SnsEnvelope,
   type SnsFixtureName,
 } from '../helpers/sns';
+import { signalNames, startInputOf } from '../helpers/workflow-history';
 
 const ALARM_ARN = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx-rate-high';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:escalator-alarms';
@@ -41,19 +39,6 @@ function signed(name: SnsFixtureName, changes: Partial<SnsEnvelope> = {}, option
 /** A CloudWatch alarm notification whose Message is the given alarm JSON. */
 function alarmNotification(alarm: Record<string, unknown>): SnsEnvelope {
   return signed('notification-cloudwatch-alarm', { Message: JSON.stringify(alarm) });
-}
-
-async function signalNames(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? [])
-    .map((event) => event.workflowExecutionSignaledEventAttributes?.signalName)
-    .filter((name): name is string => !!name);
-}
-
-async function startInputOf(handle: WorkflowHandle): Promise<AlertWorkflowInput> {
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  return defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!);
 }
 
 describe('POST /sns/:token', () => {

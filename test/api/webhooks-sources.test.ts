@@ -4,10 +4,7 @@
  * is read from the workflow histories and the alerts table).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
-import type { AlertWorkflowInput } from '../../src/workflows/definitions';
 import { loadFixture } from '../fixtures';
 import {
   CLOSED_PORT_ADDRESS,
@@ -16,19 +13,7 @@ import {
   type RegisteredTeam,
   type TestGateway,
 } from '../helpers/gateway';
-
-async function signalNames(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? [])
-    .map((event) => event.workflowExecutionSignaledEventAttributes?.signalName)
-    .filter((name): name is string => !!name);
-}
-
-async function startInputOf(handle: WorkflowHandle): Promise<AlertWorkflowInput> {
-  const history = await handle.fetchHistory();
-  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  return defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!);
-}
+import { signalNames, startInputOf } from '../helpers/workflow-history';
 
 describe('webhook sources', () => {
   let gateway: TestGateway;

@@ -49,8 +49,12 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
   expect(posted.text).toContain('<@U0ALICE>');
   expect(buttons(team.channel)).toEqual(['ack', 'close', 'pass']);
 
-  expect(await escalator.press({ action: 'ack', workflowId: accepted.body.workflowId, userId: 'U0ALICE', userName: 'alice' })).toBe(200);
-  await waitFor('the message to show the acknowledgement', () => /acknowledged/i.test(alertMessage(team.channel)?.text ?? ''));
+  expect(
+    await escalator.press({ action: 'ack', workflowId: accepted.body.workflowId, userId: 'U0ALICE', userName: 'alice' })
+  ).toBe(200);
+  await waitFor('the message to show the acknowledgement', () =>
+    /acknowledged/i.test(alertMessage(team.channel)?.text ?? '')
+  );
   expect(alertMessage(team.channel)?.text).toContain('alice');
 
   const handle = escalator.temporal.workflow.getHandle(accepted.body.workflowId);
@@ -78,9 +82,7 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
 
   await waitFor('the call to Dave', () => threadReplies(team.channel).length >= 1, 10_000);
   expect(threadReplies(team.channel)[0]).toContain('<@U0DAVE>');
-  await waitFor('a direct message to Dave', () =>
-    escalator.slack.messages('DU0DAVE').length === 1
-  );
+  await waitFor('a direct message to Dave', () => escalator.slack.messages('DU0DAVE').length === 1);
   await waitFor('the team call', () => threadReplies(team.channel).length >= 2, 10_000);
   expect(threadReplies(team.channel)[1]).toContain('<!channel>');
   expect(threadReplies(team.channel).join('\n')).not.toContain('<@U0ERIN>');

@@ -129,7 +129,8 @@ export async function startTestEscalator(
         JSON.stringify({ name, slackChannelId: channel, engineers, escalationTimeout }),
         { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}` }
       );
-      if (created.status !== 201) throw new Error(`creating team ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+      if (created.status !== 201)
+        throw new Error(`creating team ${name}: ${created.status} ${JSON.stringify(created.body)}`);
       return {
         id: created.body.id,
         name,

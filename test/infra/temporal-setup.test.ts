@@ -136,7 +136,11 @@ test('npm run temporal:setup waits for a Temporal server that is still starting'
   // The server comes up only once the command has found it missing and said it waits.
   let output = '';
   setup.child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor('the command to wait for Temporal', () => output.includes(`waiting for Temporal at 127.0.0.1:${port}`), 60_000);
+  await waitFor(
+    'the command to wait for Temporal',
+    () => output.includes(`waiting for Temporal at 127.0.0.1:${port}`),
+    60_000
+  );
   await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
   try {
     const { stdout } = await setup;

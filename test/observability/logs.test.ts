@@ -86,7 +86,11 @@ async function driveLifecycle(): Promise<void> {
   expect(await rawPost('/slack/interactions', forged.body, forged.headers)).toBe(401);
 
   // Nobody acknowledges in time: escalation calls Bob in the thread and by DM.
-  await waitFor('the escalation to Bob', () => escalator.slack.messages().some((message) => message.channel.startsWith('D')), 10_000);
+  await waitFor(
+    'the escalation to Bob',
+    () => escalator.slack.messages().some((message) => message.channel.startsWith('D')),
+    10_000
+  );
   const ack = signedInteraction(
     signingSecret,
     blockActionsPayload({

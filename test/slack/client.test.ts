@@ -76,7 +76,6 @@ describe('the Slack client', () => {
     expect(fake.message('C0THREAD', reply.ts)?.threadTs).toBe(parent.ts);
     expect(fake.message('C0THREAD', parent.ts)).toMatchObject({ text: 'parent, updated', updates: 1 });
   });
-
 });
 
 describe('Slack errors, as the activity throws them', () => {

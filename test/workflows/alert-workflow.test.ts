@@ -103,7 +103,10 @@ beforeAll(async () => {
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
     searchAttributes: Object.fromEntries(
-      Object.values(alertSearchAttributes).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])
+      Object.values(alertSearchAttributes).map((key) => [
+        key.name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ])
     ),
   });
   // One worker for the whole file: a worker shut down with a task in hand leaves the test server's
@@ -165,16 +168,13 @@ async function withAlert(
     maxHistoryEvents: options.maxHistoryEvents,
     notice: options.notice,
   };
-  const handle = await env.client.workflow.signalWithStart<typeof alertWorkflow, [AlertOccurrence]>(
-    'alertWorkflow',
-    {
-      workflowId: `alert/ops/${randomUUID()}`,
-      taskQueue,
-      args: [input],
-      signal: occurrenceSignal,
-      signalArgs: [{ alertId, content, receivedAt: new Date(await env.currentTimeMs()).toISOString() }],
-    }
-  );
+  const handle = await env.client.workflow.signalWithStart<typeof alertWorkflow, [AlertOccurrence]>('alertWorkflow', {
+    workflowId: `alert/ops/${randomUUID()}`,
+    taskQueue,
+    args: [input],
+    signal: occurrenceSignal,
+    signalArgs: [{ alertId, content, receivedAt: new Date(await env.currentTimeMs()).toISOString() }],
+  });
   let presses = 0;
   const scenario: Scenario = {
     handle,
@@ -233,7 +233,10 @@ describe('alert workflow', () => {
       await waitFor('the team call', () => rec.called().length === 2);
       expect(rec.called()).toEqual(['U2BOB', 'team']);
       expect(rec.lastUpdate()?.holder).toEqual({ kind: 'team' });
-      await waitFor('both escalations in the timeline', () => rec.eventTypes().filter((t) => t === 'escalated').length === 2);
+      await waitFor(
+        'both escalations in the timeline',
+        () => rec.eventTypes().filter((t) => t === 'escalated').length === 2
+      );
       const escalations = rec.events.filter((event) => event.type === 'escalated');
       expect(escalations.map((event) => event.update?.assignee)).toEqual(['U2BOB', null]);
 
@@ -258,7 +261,10 @@ describe('alert workflow', () => {
       await recordHistory('acknowledged', handle);
       expect(rec.called()).toEqual([]);
       expect(rec.directMessages()).toEqual([]);
-      expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', holder: { kind: 'engineer', userId: 'U1ALICE' } });
+      expect(rec.lastUpdate()).toMatchObject({
+        state: 'acknowledged',
+        holder: { kind: 'engineer', userId: 'U1ALICE' },
+      });
       expect((await handle.describe()).status.name).toBe('RUNNING');
     });
   });
