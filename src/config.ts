@@ -4,6 +4,14 @@
  */
 import { z } from 'zod';
 
+/**
+ * PostgreSQL connections per process when DATABASE_POOL_SIZE is unset. Intake holds a connection
+ * for one short local transaction (no network call inside), so a few connections serve hundreds
+ * of reports a second; PostgreSQL itself does best with a few active connections per core, and
+ * every gateway and worker process has a pool of its own.
+ */
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
+
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 /** Parses `30s`, `2m`, `5m`, `1h`, `500ms` into milliseconds; undefined when it is not a duration. */
@@ -45,6 +53,9 @@ const envSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
   ESCALATOR_DATA_DIR: optionalText,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(DEFAULT_DATABASE_POOL_SIZE),
+  INTAKE_MAX_BACKLOG: z.coerce.number().int().min(1).default(10_000),
+  INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(256),
 });
 
 export interface Config {
@@ -58,6 +69,14 @@ export interface Config {
   };
   /** Unset: `npm start` runs an embedded PostgreSQL under .data/. */
   databaseUrl?: string;
+  /** PostgreSQL connections per process. */
+  databasePoolSize: number;
+  intake: {
+    /** Reports waiting in the intake journal beyond which new ones are answered 503 with Retry-After. */
+    maxBacklog: number;
+    /** Intake requests handled at once by one gateway; more are answered 503 at once. */
+    maxInFlight: number;
+  };
   slack: {
     botToken?: string;
     signingSecret?: string;
@@ -98,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
     },
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    intake: { maxBacklog: e.INTAKE_MAX_BACKLOG, maxInFlight: e.INTAKE_MAX_IN_FLIGHT },
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,

@@ -89,7 +89,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     const clientConnection = await Connection.connect({ address: temporalAddress });
     stack.push({ what: 'the Temporal client', stop: () => clientConnection.close() });
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, (message) => log.info(message));
-    const db = createDatabase(databaseUrl);
+    const db = createDatabase(databaseUrl, { poolSize: config.databasePoolSize });
     stack.push({ what: 'the database client', stop: () => db.$disconnect() });
     const metrics = createMetrics(undefined, { inventory: databaseInventory(db) });
 

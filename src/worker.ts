@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(setupConnection, config.temporal.namespace, (message) => log.info(message));
   await setupConnection.close();
 
-  const db = createDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -15,6 +15,8 @@ import { healthRoutes } from './routes/health';
 import { slackRoutes } from './routes/slack';
 import { snsRoutes } from './routes/sns';
 import { webhookRoutes } from './routes/webhooks';
+import { createIntakeGate } from '../intake/gate';
+import { shedLoad } from './middleware/load-shedding';
 import { createAlertIntake } from './services/alert-intake';
 import { createSlackResponder, type SlackResponder } from './services/slack-actions';
 
@@ -40,7 +42,9 @@ export interface GatewayDeps {
 export function createApp(deps: GatewayDeps): Express {
   const { config, db, temporal, log } = deps;
   const clock = deps.clock ?? Date.now;
-  const intake = createAlertIntake({ config, db, temporal, log, clock, metrics: deps.metrics });
+  const gate = createIntakeGate({ db, temporal, maxBacklog: config.intake.maxBacklog });
+  const intake = createAlertIntake({ config, db, log, clock, gate, metrics: deps.metrics });
+  const intakeLoad = shedLoad(config.intake.maxInFlight, () => deps.metrics?.intakeShed.inc({ reason: 'busy' }));
 
   const app = express();
   app.disable('x-powered-by');
@@ -51,9 +55,10 @@ export function createApp(deps: GatewayDeps): Express {
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
   app.use('/api', adminRoutes({ config, db }));
-  app.use('/webhooks', webhookRoutes({ db, intake }));
+  app.use('/webhooks', intakeLoad, webhookRoutes({ db, intake }));
   app.use(
     '/sns',
+    intakeLoad,
     snsRoutes({
       db,
       intake,
@@ -67,7 +72,7 @@ export function createApp(deps: GatewayDeps): Express {
     slackRoutes({
       signingSecret: config.slack.signingSecret,
       clock,
-      temporal,
+      db,
       responder: deps.slackResponder ?? createSlackResponder(),
     })
   );

@@ -18,6 +18,34 @@ export class TemporalUnavailableError extends Error {
   override name = 'TemporalUnavailableError';
 }
 
+/** The gateway is shedding load: answered 503 with Retry-After, and nothing of the request was written. */
+export class OverloadedError extends Error {
+  override name = 'OverloadedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number
+  ) {
+    super(message);
+  }
+}
+
+/** How long a sender is asked to wait when PostgreSQL is out of connections or out of reach. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * PostgreSQL could not take the request: no free connection in time, the server out of reach or
+ * shutting down, or out of resources. Transient by nature, so the sender is told to retry.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // 08: connection exception; 53: insufficient resources; 57P: operator intervention (shutdown).
+    if (/^(08|53|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)) return true;
+  }
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
+}
+
 /** What body-parser attaches to the errors it raises (`entity.too.large`, `encoding.unsupported`, …). */
 interface BodyParserError {
   status?: number;
@@ -37,7 +65,8 @@ export const routeNotFound: RequestHandler = (_req, res) => {
 };
 
 /**
- * The one error middleware: client errors say what was wrong, Temporal outages answer 503, and
+ * The one error middleware: client errors say what was wrong, Temporal and PostgreSQL outages and
+ * overload answer 503 (with Retry-After where a wait is known), and
  * anything else is a 500 that says only "Internal Server Error" and is logged with the request id
  * (pino-http's child logger carries it; the same id is in the X-Request-Id response header).
  */
@@ -57,6 +86,18 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       // may be an outage or a misconfiguration such as unregistered search attributes).
       requestLog.error({ err: error }, 'Temporal did not take the request');
       res.status(503).json({ error: 'Temporal is unavailable, retry later' });
+      return;
+    }
+    if (error instanceof OverloadedError) {
+      requestLog.warn({ err: error }, 'shedding load');
+      res.set('Retry-After', String(error.retryAfterSeconds));
+      res.status(503).json({ error: error.message });
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      requestLog.error({ err: error }, 'PostgreSQL did not take the request');
+      res.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      res.status(503).json({ error: 'the database is unavailable or busy, retry later' });
       return;
     }
     if (isBodyParserError(error) && error.status !== undefined && error.status >= 400 && error.status < 500) {

@@ -1,6 +1,7 @@
 /** Listening and stopping: the gateway as a running HTTP server, for `npm run api` and `npm start`. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startDispatcher } from '../intake/dispatcher';
 import { createApp, type GatewayDeps } from './app';
 import { settleTemporalCalls } from './services/temporal-calls';
 
@@ -9,8 +10,8 @@ export interface RunningGateway {
   url: string;
   server: Server;
   /**
-   * Stops accepting connections and waits for requests in flight and for Temporal calls still
-   * retrying; the clients stay open for the caller to close.
+   * Stops accepting connections, waits for requests in flight, stops the intake dispatcher and
+   * waits for Temporal calls still retrying; the clients stay open for the caller to close.
    */
   close(): Promise<void>;
 }
@@ -23,7 +24,10 @@ export interface GatewayListenOptions {
   shutdownGraceMs?: number;
 }
 
-/** Builds the app over `deps` and listens. The caller owns the Temporal and database clients. */
+/**
+ * Builds the app over `deps`, listens, and starts the intake dispatcher that hands what the app
+ * took to Temporal. The caller owns the Temporal and database clients.
+ */
 export async function startGateway(deps: GatewayDeps, options: GatewayListenOptions): Promise<RunningGateway> {
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {
@@ -31,6 +35,8 @@ export async function startGateway(deps: GatewayDeps, options: GatewayListenOpti
       error ? reject(error) : resolve(listening)
     );
   });
+  // Behind the app's answers: takes what the intake wrote to its workflows.
+  const dispatcher = startDispatcher(deps);
   const { port } = server.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
@@ -50,7 +56,9 @@ export async function startGateway(deps: GatewayDeps, options: GatewayListenOpti
         });
         // Keep-alive connections with no request in flight would otherwise hold close() open.
         server.closeIdleConnections();
-      }).then(() => settleTemporalCalls(deps.temporal));
+      })
+        .then(() => dispatcher.close())
+        .then(() => settleTemporalCalls(deps.temporal));
       return closing;
     },
   };

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     );
   }
 
-  const db = createDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   // The gateway alone reports the teams/endpoints/live-alert gauges: workers leave them out, so they count once.

@@ -1,11 +1,63 @@
 /** The one PostgreSQL client of a process: Prisma over node-postgres, no native engine. */
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool, type PoolClient } from 'pg';
+import { DEFAULT_DATABASE_POOL_SIZE } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
 
 export type Database = PrismaClient;
 export { Prisma } from '../generated/prisma/client';
 export type { AlertState as DbAlertState } from '../generated/prisma/client';
 
-export function createDatabase(databaseUrl: string): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+/** A caller waits this long for a free connection before the request is shed as overload (503). */
+export const POOL_ACQUIRE_TIMEOUT_MS = 2_000;
+
+export interface DatabaseOptions {
+  poolSize?: number;
+}
+
+/** The node-postgres pool under each client, for the few hot paths that speak SQL directly. */
+const pools = new WeakMap<Database, Pool>();
+
+export function createDatabase(
+  databaseUrl: string,
+  { poolSize = DEFAULT_DATABASE_POOL_SIZE }: DatabaseOptions = {}
+): Database {
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
+  });
+  // An idle connection that the server dropped (restart, failover) reports here; without a
+  // listener node-postgres would throw it out of the event loop and end the process.
+  pool.on('error', () => undefined);
+  // Prisma ends the pool on $disconnect, as it would one it had made itself.
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The pool that `db` runs on: one set of connections per process, shared by Prisma and raw SQL. */
+export function sqlPoolOf(db: Database): Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('this database client was not made by createDatabase');
+  return pool;
+}
+
+/**
+ * Runs `work` in one transaction on a connection of `db`'s pool, in plain SQL: for hot paths
+ * whose few statements must commit together and fast. Rolls back on any error.
+ */
+export async function inSqlTransaction<T>(db: Database, work: (sql: PoolClient) => Promise<T>): Promise<T> {
+  const sql = await sqlPoolOf(db).connect();
+  try {
+    await sql.query('BEGIN');
+    const result = await work(sql);
+    await sql.query('COMMIT');
+    return result;
+  } catch (error) {
+    await sql.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    sql.release();
+  }
 }

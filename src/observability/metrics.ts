@@ -154,6 +154,25 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       buckets: HTTP_DURATION_BUCKETS,
       registers,
     }),
+    intakeDispatched: new Counter({
+      name: 'escalator_intake_dispatched_total',
+      help: 'Intake journal entries handed to their workflows, by kind (occurrence, resolution, action) and outcome.',
+      labelNames: ['kind', 'outcome'] as const,
+      registers,
+    }),
+    intakeDispatchDelay: new Histogram({
+      name: 'escalator_intake_dispatch_delay_seconds',
+      help: 'From the 2xx answer to the signal in Temporal, per intake journal entry.',
+      labelNames: ['kind'] as const,
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    }),
+    intakeShed: new Counter({
+      name: 'escalator_intake_shed_total',
+      help: 'Reports answered 503 without being written, by reason (temporal, backlog, busy, database).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
   if (options.inventory) {
     registerInventoryGauges(registry, options.inventory, options.inventoryTimeoutMs ?? 2_000);

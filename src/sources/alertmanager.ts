@@ -83,6 +83,7 @@ function alertmanagerAlert(alert: AlertmanagerAlert, source: string): IncomingAl
   return {
     status: alert.status,
     fingerprint: alert.fingerprint || derivedFingerprint(source, labelIdentity),
+    ...(alert.startsAt ? { firingKey: alert.startsAt } : {}),
     content: {
       title: truncate(title, MAX_TITLE_LENGTH),
       text: text?.trim() ? truncate(text.trim(), MAX_TEXT_LENGTH) : undefined,

@@ -38,6 +38,8 @@ export interface AlarmStateChange {
   regionName?: string;
   metric?: string;
   dimensions?: string;
+  /** When the alarm changed state: each transition into ALARM is one firing. */
+  changedAt?: string;
 }
 
 const stateValueSchema = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
@@ -51,6 +53,7 @@ const alarmMessageSchema = z.object({
   OldStateValue: z.string().nullish(),
   Region: z.string().nullish(),
   AlarmArn: z.string().nullish(),
+  StateChangeTime: z.string().nullish(),
   Trigger: z.unknown().optional(),
 });
 
@@ -105,6 +108,7 @@ export function normaliseCloudWatchAlarm(message: unknown, options: CloudWatchOp
       account: alarm.AWSAccountId ?? undefined,
       region: parseArn(alarm.AlarmArn)?.region,
       regionName: alarm.Region ?? undefined,
+      changedAt: alarm.StateChangeTime ?? undefined,
       ...metric,
     },
     options
@@ -123,6 +127,7 @@ export function alarmStateChangeAlert(change: AlarmStateChange, options: CloudWa
     fingerprint:
       change.alarmArn ??
       derivedFingerprint('cloudwatch', `${account ?? ''}/${region ?? change.regionName ?? ''}/${change.alarmName}`),
+    ...(change.changedAt ? { firingKey: `${change.state}@${change.changedAt}` } : {}),
     content: {
       title: truncate(change.alarmName, MAX_TITLE_LENGTH),
       text: text === '' ? undefined : truncate(text, MAX_TEXT_LENGTH),

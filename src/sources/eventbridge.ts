@@ -27,7 +27,11 @@ export type EventBridgeEvent = z.infer<typeof eventSchema>;
 
 const alarmDetailSchema = z.object({
   alarmName: z.string().trim().min(1),
-  state: z.object({ value: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']), reason: z.string().nullish() }),
+  state: z.object({
+    value: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+    reason: z.string().nullish(),
+    timestamp: z.string().nullish(),
+  }),
   previousState: z.object({ value: z.string().nullish() }).nullish(),
   configuration: z.unknown().optional(),
 });
@@ -137,6 +141,7 @@ function alarmAlert(event: EventBridgeEvent, options: CloudWatchOptions): Incomi
       region: event.region,
       metric: metric || undefined,
       dimensions: [...new Set(dimensions)].join(', ') || undefined,
+      changedAt: detail.state.timestamp ?? event.time,
     },
     options
   );
@@ -156,6 +161,7 @@ function guardDutyAlert(event: EventBridgeEvent): IncomingAlert {
   return {
     status: 'firing',
     fingerprint: finding.id,
+    ...(event.id ? { firingKey: event.id } : {}),
     content: {
       title: truncate(finding.title, MAX_TITLE_LENGTH),
       text: finding.description ? truncate(finding.description, MAX_TEXT_LENGTH) : undefined,
@@ -231,6 +237,7 @@ function otherEventAlert(event: EventBridgeEvent): IncomingAlert {
   return {
     status: 'firing',
     fingerprint: derivedFingerprint(event.source, identity),
+    ...(event.id ? { firingKey: event.id } : {}),
     content: {
       title: truncate(`${detailType} (${event.source})`, MAX_TITLE_LENGTH),
       text:

@@ -18,6 +18,8 @@ export const genericAlertSchema = z.object({
   severity: z.string().max(50).optional(),
   key: z.string().trim().min(1).max(500).optional(),
   status: z.enum(['firing', 'resolved']).optional(),
+  /** Which firing this is (any stable text, usually a time): a re-send of the same firing is not counted again. */
+  startsAt: z.string().trim().min(1).max(100).optional(),
   source: z.string().trim().min(1).max(100).optional(),
   link: z
     .url({ protocol: /^https?$/ })
@@ -40,6 +42,7 @@ export function normaliseGenericAlert(body: unknown): IncomingAlert {
   return {
     status: alert.status ?? 'firing',
     fingerprint: alert.key ?? derivedFingerprint(source, alert.title),
+    ...(alert.startsAt ? { firingKey: alert.startsAt } : {}),
     content: {
       title: alert.title,
       text: alert.text,

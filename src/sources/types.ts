@@ -6,6 +6,13 @@ export interface IncomingAlert {
   status: 'firing' | 'resolved';
   /** The source's own key where it has one; otherwise derived from source and title. */
   fingerprint: string;
+  /**
+   * Which firing of the problem this report is about, where the source says so (Alertmanager:
+   * `startsAt`; CloudWatch: the state change's time; EventBridge: the event id; generic:
+   * `startsAt`). A report of a firing already seen is a re-send: it refreshes "last seen" and is
+   * not counted again. Unset: every report is a firing of its own.
+   */
+  firingKey?: string;
   content: AlertContent;
   /**
    * Set when the report must be recorded but must not open an alert (CloudWatch

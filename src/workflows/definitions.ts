@@ -8,8 +8,17 @@ import type { AlertAction, AlertContent, AlertHolder, AlertState, TeamSnapshot }
 
 export const ALERT_WORKFLOW_TYPE = 'alertWorkflow';
 
+/**
+ * Every signal that came through the gateway carries its intake journal id (src/intake/): ids of
+ * one workflow only grow, so the workflow drops one it has seen (a re-sent entry acts once), and
+ * paging steps tell the journal which entries they have already acted on.
+ */
+export interface JournalReport {
+  reportId?: number;
+}
+
 /** A source reported the problem (again). The first one arrives with the workflow's start. */
-export interface AlertOccurrence {
+export interface AlertOccurrence extends JournalReport {
   /** The database alert this occurrence was counted on by the gateway. */
   alertId: string;
   content: AlertContent;
@@ -17,14 +26,16 @@ export interface AlertOccurrence {
 }
 
 /** The source reported that the problem is over (`resolved`, CloudWatch `OK`). */
-export interface AlertResolution {
+export interface AlertResolution extends JournalReport {
   alertId: string;
   receivedAt: string;
+  /** Which source resolved it (`prometheus`, `cloudwatch`), as the gateway recorded it. */
+  source?: string;
   reason?: string;
 }
 
 /** A person pressed a button on the alert message. */
-export interface AlertActionTaken {
+export interface AlertActionTaken extends JournalReport {
   action: AlertAction;
   /** Slack user id of whoever pressed it. */
   userId: string;
@@ -52,9 +63,14 @@ export interface AlertStatus {
   lastSeenAt: string;
   /** When the next escalation step fires while nobody owns the alert. */
   escalationDueAt?: string;
+  /** Slack user id of whoever acknowledged it. */
   acknowledgedBy?: string;
+  /** Their name as Slack gave it with the press, for showing without a mention. */
+  acknowledgedByName?: string;
   endedBy?: string;
   slackMessage?: { channel: string; ts: string };
+  /** The last journal entry this alert acted on (see JournalReport). */
+  lastReportId?: number;
 }
 
 export const statusQuery = defineQuery<AlertStatus>('status');
@@ -80,3 +96,13 @@ export const alertSearchAttributes = {
   severity: defineSearchAttributeKey('AlertSeverity', SearchAttributeType.KEYWORD),
   source: defineSearchAttributeKey('AlertSource', SearchAttributeType.KEYWORD),
 } as const;
+
+/** What a new alert's workflow starts with, so that it is findable before its first step runs. */
+export function initialAlertSearchAttributes(teamName: string, content: AlertContent) {
+  return [
+    { key: alertSearchAttributes.state, value: 'open' },
+    { key: alertSearchAttributes.team, value: teamName },
+    { key: alertSearchAttributes.severity, value: content.severity },
+    { key: alertSearchAttributes.source, value: content.source },
+  ];
+}

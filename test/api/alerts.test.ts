@@ -71,6 +71,7 @@ describe('GET /api/alerts', () => {
     const open = await report(otherTeam, { title: 'Open one', key: `open-${randomUUID()}` });
     const resolvedKey = `resolved-${randomUUID()}`;
     const resolved = await report(otherTeam, { title: 'Resolved one', key: resolvedKey });
+    await gateway.dispatched(`alert/${otherTeam.name}/${resolvedKey}`);
     await gateway.temporal.workflow.getHandle(`alert/${otherTeam.name}/${resolvedKey}`).terminate('test');
     await report(otherTeam, { title: 'Resolved one', key: resolvedKey, status: 'resolved' });
 

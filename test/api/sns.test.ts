@@ -113,7 +113,7 @@ describe('POST /sns/:token', () => {
         });
         const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: response.body.alertId } });
         expect(alert).toMatchObject({ fingerprint: ALARM_ARN, title: 'api-5xx-rate-high', source: 'cloudwatch' });
-        const input = await startInputOf(gateway.temporal.workflow.getHandle(response.body.workflowId));
+        const input = await startInputOf(gateway, response.body.workflowId);
         expect(input.content.link).toContain('eu-west-1.console.aws.amazon.com/cloudwatch');
       }
     );
@@ -130,7 +130,7 @@ describe('POST /sns/:token', () => {
       const alerts = await gateway.db.alert.findMany({ where: { teamId: ours.id } });
       expect(alerts).toHaveLength(1);
       expect(alerts[0]!.occurrences).toBe(1);
-      expect(await signalNames(gateway.temporal.workflow.getHandle(alerts[0]!.workflowId))).toEqual(['occurrence']);
+      expect(await signalNames(gateway, alerts[0]!.workflowId)).toEqual(['occurrence']);
     });
 
     test('a replayed message within the hour acts once; an older replay is refused with 401', async () => {
@@ -148,24 +148,36 @@ describe('POST /sns/:token', () => {
       expect(alert.occurrences).toBe(1);
     });
 
-    test('a second alarm message (new MessageId) counts a repeat; OK resolves the alert', async () => {
+    test('a second ALARM transition (new message, new state change time) counts a repeat; OK resolves the alert', async () => {
       const ours = await teamWith({});
-      const first = await deliver(ours.token, signed('notification-cloudwatch-alarm')).expect(202);
+      const firstFiring = signed('notification-cloudwatch-alarm');
+      const first = await deliver(ours.token, firstFiring).expect(202);
+      // The same transition published again (another MessageId, same StateChangeTime): not a new firing.
+      const republished = await deliver(ours.token, signed('notification-cloudwatch-alarm')).expect(202);
 
-      const repeat = await deliver(ours.token, signed('notification-cloudwatch-alarm')).expect(202);
+      const secondFiring = signed('notification-cloudwatch-alarm', {
+        Message: String(firstFiring.Message).replace('2026-11-28T10:20:43.123+0000', '2026-11-28T11:20:00.000+0000'),
+      });
+      const repeat = await deliver(ours.token, secondFiring).expect(202);
       const ok = signed('notification-cloudwatch-ok');
       const resolved = await deliver(ours.token, ok).expect(202);
       const okAgain = await deliver(ours.token, ok).expect(202);
 
+      expect(republished.body).toEqual({
+        alertId: first.body.alertId,
+        workflowId: first.body.workflowId,
+        duplicate: true,
+      });
       expect(repeat.body).toEqual({ alertId: first.body.alertId, workflowId: first.body.workflowId, duplicate: true });
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: first.body.alertId } });
+      expect(alert.occurrences).toBe(2);
       expect(resolved.body).toEqual({
         alertId: first.body.alertId,
         workflowId: first.body.workflowId,
         duplicate: false,
       });
       expect(okAgain.body).toMatchObject({ alertId: first.body.alertId, duplicate: true });
-      const handle = gateway.temporal.workflow.getHandle(first.body.workflowId);
-      expect(await signalNames(handle)).toEqual(['occurrence', 'occurrence', 'resolution']);
+      expect(await signalNames(gateway, first.body.workflowId)).toEqual(['occurrence', 'occurrence', 'resolution']);
     });
 
     test('INSUFFICIENT_DATA is ignored (and said so) by default, and alerts where the endpoint asks for it', async () => {
@@ -327,8 +339,7 @@ describe('POST /sns/:token', () => {
         severity: 'info',
         source: 'sns',
       });
-      const handle = gateway.temporal.workflow.getHandle(notice.workflowId);
-      expect(await signalNames(handle)).toEqual(['occurrence', 'resolution']);
+      expect(await signalNames(gateway, notice.workflowId)).toEqual(['occurrence', 'resolution']);
     });
 
     test('a redelivered confirmation posts no second notice', async () => {

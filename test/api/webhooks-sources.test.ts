@@ -32,8 +32,6 @@ describe('webhook sources', () => {
     await gateway?.close();
   });
 
-  const handle = (workflowId: string) => gateway.temporal.workflow.getHandle(workflowId);
-
   describe('POST /webhooks/:token/alertmanager', () => {
     test('opens one alert per firing entry, keyed by its fingerprint, and answers the list', async () => {
       const group = loadFixture('alertmanager/firing-and-resolved.json');
@@ -55,7 +53,7 @@ describe('webhook sources', () => {
           },
         ],
       });
-      const input = await startInputOf(handle(response.body.alerts[0].workflowId));
+      const input = await startInputOf(gateway, response.body.alerts[0].workflowId);
       expect(input.content).toMatchObject({
         title: 'API error rate above 5% on api-1',
         severity: 'critical',
@@ -70,8 +68,10 @@ describe('webhook sources', () => {
       );
     });
 
-    test('the group sent again counts a repeat; the entry turned resolved resolves its alert', async () => {
-      const group = loadFixture<{ alerts: Array<{ status: string }> }>('alertmanager/firing-and-resolved.json');
+    test('the group sent again is a re-send of the same firings, not counted; the entry turned resolved resolves its alert', async () => {
+      const group = loadFixture<{ alerts: Array<{ status: string; startsAt: string }> }>(
+        'alertmanager/firing-and-resolved.json'
+      );
       const first = await request(gateway.app).post(`/webhooks/${team.token}/alertmanager`).send(group).expect(202);
 
       const again = await request(gateway.app).post(`/webhooks/${team.token}/alertmanager`).send(group).expect(202);
@@ -81,7 +81,22 @@ describe('webhook sources', () => {
       const opened = first.body.alerts[0];
       expect(again.body.alerts[0]).toEqual({ ...opened, duplicate: true });
       expect(resolved.body.alerts[0]).toEqual({ ...opened, duplicate: false });
-      expect(await signalNames(handle(opened.workflowId))).toEqual(['occurrence', 'occurrence', 'resolution']);
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: opened.alertId } });
+      expect(alert.occurrences).toBe(1);
+      expect(await signalNames(gateway, opened.workflowId)).toEqual(['occurrence', 'resolution']);
+    });
+
+    test('the same alert firing again (a new startsAt) counts a second occurrence', async () => {
+      const group = loadFixture<{ alerts: Array<{ status: string; startsAt: string; fingerprint: string }> }>(
+        'alertmanager/firing-and-resolved.json'
+      );
+      group.alerts[0]!.fingerprint = `refire-${randomUUID().slice(0, 8)}`;
+      const first = await request(gateway.app).post(`/webhooks/${team.token}/alertmanager`).send(group).expect(202);
+      group.alerts[0]!.startsAt = '2026-12-01T09:00:00Z';
+      await request(gateway.app).post(`/webhooks/${team.token}/alertmanager`).send(group).expect(202);
+
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: first.body.alerts[0].alertId } });
+      expect(alert.occurrences).toBe(2);
     });
 
     test("Grafana's variant: source grafana, linked to the panel", async () => {
@@ -90,7 +105,7 @@ describe('webhook sources', () => {
         .send(loadFixture('grafana/firing-and-resolved.json'))
         .expect(202);
 
-      const input = await startInputOf(handle(response.body.alerts[0].workflowId));
+      const input = await startInputOf(gateway, response.body.alerts[0].workflowId);
       expect(input.content).toMatchObject({
         title: 'CPU above 90% on web-3',
         source: 'grafana',
@@ -148,7 +163,7 @@ describe('webhook sources', () => {
         .expect(202);
 
       expect(response.body).toEqual({ alertId: expect.any(String), workflowId: expect.any(String), duplicate: false });
-      const input = await startInputOf(handle(response.body.workflowId));
+      const input = await startInputOf(gateway, response.body.workflowId);
       expect(input.content).toMatchObject({ title: 'Backup failed on db-2', severity: 'critical', source: 'generic' });
       expect(input.content.fields).toEqual([
         { label: 'host', value: 'db-2' },
@@ -169,7 +184,7 @@ describe('webhook sources', () => {
         .expect(202);
 
       expect(response.body.workflowId).toBe(`alert/${team.name}/${key}`);
-      const input = await startInputOf(handle(response.body.workflowId));
+      const input = await startInputOf(gateway, response.body.workflowId);
       expect(input.content).toMatchObject({ title: 'Nightly backup failed', text: 'exit code 2 after 14 minutes' });
     });
 
@@ -235,9 +250,9 @@ describe('webhook sources', () => {
         duplicate: false,
       });
       expect(resolved.body).toEqual(opened.body);
-      const input = await startInputOf(handle(opened.body.workflowId));
+      const input = await startInputOf(gateway, opened.body.workflowId);
       expect(input.content).toMatchObject({ title: 'Shop is down', text: 'Connection Timeout', source: 'uptimerobot' });
-      expect(await signalNames(handle(opened.body.workflowId))).toEqual(['occurrence', 'resolution']);
+      expect(await signalNames(gateway, opened.body.workflowId)).toEqual(['occurrence', 'resolution']);
     });
 
     test('plain query parameters make a generic alert; none at all is 400 naming the title', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Registry } from 'prom-client';
 import request from 'supertest';
@@ -37,8 +37,10 @@ function timelineTypes(body: { timeline: Array<{ type: string }> }): string[] {
   return body.timeline.map((event) => event.type);
 }
 
-function handleOf(temporal: Client, workflowId: string): WorkflowHandle {
-  return temporal.workflow.getHandle(workflowId);
+/** The alert's workflow, once the intake dispatcher has handed it everything the gateway took. */
+async function handleOf(gateway: TestGateway, workflowId: string): Promise<WorkflowHandle> {
+  await gateway.dispatched(workflowId);
+  return gateway.temporal.workflow.getHandle(workflowId);
 }
 
 describe('POST /webhooks/:token', () => {
@@ -67,7 +69,7 @@ describe('POST /webhooks/:token', () => {
       workflowId: `alert/${team.name}/${key}`,
       duplicate: false,
     });
-    const handle = handleOf(gateway.temporal, response.body.workflowId);
+    const handle = await handleOf(gateway, response.body.workflowId);
     const description = await handle.describe();
     expect(description.status.name).toBe('RUNNING');
     expect(description.taskQueue).toBe(gateway.config.temporal.taskQueue);
@@ -99,6 +101,7 @@ describe('POST /webhooks/:token', () => {
             alertId: response.body.alertId,
             content: { title: 'Disk almost full on db-1', text: '95% used', severity: 'critical', source: 'nagios' },
             receivedAt: expect.any(String),
+            reportId: expect.any(Number),
           },
         ],
       },
@@ -126,7 +129,7 @@ describe('POST /webhooks/:token', () => {
       assignee: team.engineers[0],
     });
     expect(timelineTypes(details.body)).toEqual(['received', 'repeated']);
-    const signals = await signalsOf(handleOf(gateway.temporal, first.body.workflowId));
+    const signals = await signalsOf(await handleOf(gateway, first.body.workflowId));
     expect(signals.map((signal) => signal.name)).toEqual(['occurrence', 'occurrence']);
   });
 
@@ -227,7 +230,7 @@ describe('POST /webhooks/:token', () => {
       workflowId: opened.body.workflowId,
       duplicate: false,
     });
-    const signals = await signalsOf(handleOf(gateway.temporal, opened.body.workflowId));
+    const signals = await signalsOf(await handleOf(gateway, opened.body.workflowId));
     expect(signals.map((signal) => signal.name)).toEqual(['occurrence', 'resolution']);
     expect(signals[1]!.args[0]).toMatchObject({ alertId: opened.body.alertId });
   });
@@ -238,7 +241,7 @@ describe('POST /webhooks/:token', () => {
       .post(`/webhooks/${team.token}`)
       .send({ title: 'Queue stuck', key })
       .expect(202);
-    await handleOf(gateway.temporal, opened.body.workflowId).terminate('operator cleaned up');
+    await (await handleOf(gateway, opened.body.workflowId)).terminate('operator cleaned up');
 
     await request(gateway.app)
       .post(`/webhooks/${team.token}`)
@@ -257,7 +260,7 @@ describe('POST /webhooks/:token', () => {
     expect(timelineTypes(ended.body)).toEqual(['received', 'resolved']);
     expect(reopened.body).toMatchObject({ workflowId: opened.body.workflowId, duplicate: false });
     expect(reopened.body.alertId).not.toBe(opened.body.alertId);
-    const description = await handleOf(gateway.temporal, reopened.body.workflowId).describe();
+    const description = await (await handleOf(gateway, reopened.body.workflowId)).describe();
     expect(description.status.name).toBe('RUNNING');
   });
 

@@ -173,6 +173,26 @@ describe('on a freshly created database', () => {
       createdAt: at('2026-01-02T03:05:01.000Z'),
     };
 
+    const firing = {
+      teamId: team.id,
+      fingerprint: alert.fingerprint,
+      firingKey: '2026-01-02T03:04:00Z',
+      alertId: alert.id,
+      firstSeenAt: at('2026-01-02T03:05:00.000Z'),
+      absorbedAt: at('2026-01-02T03:20:00.000Z'),
+    };
+    const intakeEntry = {
+      id: 9_007_199_254_740_000n,
+      workflowId: alert.workflowId,
+      partition: 7,
+      kind: 'occurrence',
+      payload: { kind: 'occurrence', signal: { alertId: alert.id } },
+      createdAt: at('2026-01-02T03:05:00.050Z'),
+      dispatchedAt: at('2026-01-02T03:05:00.090Z'),
+      attempts: 2,
+      lastError: 'Temporal is unavailable',
+    };
+
     await db.team.create({ data: team });
     await db.engineer.create({ data: engineer });
     await db.endpoint.create({ data: endpoint });
@@ -180,6 +200,8 @@ describe('on a freshly created database', () => {
     await db.alertEvent.create({ data: alertEvent });
     await db.delivery.create({ data: delivery });
     await db.slackMessage.create({ data: slackMessage });
+    await db.alertFiring.create({ data: firing });
+    await db.intakeEntry.create({ data: intakeEntry });
 
     expect(await db.team.findUniqueOrThrow({ where: { id: team.id } })).toEqual(team);
     expect(await db.engineer.findUniqueOrThrow({ where: { id: engineer.id } })).toEqual(engineer);
@@ -188,6 +210,14 @@ describe('on a freshly created database', () => {
     expect(await db.alertEvent.findUniqueOrThrow({ where: { id: alertEvent.id } })).toEqual(alertEvent);
     expect(await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).toEqual(delivery);
     expect(await db.slackMessage.findUniqueOrThrow({ where: { key: slackMessage.key } })).toEqual(slackMessage);
+    expect(
+      await db.alertFiring.findUniqueOrThrow({
+        where: {
+          teamId_fingerprint_firingKey: { teamId: team.id, fingerprint: firing.fingerprint, firingKey: firing.firingKey },
+        },
+      })
+    ).toEqual(firing);
+    expect(await db.intakeEntry.findUniqueOrThrow({ where: { id: intakeEntry.id } })).toEqual(intakeEntry);
     const withRelations = await db.team.findUniqueOrThrow({
       where: { name: 'payments' },
       include: { engineers: true, endpoints: { include: { deliveries: true } }, alerts: { include: { events: true } } },

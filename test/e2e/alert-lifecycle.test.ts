@@ -58,7 +58,12 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
   expect(alertMessage(team.channel)?.text).toContain('alice');
 
   const handle = escalator.temporal.workflow.getHandle(accepted.body.workflowId);
-  expect(await handle.query(statusQuery)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'alice' });
+  // The acknowledger is kept as their Slack id, and shown by the name Slack gave with the press.
+  expect(await handle.query(statusQuery)).toMatchObject({
+    state: 'acknowledged',
+    acknowledgedBy: 'U0ALICE',
+    acknowledgedByName: 'alice',
+  });
 
   // Three escalation timeouts later, still nobody else was called.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
@@ -67,7 +72,7 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
 
   const detail = await escalator.get(`/api/alerts/${accepted.body.alertId}`, escalator.adminAuth);
   expect(detail.status).toBe(200);
-  expect(detail.body).toMatchObject({ state: 'acknowledged', occurrences: 1, acknowledgedBy: 'alice' });
+  expect(detail.body).toMatchObject({ state: 'acknowledged', occurrences: 1, acknowledgedBy: 'U0ALICE' });
   expect(detail.body.timeline.map((event: { type: string }) => event.type)).toEqual(
     expect.arrayContaining(['received', 'posted', 'acknowledged'])
   );

@@ -115,6 +115,7 @@ test('an alert goes through gateway and worker processes, and each serves its ow
       userId: 'U0ALICE',
       userName: 'alice',
       responseUrl: slack.responseUrl(),
+      channelId: team.channel,
     })
   );
   const pressed = await fetch(`${gatewayUrl}/slack/interactions`, {

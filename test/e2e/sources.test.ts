@@ -47,8 +47,8 @@ afterAll(async () => {
 });
 
 /** A fixture envelope with a fresh MessageId, signed now. */
-function signed(name: SnsFixtureName): SnsEnvelope {
-  return signSnsEnvelope({ ...snsFixture(name), MessageId: randomUUID() });
+function signed(name: SnsFixtureName, changes: Partial<SnsEnvelope> = {}): SnsEnvelope {
+  return signSnsEnvelope({ ...snsFixture(name), MessageId: randomUUID(), ...changes });
 }
 
 /** Delivers an envelope as SNS does: JSON as text/plain, its type and id in headers. */
@@ -106,10 +106,11 @@ async function alertDetail(alertId: string) {
 }
 
 describe('AWS SNS', () => {
-  test('a CloudWatch alarm is posted; a repeat counts on the same message; OK resolves it', async () => {
+  test('a CloudWatch alarm is posted; its next ALARM transition counts on the same message; OK resolves it', async () => {
     const team = await escalator.createTeam({ prefix: 'src' });
 
-    const opened = await deliverSns(team, signed('notification-cloudwatch-alarm'));
+    const firstFiring = signed('notification-cloudwatch-alarm');
+    const opened = await deliverSns(team, firstFiring);
     expect(opened).toEqual({
       status: 202,
       body: { alertId: expect.any(String), workflowId: alertWorkflowId(team.name, ALARM_ARN), duplicate: false },
@@ -118,7 +119,10 @@ describe('AWS SNS', () => {
     expect(posted).toContain('eu-west-1.console.aws.amazon.com/cloudwatch');
     expect(posted).toContain('123456789012');
 
-    const repeated = await deliverSns(team, signed('notification-cloudwatch-alarm'));
+    const nextTransition = signed('notification-cloudwatch-alarm', {
+      Message: String(firstFiring.Message).replace('2026-11-28T10:20:43.123+0000', '2026-11-28T11:20:00.000+0000'),
+    });
+    const repeated = await deliverSns(team, nextTransition);
     expect(repeated.body).toMatchObject({ alertId: opened.body.alertId, duplicate: true });
     await messageShowing(team.channel, '×2');
 

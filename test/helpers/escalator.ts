@@ -27,8 +27,13 @@ export interface RunningTestEscalator {
   /** POSTs JSON to a gateway path and returns status and parsed body. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
-  /** Presses a button on an alert message as Slack would deliver it (signed form body). */
-  press(press: Omit<ButtonPress, 'responseUrl'> & { responseUrl?: string }): Promise<number>;
+  /**
+   * Presses a button on an alert message as Slack would deliver it (signed form body), from the
+   * alert's team channel unless `channelId` says otherwise.
+   */
+  press(
+    press: Omit<ButtonPress, 'responseUrl' | 'channelId'> & { responseUrl?: string; channelId?: string }
+  ): Promise<number>;
   /** Creates a team with a random name and channel through the admin API. */
   createTeam(options?: NewTestTeam): Promise<TestTeam>;
   stop(): Promise<void>;
@@ -141,9 +146,14 @@ export async function startTestEscalator(
       };
     },
     press: async (press) => {
+      const alert = await db.alert.findFirst({
+        where: { workflowId: press.workflowId },
+        select: { team: { select: { slackChannelId: true } } },
+      });
+      const channelId = press.channelId ?? alert?.team.slackChannelId ?? 'C0UNKNOWN';
       const request = signedInteraction(
         config.slack.signingSecret as string,
-        blockActionsPayload({ responseUrl: slack.responseUrl(), ...press })
+        blockActionsPayload({ responseUrl: slack.responseUrl(), ...press, channelId })
       );
       return (await call('POST', '/slack/interactions', request.body, request.headers)).status;
     },

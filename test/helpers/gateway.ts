@@ -16,8 +16,10 @@ import type { SlackResponder } from '../../src/api/services/slack-actions';
 import { settleTemporalCalls } from '../../src/api/services/temporal-calls';
 import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db/client';
+import { startDispatcher } from '../../src/intake/dispatcher';
 import { createLogger } from '../../src/logger';
 import type { Metrics } from '../../src/observability/metrics';
+import { waitFor } from './wait';
 
 export interface TestGatewayOptions {
   /** Environment variables on top of the test defaults; `undefined` unsets one. */
@@ -45,6 +47,8 @@ export interface TestGateway {
   signingSecret: string;
   /** Every log line the app wrote, parsed. */
   logLines(): Array<Record<string, unknown>>;
+  /** Resolves once every intake journal entry of `workflowId` has reached Temporal. */
+  dispatched(workflowId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,6 +94,8 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
     snsVerifier: options.snsVerifier,
     snsSubscriptionConfirmer: options.snsSubscriptionConfirmer,
   });
+  // As in a running gateway: what the app takes reaches Temporal through the intake dispatcher.
+  const dispatcher = startDispatcher({ db, temporal, log });
   return {
     app,
     config,
@@ -99,11 +105,21 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
     adminAuth: { Authorization: `Bearer ${adminToken}` },
     signingSecret,
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    dispatched: (workflowId) => journalDispatched(db, workflowId),
     async close() {
+      await dispatcher.close();
       await settleTemporalCalls(temporal);
       await Promise.all([connection.close(), db.$disconnect()]);
     },
   };
+}
+
+/** Waits until the intake dispatcher has handed every journal entry of `workflowId` to Temporal. */
+export async function journalDispatched(db: Database, workflowId: string): Promise<void> {
+  await waitFor(`the journal entries of ${workflowId} to reach Temporal`, async () => {
+    const waiting = await db.intakeEntry.count({ where: { workflowId, dispatchedAt: null } });
+    return waiting === 0;
+  });
 }
 
 export interface RegisteredTeam {

@@ -27,6 +27,8 @@ export interface ButtonPress {
   responseUrl?: string;
   /** Slack's `action_ts`, as `"1700000000.123456"`. */
   actionTs?: string;
+  /** The channel of the pressed message: a press counts only in its alert's team channel. */
+  channelId: string;
 }
 
 /** A `block_actions` payload for one press of an alert button. */
@@ -41,8 +43,8 @@ export function blockActionsPayload(press: ButtonPress): Record<string, unknown>
     },
     api_app_id: 'A0TEST',
     team: { id: 'T0TEST', domain: 'escalator-test' },
-    channel: { id: 'C0TEST', name: 'ops' },
-    container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0TEST' },
+    channel: { id: press.channelId, name: 'ops' },
+    container: { type: 'message', message_ts: '1700000000.000100', channel_id: press.channelId },
     trigger_id: '1234.5678.abcdef',
     response_url: press.responseUrl ?? 'https://hooks.slack.com/actions/T0TEST/1/abc',
     actions: [

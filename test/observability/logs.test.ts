@@ -81,7 +81,7 @@ async function driveLifecycle(): Promise<void> {
   expect((await escalator.get('/api/alerts', escalator.adminAuth)).status).toBe(200);
   const forged = signedInteraction(
     `${signingSecret}x`,
-    blockActionsPayload({ action: 'ack', workflowId, userId: 'U0MALLORY' })
+    blockActionsPayload({ action: 'ack', workflowId, userId: 'U0MALLORY', channelId: 'C0ANY' })
   );
   expect(await rawPost('/slack/interactions', forged.body, forged.headers)).toBe(401);
 
@@ -99,6 +99,7 @@ async function driveLifecycle(): Promise<void> {
       userId: 'U0BOB',
       userName: 'bob',
       responseUrl: escalator.slack.responseUrl(),
+      channelId: channel,
     })
   );
   expect(await rawPost('/slack/interactions', ack.body, ack.headers)).toBe(200);

@@ -1,19 +1,21 @@
 /** `POST /slack/interactions` (button presses) and `POST /slack/events`, after signature checks. */
-import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import type { Database } from '../../db/client';
 import { ALERT_ACTIONS, type AlertAction } from '../../domain/alert';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
 import { recordButtonPress, type PressOutcome, type SlackResponder } from '../services/slack-actions';
 import { parseInput } from '../validation';
 
-export const ALERT_ENDED_REPLY = 'This alert is already closed.';
-export const PRESS_NOT_RECORDED_REPLY = 'Escalator could not record your press, try again in a moment.';
+export const OTHER_CHANNEL_REPLY = 'This button belongs to an alert of another channel: Escalator did not act on it.';
+export const UNKNOWN_ALERT_REPLY = 'Escalator does not know this alert.';
 
 const interactionPayload = z.object({
   type: z.string(),
   user: z.object({ id: z.string(), username: z.string().optional(), name: z.string().optional() }).optional(),
+  channel: z.object({ id: z.string() }).optional(),
+  container: z.object({ channel_id: z.string().optional() }).optional(),
   actions: z
     .array(z.object({ action_id: z.string(), value: z.string().optional(), action_ts: z.string().optional() }))
     .optional(),
@@ -29,23 +31,45 @@ function isAlertButton(action: { action_id: string; value?: string }): action is
   return (ALERT_ACTIONS as readonly string[]).includes(action.action_id) && !!action.value?.startsWith('alert/');
 }
 
-function replyFor(outcomes: PressOutcome[]): string | undefined {
-  if (outcomes.includes('temporal-unavailable')) return PRESS_NOT_RECORDED_REPLY;
-  if (outcomes.includes('alert-ended')) return ALERT_ENDED_REPLY;
-  return undefined;
+/** `21:34 UTC` (with the date when it was not today), for replies that say when something happened. */
+function whenItHappened(at: Date | null, now: Date): string {
+  if (!at) return '';
+  const time = `${at.toISOString().slice(11, 16)} UTC`;
+  const sameDay = at.toISOString().slice(0, 10) === now.toISOString().slice(0, 10);
+  return ` at ${sameDay ? time : `${at.toISOString().slice(0, 10)} ${time}`}`;
+}
+
+/** What the presser is told, only them, when their press did not act; nothing when it did. */
+export function replyFor(outcome: PressOutcome, now: Date): string | undefined {
+  switch (outcome.kind) {
+    case 'recorded':
+      return undefined;
+    case 'alert-ended':
+      return outcome.state === 'resolved'
+        ? `This alert was already resolved by its source${outcome.endedBy ? ` (${outcome.endedBy})` : ''}` +
+            `${whenItHappened(outcome.endedAt, now)}.`
+        : `This alert was already closed${outcome.endedBy ? ` by ${outcome.endedBy}` : ''}` +
+            `${whenItHappened(outcome.endedAt, now)}.`;
+    case 'other-channel':
+      return OTHER_CHANNEL_REPLY;
+    case 'unknown-alert':
+      return UNKNOWN_ALERT_REPLY;
+  }
 }
 
 /**
- * Signals each alert button press to its workflow and answers 200 with an empty body, so the
- * message stays as the workflow renders it. Slack does not retry interactions: when a press could
- * not be taken, the presser is told through response_url, after the answer (never delaying it).
+ * Takes an alert button press and answers 200 with an empty body, so the message stays as the
+ * workflow renders it. A payload carries one action, as Slack sends it; more is refused. When a
+ * press did not act, the presser is told through response_url, after the answer (never delaying it).
  */
 export function slackInteractionsHandler({
-  temporal,
+  db,
   responder,
+  clock,
 }: {
-  temporal: Client;
+  db: Database;
   responder: SlackResponder;
+  clock: () => number;
 }): RequestHandler {
   return async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -63,23 +87,31 @@ export function slackInteractionsHandler({
       res.status(200).end();
       return;
     }
-    const presses = (payload.actions ?? []).filter(isAlertButton);
+    const actions = payload.actions ?? [];
+    if (actions.length > 1) throw new HttpError(400, `payload.actions: one action per press, got ${actions.length}`);
+    const action = actions[0];
+    if (!action || !isAlertButton(action)) {
+      res.status(200).end();
+      return;
+    }
+    const channelId = payload.channel?.id ?? payload.container?.channel_id;
+    if (!channelId) throw new HttpError(400, 'payload.channel.id: missing; a press comes from a message in a channel');
 
-    const outcomes = await Promise.all(
-      presses.map(async (action) => {
-        const outcome = await recordButtonPress(temporal, action.value, {
-          action: action.action_id,
-          userId: user.id,
-          userName: user.username ?? user.name,
-          pressId: `${action.action_ts ?? ''}:${user.id}`,
-        });
-        req.log.info({ workflowId: action.value, action: action.action_id, userId: user.id, outcome }, 'button press');
-        return outcome;
-      })
+    const outcome = await recordButtonPress(db, {
+      workflowId: action.value,
+      channelId,
+      action: action.action_id,
+      userId: user.id,
+      userName: user.username ?? user.name,
+      pressId: `${action.action_ts ?? ''}:${user.id}`,
+    });
+    req.log.info(
+      { workflowId: action.value, action: action.action_id, userId: user.id, outcome: outcome.kind },
+      'button press'
     );
     res.status(200).end();
 
-    const reply = replyFor(outcomes);
+    const reply = replyFor(outcome, new Date(clock()));
     if (reply && payload.response_url) {
       responder
         .replyEphemeral(payload.response_url, reply)

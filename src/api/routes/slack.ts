@@ -1,6 +1,6 @@
 /** Requests from Slack: every one signature-checked over its raw bytes before it is parsed. */
-import type { Client } from '@temporalio/client';
 import { Router } from 'express';
+import type { Database } from '../../db/client';
 import { slackEventsHandler, slackInteractionsHandler } from '../handlers/slack';
 import { rawBody } from '../middleware/body';
 import { verifySlackRequest } from '../middleware/slack-verification';
@@ -11,7 +11,7 @@ const SLACK_BODY_LIMIT = '1mb';
 export function slackRoutes(deps: {
   signingSecret: string | undefined;
   clock: () => number;
-  temporal: Client;
+  db: Database;
   responder: SlackResponder;
 }): Router {
   const router = Router();

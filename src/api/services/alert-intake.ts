@@ -1,33 +1,30 @@
 /**
- * Alert intake: the one place where a normalised alert from any source (generic webhook, SNS,
- * Alertmanager) is counted in PostgreSQL and handed to its workflow in Temporal.
+ * Alert intake: where a normalised report from any source (generic webhook, SNS, Alertmanager)
+ * becomes durable. Each report is one short local transaction: it decides what the report means
+ * (a new alert, a new firing of a live one, a re-send of a firing already seen, a firing a person
+ * closed, a resolution), writes that to the alert's row and timeline, and appends the signal its
+ * workflow must get to the intake journal. The answer goes out on commit; the dispatcher
+ * (src/intake/dispatcher.ts) takes the entry to Temporal behind it. No network call is made while
+ * a transaction is open, and none of Slack's time is ever a sender's.
  */
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import type { PoolClient } from 'pg';
 import type { Config } from '../../config';
-import type { Database, Prisma } from '../../db/client';
-import type { AlertContent, TeamSnapshot } from '../../domain/alert';
+import { inSqlTransaction, type Database } from '../../db/client';
+import type { TeamSnapshot } from '../../domain/alert';
 import { alertWorkflowId } from '../../domain/fingerprint';
+import type { IntakeGate } from '../../intake/gate';
+import { appendToJournal, lockWorkflowJournal } from '../../intake/journal';
 import type { Logger } from '../../logger';
 import { recordAlertReceived, type Metrics } from '../../observability/metrics';
 import type { IncomingAlert } from '../../sources/types';
-import {
-  ALERT_WORKFLOW_TYPE,
-  alertSearchAttributes,
-  occurrenceSignal,
-  resolutionSignal,
-  type AlertOccurrence,
-  type AlertWorkflowInput,
-} from '../../workflows/definitions';
 import type { EndpointWithTeam } from './endpoints';
-import { callTemporal, WEBHOOK_TEMPORAL_TIMEOUT_MS } from './temporal-calls';
 
 /** The gateway's 202 body: which alert the report was counted on, and whether it already existed. */
 export interface IntakeResult {
   alertId: string | null;
   workflowId: string | null;
-  /** True when the report repeated a live alert, or was a redelivery of a report already taken. */
+  /** True when the report repeated a live alert, or was a redelivery or re-send of one already taken. */
   duplicate: boolean;
   /** Set when nothing was recorded, with the reason shown to the sender. */
   ignored?: string;
@@ -36,60 +33,39 @@ export interface IntakeResult {
 export interface AlertIntakeDeps {
   config: Config;
   db: Database;
-  temporal: Client;
   log: Logger;
   clock: () => number;
+  /** Refuses reports (503) while Temporal cannot take them or the journal is backed up. */
+  gate: IntakeGate;
   metrics?: Metrics;
 }
 
 /** The Web UI shows the summary in lists: a title of any length would swamp it. */
 const SUMMARY_MAX_LENGTH = 200;
 
-/** Longer than the Temporal call it wraps, so that the call's own deadline fires first. */
-const INTAKE_TRANSACTION = { maxWait: 5_000, timeout: WEBHOOK_TEMPORAL_TIMEOUT_MS + 5_000 };
-
-type AlertWorkflow = (input: AlertWorkflowInput) => Promise<unknown>;
-
-interface CountedOccurrence {
-  alertId: string;
-  /** True when this report opened a new alert; false when it repeated a live one. */
-  opened: boolean;
-}
-
 /**
- * Records a delivery that carries its own id (SNS MessageId); for one seen before, returns the
- * answer it got then. Concurrent copies wait on the unique key, so exactly one goes on.
+ * Reports of one request taken at once. A group's alerts are independent transactions; more at a
+ * time than this would only queue for the connection pool.
  */
-async function claimDelivery(
-  tx: Prisma.TransactionClient,
-  endpoint: EndpointWithTeam,
-  deliveryKey: string | undefined,
-  workflowId: string
-): Promise<(IntakeResult & { redelivered: true }) | undefined> {
-  if (!deliveryKey) return undefined;
-  const { count } = await tx.delivery.createMany({
-    data: [{ id: deliveryKey, endpointId: endpoint.id }],
-    skipDuplicates: true,
-  });
-  if (count === 1) return undefined;
-  const earlier = await tx.delivery.findUnique({ where: { id: deliveryKey }, select: { alertId: true } });
-  return { alertId: earlier?.alertId ?? null, workflowId, duplicate: true, redelivered: true };
+const GROUP_CONCURRENCY = 8;
+
+/** What one report came to, before the answer is shaped. */
+type ReportOutcome = IntakeResult & {
+  /** Counted in metrics: false for redeliveries, re-sends and ignored reports. */
+  counted: boolean;
+};
+
+interface ReportContext {
+  endpoint: EndpointWithTeam;
+  report: IncomingAlert;
+  workflowId: string;
+  receivedAt: Date;
+  /** `<endpoint id>/<sender's message id>`: one SNS message reaches every endpoint of its topic. */
+  deliveryKey?: string;
 }
 
 /** Builds the intake over its dependencies. */
-export function createAlertIntake({ config, db, temporal, log, clock, metrics }: AlertIntakeDeps) {
-  /** Counts a report that reached its workflow (not a redelivery, not an ignored one). */
-  function countReport(endpoint: EndpointWithTeam, incoming: IncomingAlert, duplicate: boolean): void {
-    if (!metrics) return;
-    recordAlertReceived(metrics, {
-      source: incoming.content.source,
-      team: endpoint.team.name,
-      severity: incoming.content.severity,
-      status: incoming.status,
-      duplicate,
-    });
-  }
-
+export function createAlertIntake({ config, db, log, clock, gate, metrics }: AlertIntakeDeps) {
   function teamSnapshot(team: EndpointWithTeam['team']): TeamSnapshot {
     return {
       id: team.id,
@@ -100,260 +76,302 @@ export function createAlertIntake({ config, db, temporal, log, clock, metrics }:
     };
   }
 
-  /**
-   * Opens the alert, or counts a repeat on the live one (at most one per team and fingerprint,
-   * by the unique index on open_fingerprint). Retries when the live alert ends between the
-   * insert that found it and the update that counts on it.
-   */
-  async function countOccurrence(
-    tx: Prisma.TransactionClient,
-    team: EndpointWithTeam['team'],
-    incoming: IncomingAlert,
-    workflowId: string,
-    receivedAt: Date
-  ): Promise<CountedOccurrence> {
-    const { content, fingerprint } = incoming;
-    for (let attempt = 1; ; attempt++) {
-      const alertId = randomUUID();
-      const { count: inserted } = await tx.alert.createMany({
-        data: [
-          {
-            id: alertId,
-            teamId: team.id,
-            workflowId,
-            fingerprint,
-            openFingerprint: fingerprint,
-            source: content.source,
-            title: content.title,
-            text: content.text,
-            severity: content.severity,
-            link: content.link,
-            details: content.fields ? (content.fields as unknown as Prisma.InputJsonValue) : undefined,
-            state: 'open',
-            assignee: team.engineers[0],
-            occurrences: 1,
-            firstSeenAt: receivedAt,
-            lastSeenAt: receivedAt,
-          },
-        ],
-        skipDuplicates: true,
-      });
-      if (inserted === 1) {
-        await tx.alertEvent.create({
-          data: {
-            alertId,
-            key: `gateway/${randomUUID()}`,
-            type: 'received',
-            actor: content.source,
-            message: `Received from ${content.source}`,
-            at: receivedAt,
-          },
-        });
-        return { alertId, opened: true };
+  /** One report, one transaction: the steps run in this order, under the alert's journal lock. */
+  async function takeReport(context: ReportContext): Promise<ReportOutcome> {
+    return inSqlTransaction(db, async (sql) => {
+      await lockWorkflowJournal(sql, context.workflowId);
+      const redelivered = await claimDelivery(sql, context);
+      if (redelivered) return redelivered;
+      const outcome =
+        context.report.status === 'resolved' ? await resolution(sql, context) : await firing(sql, context);
+      if (context.deliveryKey && outcome.alertId) {
+        await sql.query('UPDATE deliveries SET alert_id = $2 WHERE id = $1', [context.deliveryKey, outcome.alertId]);
       }
-
-      const live = await tx.alert.findFirst({
-        where: { teamId: team.id, openFingerprint: fingerprint },
-        select: { id: true },
-      });
-      const repeated = live
-        ? await tx.alert.updateMany({
-            where: { id: live.id, openFingerprint: fingerprint },
-            data: { occurrences: { increment: 1 }, lastSeenAt: receivedAt },
-          })
-        : { count: 0 };
-      if (live && repeated.count === 1) {
-        const { occurrences } = await tx.alert.findUniqueOrThrow({
-          where: { id: live.id },
-          select: { occurrences: true },
-        });
-        await tx.alertEvent.create({
-          data: {
-            alertId: live.id,
-            key: `gateway/${randomUUID()}`,
-            type: 'repeated',
-            actor: content.source,
-            message: `Reported again by ${content.source} (×${occurrences})`,
-            at: receivedAt,
-          },
-        });
-        return { alertId: live.id, opened: false };
-      }
-      // The live alert ended in between: the next round opens a new one.
-      if (attempt >= 3) throw new Error(`alert ${workflowId} kept changing while its report was counted`);
-    }
+      return outcome;
+    });
   }
 
-  async function openOrRepeat(
-    endpoint: EndpointWithTeam,
-    incoming: IncomingAlert,
-    deliveryId: string | undefined
-  ): Promise<IntakeResult> {
-    const { team } = endpoint;
-    const workflowId = alertWorkflowId(team.name, incoming.fingerprint);
-    const receivedAt = new Date(clock());
-    // One SNS message reaches every endpoint subscribed to its topic with the same MessageId.
-    const deliveryKey = deliveryId === undefined ? undefined : `${endpoint.id}/${deliveryId}`;
+  /**
+   * A firing: a new alert, a new firing of the live one (counted), or a firing seen before: a
+   * re-send refreshes "last seen" only, and after a person's Close it stays quiet.
+   */
+  async function firing(sql: PoolClient, context: ReportContext): Promise<ReportOutcome> {
+    const { endpoint, report, workflowId, receivedAt } = context;
+    const teamId = endpoint.team.id;
+    if (report.firingKey !== undefined) {
+      const known = await findFiring(sql, teamId, report.fingerprint, report.firingKey);
+      if (known?.live) {
+        await sql.query('UPDATE alerts SET last_seen_at = $2 WHERE id = $1', [known.alertId, receivedAt]);
+        return { alertId: known.alertId, workflowId, duplicate: true, counted: false };
+      }
+      if (known) {
+        await recordAbsorbedResend(sql, known.alertId, context);
+        return { alertId: known.alertId, workflowId, duplicate: true, counted: false };
+      }
+    }
 
-    // The signal is sent inside the transaction: if Temporal refuses it, nothing was written and
-    // the sender's retry starts from a clean slate; if it succeeds, the commit follows at once.
-    const result = await db.$transaction(async (tx): Promise<IntakeResult & { redelivered?: true }> => {
-      const redelivery = await claimDelivery(tx, endpoint, deliveryKey, workflowId);
-      if (redelivery) return redelivery;
-
-      const { alertId, opened } = await countOccurrence(tx, team, incoming, workflowId, receivedAt);
-      if (deliveryKey) await tx.delivery.update({ where: { id: deliveryKey }, data: { alertId } });
-
-      const occurrence: AlertOccurrence = { alertId, content: incoming.content, receivedAt: receivedAt.toISOString() };
-      await callTemporal(temporal, `signalWithStart ${workflowId}`, WEBHOOK_TEMPORAL_TIMEOUT_MS, () =>
-        temporal.workflow.signalWithStart<AlertWorkflow, [AlertOccurrence]>(ALERT_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue: config.temporal.taskQueue,
-          args: [
-            {
-              alertId,
-              fingerprint: incoming.fingerprint,
-              team: teamSnapshot(team),
-              content: incoming.content,
-              ...(incoming.notice ? { notice: true } : {}),
-            },
-          ],
-          signal: occurrenceSignal,
-          signalArgs: [occurrence],
-          typedSearchAttributes: initialSearchAttributes(team.name, incoming.content),
-          staticSummary: truncate(incoming.content.title, SUMMARY_MAX_LENGTH),
-        })
+    const repeated = await countFiringOnLiveAlert(sql, context);
+    const alertId = repeated?.alertId ?? (await openAlert(sql, context));
+    if (report.firingKey !== undefined) {
+      await sql.query(
+        `INSERT INTO alert_firings (team_id, fingerprint, firing_key, alert_id, first_seen_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [teamId, report.fingerprint, report.firingKey, alertId, receivedAt]
       );
-      log.info({ alertId, workflowId, team: team.name, opened }, opened ? 'alert opened' : 'alert repeated');
-      return { alertId, workflowId, duplicate: !opened };
-    }, INTAKE_TRANSACTION);
-    const { redelivered, ...answer } = result;
-    if (!redelivered) countReport(endpoint, incoming, answer.duplicate);
-    return answer;
-  }
-
-  /** Ends the alert in the database when its workflow is gone, so that the next report opens a new one. */
-  async function resolveWithoutWorkflow(
-    tx: Prisma.TransactionClient,
-    alertId: string,
-    fingerprint: string,
-    source: string,
-    at: Date
-  ) {
-    const { count } = await tx.alert.updateMany({
-      where: { id: alertId, openFingerprint: fingerprint },
-      data: { state: 'resolved', openFingerprint: null, endedBy: source, endedAt: at },
-    });
-    if (count === 0) return;
-    await tx.alertEvent.create({
-      data: {
-        alertId,
-        key: `gateway/${randomUUID()}`,
-        type: 'resolved',
-        actor: source,
-        message: `Resolved by ${source} (its workflow was no longer running)`,
-        at,
+    }
+    await appendToJournal(sql, {
+      kind: 'occurrence',
+      workflowId,
+      start: {
+        taskQueue: config.temporal.taskQueue,
+        input: {
+          alertId,
+          fingerprint: report.fingerprint,
+          team: teamSnapshot(endpoint.team),
+          content: report.content,
+          ...(report.notice ? { notice: true } : {}),
+        },
+        summary: truncate(report.content.title, SUMMARY_MAX_LENGTH),
       },
+      signal: { alertId, content: report.content, receivedAt: receivedAt.toISOString() },
     });
-  }
-
-  async function resolve(
-    endpoint: EndpointWithTeam,
-    incoming: IncomingAlert,
-    deliveryId: string | undefined
-  ): Promise<IntakeResult> {
-    const { team } = endpoint;
-    const workflowId = alertWorkflowId(team.name, incoming.fingerprint);
-    const deliveryKey = deliveryId === undefined ? undefined : `${endpoint.id}/${deliveryId}`;
-    const receivedAt = new Date(clock());
-
-    // In one transaction with the delivery record, as for openOrRepeat: a redelivered OK must not
-    // resolve a newer alert that opened with the same fingerprint since the first delivery.
-    const result = await db.$transaction(async (tx): Promise<IntakeResult & { redelivered?: true }> => {
-      const redelivery = await claimDelivery(tx, endpoint, deliveryKey, workflowId);
-      if (redelivery) return redelivery;
-      const live = await tx.alert.findFirst({
-        where: { teamId: team.id, openFingerprint: incoming.fingerprint },
-        select: { id: true, workflowId: true },
-      });
-      if (!live) return { alertId: null, workflowId, duplicate: false, ignored: 'no open alert for this key' };
-      if (deliveryKey) await tx.delivery.update({ where: { id: deliveryKey }, data: { alertId: live.id } });
-
-      try {
-        await callTemporal(temporal, `signal resolution to ${live.workflowId}`, WEBHOOK_TEMPORAL_TIMEOUT_MS, () =>
-          temporal.workflow
-            .getHandle(live.workflowId)
-            .signal(resolutionSignal, { alertId: live.id, receivedAt: receivedAt.toISOString() })
-        );
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        await resolveWithoutWorkflow(tx, live.id, incoming.fingerprint, incoming.content.source, receivedAt);
-      }
-      log.info({ alertId: live.id, workflowId: live.workflowId, team: team.name }, 'alert resolved by its source');
-      return { alertId: live.id, workflowId: live.workflowId, duplicate: false };
-    }, INTAKE_TRANSACTION);
-    const { redelivered, ...answer } = result;
-    if (!redelivered && answer.ignored === undefined) countReport(endpoint, incoming, false);
-    return answer;
+    log.info(
+      { alertId, workflowId, team: endpoint.team.name, opened: !repeated },
+      repeated ? 'alert repeated' : 'alert opened'
+    );
+    return { alertId, workflowId, duplicate: repeated !== undefined, counted: true };
   }
 
   /**
-   * Takes one report for an endpoint's team. `firing` opens the alert or counts a repeat, and
-   * signals its workflow (starting it if needed); `resolved` signals the live alert's workflow.
-   * `deliveryId` (SNS MessageId) makes a redelivered report act once, whether it fires or
-   * resolves. Throws TemporalUnavailableError when Temporal cannot take it; nothing is then
-   * written.
+   * Counts a new firing on the team's live alert of this fingerprint, if there is one. The update
+   * matches only while the alert is still live: one that ended a moment ago is left alone, and a
+   * new alert opens instead.
    */
-  async function receiveAlert(
-    endpoint: EndpointWithTeam,
-    incoming: IncomingAlert,
-    deliveryId?: string
-  ): Promise<IntakeResult> {
-    if (incoming.ignoredBecause !== undefined) {
-      log.info({ team: endpoint.team.name, reason: incoming.ignoredBecause }, 'alert report ignored');
-      return { alertId: null, workflowId: null, duplicate: false, ignored: incoming.ignoredBecause };
+  async function countFiringOnLiveAlert(
+    sql: PoolClient,
+    { endpoint, report, receivedAt }: ReportContext
+  ): Promise<{ alertId: string } | undefined> {
+    const { rows } = await sql.query<{ id: string; occurrences: number }>(
+      `UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = $3, updated_at = $3
+       WHERE team_id = $1 AND open_fingerprint = $2 RETURNING id, occurrences`,
+      [endpoint.team.id, report.fingerprint, receivedAt]
+    );
+    const live = rows[0];
+    if (!live) return undefined;
+    await appendTimelineEvent(sql, live.id, {
+      type: 'repeated',
+      actor: report.content.source,
+      message: `Reported again by ${report.content.source} (×${live.occurrences})`,
+      at: receivedAt,
+    });
+    return { alertId: live.id };
+  }
+
+  async function openAlert(sql: PoolClient, { endpoint, report, workflowId, receivedAt }: ReportContext) {
+    const alertId = randomUUID();
+    const { content, fingerprint } = report;
+    await sql.query(
+      `INSERT INTO alerts (id, team_id, workflow_id, fingerprint, open_fingerprint, source, title, text, severity,
+         link, details, state, assignee, occurrences, first_seen_at, last_seen_at, updated_at)
+       VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, 'open', $11, 1, $12, $12, $12)`,
+      [
+        alertId,
+        endpoint.team.id,
+        workflowId,
+        fingerprint,
+        content.source,
+        content.title,
+        content.text ?? null,
+        content.severity,
+        content.link ?? null,
+        content.fields ? JSON.stringify(content.fields) : null,
+        endpoint.team.engineers[0] ?? null,
+        receivedAt,
+      ]
+    );
+    await appendTimelineEvent(sql, alertId, {
+      type: 'received',
+      actor: content.source,
+      message: `Received from ${content.source}`,
+      at: receivedAt,
+    });
+    return alertId;
+  }
+
+  /** A firing that has ended (a person closed it), sent again: written to the timeline the first time, then silent. */
+  async function recordAbsorbedResend(
+    sql: PoolClient,
+    alertId: string,
+    { endpoint, report, receivedAt }: ReportContext
+  ) {
+    const { rowCount } = await sql.query(
+      `UPDATE alert_firings SET absorbed_at = $4
+       WHERE team_id = $1 AND fingerprint = $2 AND firing_key = $3 AND absorbed_at IS NULL`,
+      [endpoint.team.id, report.fingerprint, report.firingKey, receivedAt]
+    );
+    if (rowCount === 0) return;
+    await appendTimelineEvent(sql, alertId, {
+      type: 'absorbed',
+      actor: report.content.source,
+      message: `${report.content.source} sent this firing again after it ended: not posted, nobody called`,
+      at: receivedAt,
+    });
+  }
+
+  /**
+   * The source says the problem is over: the alert stops being the live one of its fingerprint at
+   * once (a firing right behind the resolution opens a new alert), and its workflow is told.
+   */
+  async function resolution(sql: PoolClient, { endpoint, report, workflowId, receivedAt }: ReportContext) {
+    const source = report.content.source;
+    const { rows } = await sql.query<{ id: string }>(
+      `UPDATE alerts SET state = 'resolved', open_fingerprint = NULL, ended_by = $3, ended_at = $4, updated_at = $4
+       WHERE team_id = $1 AND open_fingerprint = $2 RETURNING id`,
+      [endpoint.team.id, report.fingerprint, source, receivedAt]
+    );
+    const live = rows[0];
+    if (!live) {
+      return { alertId: null, workflowId, duplicate: false, ignored: 'no open alert for this key', counted: false };
     }
-    return incoming.status === 'resolved'
-      ? resolve(endpoint, incoming, deliveryId)
-      : openOrRepeat(endpoint, incoming, deliveryId);
+    await appendToJournal(sql, {
+      kind: 'resolution',
+      workflowId,
+      signal: { alertId: live.id, receivedAt: receivedAt.toISOString(), source },
+    });
+    log.info({ alertId: live.id, workflowId, team: endpoint.team.name }, 'alert resolved by its source');
+    return { alertId: live.id, workflowId, duplicate: false, counted: true };
+  }
+
+  function countReport(endpoint: EndpointWithTeam, report: IncomingAlert, outcome: ReportOutcome): void {
+    if (!metrics || !outcome.counted) return;
+    recordAlertReceived(metrics, {
+      source: report.content.source,
+      team: endpoint.team.name,
+      severity: report.content.severity,
+      status: report.status,
+      duplicate: outcome.duplicate,
+    });
+  }
+
+  /**
+   * Takes the reports of one request (an Alertmanager group, one SNS message) and answers one
+   * result per report, in order. With several reports, each gets its own delivery id
+   * (`<deliveryId>#<index>`), so that a redelivery of the request acts once per report. Throws
+   * TemporalUnavailableError or OverloadedError (503) before writing anything when the gate is
+   * shut; a report that fails later leaves those before it taken, and the sender's retry finds them.
+   */
+  async function receiveAlerts(
+    endpoint: EndpointWithTeam,
+    reports: readonly IncomingAlert[],
+    deliveryId?: string
+  ): Promise<IntakeResult[]> {
+    await gate.assertOpen();
+    const receivedAt = new Date(clock());
+    return mapInChains(reports, GROUP_CONCURRENCY, reportChain(endpoint), async (report, index) => {
+      const workflowId = alertWorkflowId(endpoint.team.name, report.fingerprint);
+      if (report.ignoredBecause !== undefined) {
+        log.info({ team: endpoint.team.name, reason: report.ignoredBecause }, 'alert report ignored');
+        return { alertId: null, workflowId: null, duplicate: false, ignored: report.ignoredBecause };
+      }
+      const reportDeliveryId = deliveryId === undefined || reports.length === 1 ? deliveryId : `${deliveryId}#${index}`;
+      const outcome = await takeReport({
+        endpoint,
+        report,
+        workflowId,
+        receivedAt,
+        deliveryKey: reportDeliveryId === undefined ? undefined : `${endpoint.id}/${reportDeliveryId}`,
+      });
+      countReport(endpoint, report, outcome);
+      return {
+        alertId: outcome.alertId,
+        workflowId: outcome.workflowId,
+        duplicate: outcome.duplicate,
+        ...(outcome.ignored ? { ignored: outcome.ignored } : {}),
+      };
+    });
   }
 
   return {
-    receiveAlert,
-
-    /**
-     * Takes the reports of one request (an Alertmanager group, one SNS message) in order, and
-     * answers one result per report. With several reports, each gets its own delivery id
-     * (`<deliveryId>#<index>`), so that a redelivery of the request acts once per report. The
-     * first report that Temporal cannot take throws; the sender's retry then repeats the ones
-     * before it, which count as repeats of their live alerts.
-     */
-    async receiveAlerts(
-      endpoint: EndpointWithTeam,
-      reports: readonly IncomingAlert[],
-      deliveryId?: string
-    ): Promise<IntakeResult[]> {
-      const results: IntakeResult[] = [];
-      for (const [index, report] of reports.entries()) {
-        const reportDeliveryId =
-          deliveryId === undefined || reports.length === 1 ? deliveryId : `${deliveryId}#${index}`;
-        results.push(await receiveAlert(endpoint, report, reportDeliveryId));
-      }
-      return results;
+    receiveAlerts,
+    /** One report; see receiveAlerts. */
+    async receiveAlert(endpoint: EndpointWithTeam, report: IncomingAlert, deliveryId?: string): Promise<IntakeResult> {
+      const [result] = await receiveAlerts(endpoint, [report], deliveryId);
+      return result as IntakeResult;
     },
   };
 }
 
 export type AlertIntake = ReturnType<typeof createAlertIntake>;
 
-/** The workflow keeps these current; the start sets them so that a new alert is findable at once. */
-function initialSearchAttributes(teamName: string, content: AlertContent) {
-  return [
-    { key: alertSearchAttributes.state, value: 'open' },
-    { key: alertSearchAttributes.team, value: teamName },
-    { key: alertSearchAttributes.severity, value: content.severity },
-    { key: alertSearchAttributes.source, value: content.source },
-  ];
+/**
+ * Records a delivery that carries the sender's own id (SNS MessageId); for one seen before,
+ * returns the answer it got then. Concurrent copies wait on the unique key, so exactly one goes on.
+ */
+async function claimDelivery(sql: PoolClient, { endpoint, deliveryKey, workflowId }: ReportContext) {
+  if (!deliveryKey) return undefined;
+  const claimed = await sql.query(
+    'INSERT INTO deliveries (id, endpoint_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING',
+    [deliveryKey, endpoint.id]
+  );
+  if (claimed.rowCount === 1) return undefined;
+  const { rows } = await sql.query<{ alert_id: string | null }>('SELECT alert_id FROM deliveries WHERE id = $1', [
+    deliveryKey,
+  ]);
+  return { alertId: rows[0]?.alert_id ?? null, workflowId, duplicate: true, counted: false };
+}
+
+/** The firing's alert, and whether that alert is still live (open or acknowledged). */
+async function findFiring(sql: PoolClient, teamId: string, fingerprint: string, firingKey: string) {
+  const { rows } = await sql.query<{ alert_id: string; live: boolean }>(
+    `SELECT f.alert_id, a.open_fingerprint IS NOT NULL AS live
+     FROM alert_firings f JOIN alerts a ON a.id = f.alert_id
+     WHERE f.team_id = $1 AND f.fingerprint = $2 AND f.firing_key = $3`,
+    [teamId, fingerprint, firingKey]
+  );
+  const row = rows[0];
+  return row ? { alertId: row.alert_id, live: row.live } : undefined;
+}
+
+async function appendTimelineEvent(
+  sql: PoolClient,
+  alertId: string,
+  event: { type: string; actor: string; message: string; at: Date }
+): Promise<void> {
+  await sql.query(
+    'INSERT INTO alert_events (id, alert_id, key, type, actor, message, at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [randomUUID(), alertId, `gateway/${randomUUID()}`, event.type, event.actor, event.message, event.at]
+  );
+}
+
+/** Reports of one alert in one request go one after another, in the order the sender listed them. */
+function reportChain(endpoint: EndpointWithTeam): (report: IncomingAlert) => string {
+  return (report) => alertWorkflowId(endpoint.team.name, report.fingerprint);
+}
+
+/**
+ * Runs `work` over `items`, at most `limit` at a time, except that items of the same chain run
+ * one after another in their order. Results keep the items' order.
+ */
+async function mapInChains<T, R>(
+  items: readonly T[],
+  limit: number,
+  chainOf: (item: T) => string,
+  work: (item: T, index: number) => Promise<R>
+): Promise<R[]> {
+  const chains = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const key = chainOf(item);
+    chains.set(key, [...(chains.get(key) ?? []), index]);
+  });
+  const queue = [...chains.values()];
+  const results = new Array<R>(items.length);
+  const runners = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let chain = queue.shift(); chain; chain = queue.shift()) {
+      for (const index of chain) results[index] = await work(items[index] as T, index);
+    }
+  });
+  await Promise.all(runners);
+  return results;
 }
 
 function truncate(text: string, maxLength: number): string {

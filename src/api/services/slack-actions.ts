@@ -1,29 +1,64 @@
-/** Button presses on alert messages: signalled to the alert's workflow, with replies to the presser. */
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
-import { actionSignal, type AlertActionTaken } from '../../workflows/definitions';
-import { TemporalUnavailableError } from '../errors';
-import { callTemporal, INTERACTION_TEMPORAL_TIMEOUT_MS } from './temporal-calls';
+/**
+ * Button presses on alert messages: written to the intake journal, from which the dispatcher
+ * signals the alert's workflow, with replies to the presser.
+ */
+import { inSqlTransaction, type Database } from '../../db/client';
+import { appendToJournal, lockWorkflowJournal } from '../../intake/journal';
+import type { AlertActionTaken } from '../../workflows/definitions';
 
-/** What became of a press: taken by the workflow, too late (alert over), or not taken (Temporal down). */
-export type PressOutcome = 'recorded' | 'alert-ended' | 'temporal-unavailable';
+/** A press, as Slack reported it, for the alert whose workflow id is the button's value. */
+export interface ButtonPress extends Omit<AlertActionTaken, 'reportId'> {
+  workflowId: string;
+  /** The conversation the pressed message is in. */
+  channelId: string;
+}
 
-/** Signals a press to the alert's workflow within Slack's 3-second window. */
-export async function recordButtonPress(
-  temporal: Client,
-  workflowId: string,
-  press: AlertActionTaken
-): Promise<PressOutcome> {
-  try {
-    await callTemporal(temporal, `signal ${press.action} to ${workflowId}`, INTERACTION_TEMPORAL_TIMEOUT_MS, () =>
-      temporal.workflow.getHandle(workflowId).signal(actionSignal, press)
+/** What became of a press: taken, too late (the alert is over), or refused. */
+export type PressOutcome =
+  | { kind: 'recorded'; alertId: string }
+  | { kind: 'alert-ended'; state: 'closed' | 'resolved'; endedBy: string | null; endedAt: Date | null }
+  | { kind: 'unknown-alert' }
+  | { kind: 'other-channel' };
+
+/**
+ * Takes a press in one short transaction, so that Slack's 3-second deadline never waits on
+ * Temporal: the press is durable once answered, and reaches the workflow in order with the
+ * alert's other reports. A press counts only on its own alert's message, in its team channel:
+ * a signed press that names another team's alert is refused.
+ */
+export async function recordButtonPress(db: Database, press: ButtonPress): Promise<PressOutcome> {
+  return inSqlTransaction(db, async (sql) => {
+    await lockWorkflowJournal(sql, press.workflowId);
+    const { rows } = await sql.query<{
+      id: string;
+      state: 'open' | 'acknowledged' | 'closed' | 'resolved';
+      ended_by: string | null;
+      ended_at: Date | null;
+      team_channel: string;
+      message_channel: string | null;
+    }>(
+      `SELECT a.id, a.state, a.ended_by, a.ended_at, t.slack_channel_id AS team_channel,
+              a.slack_channel_id AS message_channel
+       FROM alerts a JOIN teams t ON t.id = a.team_id
+       WHERE a.workflow_id = $1 ORDER BY a.first_seen_at DESC LIMIT 1`,
+      [press.workflowId]
     );
-    return 'recorded';
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return 'alert-ended';
-    if (error instanceof TemporalUnavailableError) return 'temporal-unavailable';
-    throw error;
-  }
+    const alert = rows[0];
+    if (!alert) return { kind: 'unknown-alert' };
+    if (press.channelId !== alert.team_channel && press.channelId !== alert.message_channel) {
+      return { kind: 'other-channel' };
+    }
+    if (alert.state === 'closed' || alert.state === 'resolved') {
+      return { kind: 'alert-ended', state: alert.state, endedBy: alert.ended_by, endedAt: alert.ended_at };
+    }
+    const { action, userId, userName, pressId } = press;
+    await appendToJournal(sql, {
+      kind: 'action',
+      workflowId: press.workflowId,
+      signal: { action, userId, userName, pressId },
+    });
+    return { kind: 'recorded', alertId: alert.id };
+  });
 }
 
 /** Replies through an interaction's `response_url` (valid 30 minutes, 5 uses). */

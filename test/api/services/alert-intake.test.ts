@@ -2,15 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createAlertIntake, type AlertIntake } from '../../../src/api/services/alert-intake';
 import { findEndpointByToken, type EndpointWithTeam } from '../../../src/api/services/endpoints';
+import { OverloadedError } from '../../../src/api/errors';
+import { createIntakeGate } from '../../../src/intake/gate';
 import { createLogger } from '../../../src/logger';
 import type { IncomingAlert } from '../../../src/sources/types';
 import { createTestGateway, registerTeam, type TestGateway } from '../../helpers/gateway';
 
-function firing(key: string, title = 'Disk almost full'): IncomingAlert {
-  return { status: 'firing', fingerprint: key, content: { title, severity: 'error', source: 'cloudwatch' } };
+function firing(key: string, title = 'Disk almost full', firingKey?: string): IncomingAlert {
+  return {
+    status: 'firing',
+    fingerprint: key,
+    ...(firingKey ? { firingKey } : {}),
+    content: { title, severity: 'error', source: 'alertmanager' },
+  };
 }
 
+function resolved(key: string): IncomingAlert {
+  return { ...firing(key), status: 'resolved' };
+}
+
+/** The signals the workflow got, once the journal has handed everything over. */
 async function signalNames(gateway: TestGateway, workflowId: string): Promise<string[]> {
+  await gateway.dispatched(workflowId);
   const history = await gateway.temporal.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? [])
     .map((event) => event.workflowExecutionSignaledEventAttributes?.signalName)
@@ -27,9 +40,9 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
     intake = createAlertIntake({
       config: gateway.config,
       db: gateway.db,
-      temporal: gateway.temporal,
       log: createLogger({ level: 'silent' }),
       clock: Date.now,
+      gate: createIntakeGate({ db: gateway.db, temporal: gateway.temporal, maxBacklog: 10_000 }),
     });
     const team = await registerTeam(gateway);
     endpoint = (await findEndpointByToken(gateway.db, team.token))!;
@@ -109,10 +122,111 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
     const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: result.alertId! } });
     expect(alert.fingerprint).toBe(arn);
     expect(alert.details).toEqual([{ label: 'Region', value: 'eu-west-1' }]);
+    await gateway.dispatched(result.workflowId!);
     const history = await gateway.temporal.workflow.getHandle(result.workflowId!).fetchHistory();
     const input = defaultPayloadConverter.fromPayload<{ fingerprint: string }>(
       history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!
     );
     expect(input.fingerprint).toBe(arn);
+  });
+
+  describe('an alert is one firing of a problem', () => {
+    test('a re-send of the same firing refreshes last seen, is not counted and does not signal', async () => {
+      const key = `disk-${randomUUID().slice(0, 8)}`;
+
+      const first = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z'));
+      const again = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z'));
+
+      expect(again).toEqual({ alertId: first.alertId, workflowId: first.workflowId, duplicate: true });
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: first.alertId! } });
+      expect(alert.occurrences).toBe(1);
+      expect(alert.lastSeenAt.getTime()).toBeGreaterThanOrEqual(alert.firstSeenAt.getTime());
+      expect(await signalNames(gateway, first.workflowId!)).toEqual(['occurrence']);
+    });
+
+    test('a new firing of a live alert is counted', async () => {
+      const key = `disk-${randomUUID().slice(0, 8)}`;
+
+      const first = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z'));
+      const second = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T11:00:00Z'));
+
+      expect(second).toEqual({ alertId: first.alertId, workflowId: first.workflowId, duplicate: true });
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: first.alertId! } });
+      expect(alert.occurrences).toBe(2);
+      expect(await signalNames(gateway, first.workflowId!)).toEqual(['occurrence', 'occurrence']);
+    });
+
+    test('after a Close, re-sends of that firing stay quiet and are written to the timeline once; a new firing opens a new alert', async () => {
+      const key = `disk-${randomUUID().slice(0, 8)}`;
+      const first = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z'));
+      await gateway.dispatched(first.workflowId!);
+      // What the workflow writes when a person presses Close.
+      await gateway.db.alert.update({
+        where: { id: first.alertId! },
+        data: { state: 'closed', openFingerprint: null, endedBy: 'alice', endedAt: new Date() },
+      });
+
+      const resends = [
+        await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z')),
+        await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z')),
+      ];
+      expect(resends).toEqual([
+        { alertId: first.alertId, workflowId: first.workflowId, duplicate: true },
+        { alertId: first.alertId, workflowId: first.workflowId, duplicate: true },
+      ]);
+      const timeline = await gateway.db.alertEvent.findMany({ where: { alertId: first.alertId!, type: 'absorbed' } });
+      expect(timeline).toHaveLength(1);
+      expect(await gateway.db.alert.count({ where: { fingerprint: key } })).toBe(1);
+      expect(await signalNames(gateway, first.workflowId!)).toEqual(['occurrence']);
+
+      const newFiring = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T12:00:00Z'));
+      expect(newFiring.duplicate).toBe(false);
+      expect(newFiring.alertId).not.toBe(first.alertId);
+    });
+
+    test('a group redelivered whole (an aborted Alertmanager notification) counts each firing once', async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `group-${randomUUID().slice(0, 6)}-${i}`);
+      const group = keys.map((key) => firing(key, `Alert ${key}`, '2026-12-01T10:00:00Z'));
+
+      const first = await intake.receiveAlerts(endpoint, group);
+      const redelivered = await intake.receiveAlerts(endpoint, group);
+
+      expect(first.every((result) => !result.duplicate)).toBe(true);
+      expect(redelivered.map((result) => result.alertId)).toEqual(first.map((result) => result.alertId));
+      expect(redelivered.every((result) => result.duplicate)).toBe(true);
+      const alerts = await gateway.db.alert.findMany({ where: { fingerprint: { in: keys } } });
+      expect(alerts.map((alert) => alert.occurrences)).toEqual(Array(keys.length).fill(1));
+    });
+
+    test('a firing and its resolution back to back reach the workflow in that order', async () => {
+      const key = `flap-${randomUUID().slice(0, 8)}`;
+
+      const opened = await intake.receiveAlert(endpoint, firing(key));
+      const closed = await intake.receiveAlert(endpoint, resolved(key));
+
+      expect(closed.alertId).toBe(opened.alertId);
+      expect(await signalNames(gateway, opened.workflowId!)).toEqual(['occurrence', 'resolution']);
+    });
+  });
+
+  test('while the journal holds more than the backlog allows, reports are refused before anything is written', async () => {
+    const overloaded = createAlertIntake({
+      config: gateway.config,
+      db: gateway.db,
+      log: createLogger({ level: 'silent' }),
+      clock: Date.now,
+      gate: createIntakeGate({ db: gateway.db, temporal: gateway.temporal, maxBacklog: 0 }),
+    });
+    // A waiting entry in a partition no dispatcher reads, so that it stays waiting for this test.
+    const waiting = await gateway.db.intakeEntry.create({
+      data: { workflowId: `alert/none/${randomUUID()}`, partition: 999, kind: 'occurrence', payload: {} },
+    });
+    const key = `refused-${randomUUID().slice(0, 8)}`;
+    try {
+      await expect(overloaded.receiveAlert(endpoint, firing(key))).rejects.toBeInstanceOf(OverloadedError);
+      expect(await gateway.db.alert.count({ where: { fingerprint: key } })).toBe(0);
+    } finally {
+      await gateway.db.intakeEntry.delete({ where: { id: waiting.id } });
+    }
   });
 });

@@ -1,0 +1,370 @@
+/**
+ * The dispatcher: takes intake journal entries to their workflows, in order per workflow, behind
+ * the gateway's answers. One runs in every gateway process.
+ *
+ * The journal is split into partitions; a dispatcher works only on partitions whose PostgreSQL
+ * session lock it holds, on a connection of its own. Several gateways therefore share the work,
+ * and when one dies (even by kill -9) its session ends, its locks go with it, and the others take
+ * its partitions over. A dispatcher holds locks only while its Temporal answers, so that one cut
+ * off from Temporal leaves its partitions to one that is not.
+ *
+ * An entry is marked dispatched after Temporal took its signal: a crash in between sends it again,
+ * and the workflow drops the id it has already seen.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { Client as PgClient } from 'pg';
+import { TemporalUnavailableError } from '../api/errors';
+import { callTemporal } from '../api/services/temporal-calls';
+import { sqlPoolOf, type Database } from '../db/client';
+import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
+import {
+  ALERT_WORKFLOW_TYPE,
+  actionSignal,
+  initialAlertSearchAttributes,
+  occurrenceSignal,
+  resolutionSignal,
+  type AlertOccurrence,
+  type AlertWorkflowInput,
+} from '../workflows/definitions';
+import { JOURNAL_CHANNEL, JOURNAL_PARTITIONS, type JournalEntry } from './journal';
+
+export interface DispatcherDeps {
+  db: Database;
+  temporal: Client;
+  log: Logger;
+  metrics?: Metrics;
+  /** How often to look for entries when no notification came (a missed one, another gateway's). */
+  pollIntervalMs?: number;
+  /** Workflows signalled at once. */
+  concurrency?: number;
+}
+
+export interface Dispatcher {
+  /** Stops taking entries, waits for the round in flight and gives the partitions up. */
+  close(): Promise<void>;
+}
+
+/** First key of the partition locks (pg_advisory_lock(int, int)); the second is the partition. */
+const PARTITION_LOCK_CLASS = 0x45534331;
+/** Entries read per round; a round's workflows are signalled concurrently. */
+const ROUND_SIZE = 500;
+const DEFAULT_CONCURRENCY = 16;
+const DEFAULT_POLL_INTERVAL_MS = 1_000;
+/** A signal to Temporal that takes longer than this counts as Temporal not answering. */
+const SIGNAL_TIMEOUT_MS = 5_000;
+const MAX_BACKOFF_MS = 15_000;
+/** An entry that fails this often for a reason other than Temporal's absence is set aside, with its error kept. */
+const MAX_ATTEMPTS = 20;
+/** Dispatched entries are kept this long: paging steps look for presses taken since they began. */
+const KEEP_DISPATCHED_MS = 60 * 60_000;
+const CLEANUP_INTERVAL_MS = 5 * 60_000;
+const TAKE_INTERVAL_MS = 1_000;
+
+type AlertWorkflow = (input: AlertWorkflowInput) => Promise<unknown>;
+
+interface PendingEntry {
+  id: number;
+  workflowId: string;
+  entry: JournalEntry;
+  createdAt: Date;
+  attempts: number;
+}
+
+type DeliveryOutcome = 'signalled' | 'started' | 'workflow-gone';
+
+/** Starts working in the background (it connects on its first round) and returns at once. */
+export function startDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { db, temporal, log, metrics } = deps;
+  const pool = sqlPoolOf(db);
+  const pollIntervalMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const owned = new Set<number>();
+  let session: PgClient | undefined;
+  let closed = false;
+  let backoffMs = 0;
+  let lastCleanupAt = 0;
+  let lastTakeAt = 0;
+  /** A notification that came while a round ran: the next sleep is skipped. */
+  let woken = false;
+  let wake: (() => void) | undefined;
+
+  /** The connection that holds the partition locks and listens for new entries. */
+  async function openSession(): Promise<PgClient> {
+    const client = new PgClient(pool.options);
+    client.on('error', (error) => {
+      log.warn({ err: error }, 'intake dispatcher lost its PostgreSQL session; partitions given up');
+      owned.clear();
+      if (session === client) session = undefined;
+    });
+    client.on('notification', () => {
+      woken = true;
+      wake?.();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${JOURNAL_CHANNEL}`);
+    return client;
+  }
+
+  async function temporalAnswers(): Promise<boolean> {
+    try {
+      await callTemporal(temporal, 'Temporal health check', SIGNAL_TIMEOUT_MS, () =>
+        temporal.workflowService.getSystemInfo({})
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async function takeFreePartitions(client: PgClient): Promise<void> {
+    if (owned.size === JOURNAL_PARTITIONS) return;
+    const free = [...Array(JOURNAL_PARTITIONS).keys()].filter((partition) => !owned.has(partition));
+    const { rows } = await client.query<{ partition: number; taken: boolean }>(
+      'SELECT p AS partition, pg_try_advisory_lock($1, p) AS taken FROM unnest($2::int[]) AS p',
+      [PARTITION_LOCK_CLASS, free]
+    );
+    for (const row of rows) if (row.taken) owned.add(row.partition);
+  }
+
+  async function giveUpPartitions(client: PgClient | undefined): Promise<void> {
+    if (owned.size === 0) return;
+    const mine = [...owned];
+    owned.clear();
+    await client
+      ?.query('SELECT pg_advisory_unlock($1, p) FROM unnest($2::int[]) AS p', [PARTITION_LOCK_CLASS, mine])
+      .catch(() => undefined);
+  }
+
+  async function readPending(): Promise<PendingEntry[]> {
+    const { rows } = await pool.query<{
+      id: string;
+      workflow_id: string;
+      payload: JournalEntry;
+      created_at: Date;
+      attempts: number;
+    }>(
+      `SELECT id, workflow_id, payload, created_at, attempts FROM intake_journal
+       WHERE dispatched_at IS NULL AND partition = ANY($1::int[]) ORDER BY id LIMIT $2`,
+      [[...owned], ROUND_SIZE]
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      workflowId: row.workflow_id,
+      entry: row.payload,
+      createdAt: row.created_at,
+      attempts: row.attempts,
+    }));
+  }
+
+  /** Alerts among these that have not ended: only those may (re)start a workflow. */
+  async function liveAlerts(entries: PendingEntry[]): Promise<Set<string>> {
+    const ids = entries.flatMap(({ entry }) => (entry.kind === 'occurrence' ? [entry.signal.alertId] : []));
+    if (ids.length === 0) return new Set();
+    const { rows } = await pool.query<{ id: string }>(
+      'SELECT id FROM alerts WHERE id = ANY($1::uuid[]) AND open_fingerprint IS NOT NULL',
+      [ids]
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async function deliver({ id, entry }: PendingEntry, live: Set<string>): Promise<DeliveryOutcome> {
+    const what = `${entry.kind} #${id} to ${entry.workflowId}`;
+    const handle = () => temporal.workflow.getHandle(entry.workflowId);
+    try {
+      switch (entry.kind) {
+        case 'occurrence': {
+          const signal: AlertOccurrence = { ...entry.signal, reportId: id };
+          // An occurrence whose alert has ended since (it was sent before, and a crash kept it
+          // from being marked) must not open the alert again: it may only reach a running workflow.
+          if (!live.has(entry.signal.alertId)) {
+            await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () => handle().signal(occurrenceSignal, signal));
+            return 'signalled';
+          }
+          await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () =>
+            temporal.workflow.signalWithStart<AlertWorkflow, [AlertOccurrence]>(ALERT_WORKFLOW_TYPE, {
+              workflowId: entry.workflowId,
+              taskQueue: entry.start.taskQueue,
+              args: [entry.start.input],
+              signal: occurrenceSignal,
+              signalArgs: [signal],
+              typedSearchAttributes: initialAlertSearchAttributes(
+                entry.start.input.team.name,
+                entry.start.input.content
+              ),
+              staticSummary: entry.start.summary,
+            })
+          );
+          return 'started';
+        }
+        case 'resolution':
+          await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () =>
+            handle().signal(resolutionSignal, { ...entry.signal, reportId: id })
+          );
+          return 'signalled';
+        case 'action':
+          await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () =>
+            handle().signal(actionSignal, { ...entry.signal, reportId: id })
+          );
+          return 'signalled';
+      }
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      if (entry.kind === 'resolution') await resolveWithoutWorkflow(entry.signal.alertId);
+      log.info(
+        { workflowId: entry.workflowId, kind: entry.kind, reportId: id },
+        'the alert had ended: nothing to signal'
+      );
+      return 'workflow-gone';
+    }
+  }
+
+  /**
+   * The source resolved an alert whose workflow is gone (an operator terminated it): the intake
+   * has ended it in the database already; what the workflow would have written to its timeline is
+   * written here, once.
+   */
+  async function resolveWithoutWorkflow(alertId: string): Promise<void> {
+    await pool.query(
+      `INSERT INTO alert_events (id, alert_id, key, type, actor, message)
+       SELECT gen_random_uuid(), id, 'dispatcher/resolved/' || id, 'resolved', ended_by,
+              'Resolved by ' || coalesce(ended_by, 'its source') || ' (its workflow was no longer running)'
+       FROM alerts WHERE id = $1
+       ON CONFLICT (key) DO NOTHING`,
+      [alertId]
+    );
+  }
+
+  /** Sends one workflow's entries in order; stops at the first that fails, so that none overtakes it. */
+  async function deliverChain(chain: PendingEntry[], live: Set<string>): Promise<{ temporalDown: boolean }> {
+    const delivered: number[] = [];
+    let temporalDown = false;
+    for (const pending of chain) {
+      try {
+        const outcome = await deliver(pending, live);
+        delivered.push(pending.id);
+        metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome });
+        metrics?.intakeDispatchDelay.observe(
+          { kind: pending.entry.kind },
+          (Date.now() - pending.createdAt.getTime()) / 1000
+        );
+      } catch (error) {
+        temporalDown = error instanceof TemporalUnavailableError;
+        await recordFailure(pending, error as Error, temporalDown);
+        break;
+      }
+    }
+    if (delivered.length > 0) {
+      await pool.query('UPDATE intake_journal SET dispatched_at = now() WHERE id = ANY($1::bigint[])', [delivered]);
+    }
+    return { temporalDown };
+  }
+
+  async function recordFailure(pending: PendingEntry, error: Error, temporalDown: boolean): Promise<void> {
+    const setAside = !temporalDown && pending.attempts + 1 >= MAX_ATTEMPTS;
+    if (setAside) {
+      log.error({ err: error, reportId: pending.id, workflowId: pending.workflowId }, 'intake entry set aside');
+    } else if (!temporalDown) {
+      log.warn({ err: error, reportId: pending.id, workflowId: pending.workflowId }, 'intake entry not delivered');
+    }
+    await pool.query(
+      `UPDATE intake_journal SET attempts = attempts + 1, last_error = $2,
+         dispatched_at = CASE WHEN $3::boolean THEN now() ELSE dispatched_at END
+       WHERE id = $1`,
+      [pending.id, error.message.slice(0, 2_000), setAside]
+    );
+    if (setAside) metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome: 'set-aside' });
+  }
+
+  /** One round: the oldest waiting entries of this dispatcher's partitions. Returns how many were read. */
+  async function dispatchRound(): Promise<{ read: number; temporalDown: boolean }> {
+    const pending = await readPending();
+    if (pending.length === 0) return { read: 0, temporalDown: false };
+    const chains = new Map<string, PendingEntry[]>();
+    for (const entry of pending) chains.set(entry.workflowId, [...(chains.get(entry.workflowId) ?? []), entry]);
+    const live = await liveAlerts(pending);
+    const queue = [...chains.values()];
+    let temporalDown = false;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let chain = queue.shift(); chain && !temporalDown; chain = queue.shift()) {
+          if ((await deliverChain(chain, live)).temporalDown) temporalDown = true;
+        }
+      })
+    );
+    return { read: pending.length, temporalDown };
+  }
+
+  async function cleanUp(): Promise<void> {
+    if (Date.now() - lastCleanupAt < CLEANUP_INTERVAL_MS) return;
+    lastCleanupAt = Date.now();
+    await pool.query(
+      `DELETE FROM intake_journal WHERE id IN (
+         SELECT id FROM intake_journal WHERE dispatched_at < $1 LIMIT 10000)`,
+      [new Date(Date.now() - KEEP_DISPATCHED_MS)]
+    );
+  }
+
+  function sleep(ms: number): Promise<void> {
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        woken = false;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function step(): Promise<number> {
+    session ??= await openSession();
+    // Free partitions (never taken, or left by a dispatcher that stopped) are looked for now and
+    // then, and only while this dispatcher's Temporal answers.
+    if (owned.size < JOURNAL_PARTITIONS && Date.now() - lastTakeAt >= TAKE_INTERVAL_MS) {
+      lastTakeAt = Date.now();
+      if (!(await temporalAnswers())) throw new TemporalUnavailableError('Temporal does not answer');
+      await takeFreePartitions(session);
+    }
+    if (owned.size === 0) return pollIntervalMs;
+    const round = await dispatchRound();
+    if (round.temporalDown) throw new TemporalUnavailableError('Temporal stopped answering during a round');
+    await cleanUp();
+    return round.read === ROUND_SIZE ? 0 : pollIntervalMs;
+  }
+
+  const running = (async () => {
+    while (!closed) {
+      let waitMs: number;
+      try {
+        waitMs = await step();
+        backoffMs = 0;
+      } catch (error) {
+        // Without Temporal (or PostgreSQL) nothing can move: give the partitions to a dispatcher
+        // that may do better, and try again a little later each time.
+        await giveUpPartitions(session);
+        lastTakeAt = 0;
+        backoffMs = Math.min(Math.max(backoffMs * 2, 500), MAX_BACKOFF_MS);
+        waitMs = backoffMs;
+        log.warn({ err: error, retryInMs: waitMs }, 'intake dispatcher waiting');
+      }
+      if (!closed && waitMs > 0) await sleep(waitMs);
+    }
+  })();
+
+  return {
+    async close() {
+      closed = true;
+      wake?.();
+      await running;
+      await giveUpPartitions(session);
+      await session?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The intake gate: whether the gateway may answer a report 2xx right now. A 2xx promises that the
+ * report will reach its workflow, so reports are turned away (503) while Temporal does not answer,
+ * or while the journal holds more than the dispatchers can work off soon (with Retry-After). Both
+ * facts are looked up at most about once a second, whatever the request rate.
+ */
+import type { Client } from '@temporalio/client';
+import { OverloadedError, TemporalUnavailableError } from '../api/errors';
+import { callTemporal } from '../api/services/temporal-calls';
+import type { Database } from '../db/client';
+
+export interface IntakeGate {
+  /** Resolves when reports may be taken; throws TemporalUnavailableError or OverloadedError otherwise. */
+  assertOpen(): Promise<void>;
+}
+
+export interface IntakeGateOptions {
+  db: Database;
+  temporal: Client;
+  /** Entries waiting in the journal beyond which new reports are refused. */
+  maxBacklog: number;
+  clock?: () => number;
+}
+
+/** A fact older than this is looked up again. */
+const FRESH_MS = 1_000;
+/** A probe of Temporal that takes longer than this counts as no answer. */
+const PROBE_TIMEOUT_MS = 2_000;
+/** Senders are asked to come back after about the time the dispatchers need for a full backlog's share. */
+const BACKLOG_RETRY_AFTER_SECONDS = 10;
+
+/** A value looked up at most once per `freshMs`; callers in between share the last answer or the lookup in flight. */
+function cachedLookup<T>(lookup: () => Promise<T>, freshMs: number, clock: () => number): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = clock();
+    if (!last || now - last.at >= freshMs) last = { at: now, value: lookup() };
+    return last.value;
+  };
+}
+
+export function createIntakeGate({ db, temporal, maxBacklog, clock = Date.now }: IntakeGateOptions): IntakeGate {
+  const temporalAnswers = cachedLookup(
+    () =>
+      callTemporal(temporal, 'Temporal health check', PROBE_TIMEOUT_MS, () =>
+        temporal.workflowService.getSystemInfo({})
+      ).then(
+        () => undefined,
+        (error: unknown) => error as Error
+      ),
+    FRESH_MS,
+    clock
+  );
+  const backlog = cachedLookup(
+    async () => {
+      const rows = await db.$queryRaw<Array<{ count: bigint }>>`
+        SELECT count(*) AS count FROM (
+          SELECT 1 FROM intake_journal WHERE dispatched_at IS NULL LIMIT ${maxBacklog + 1}
+        ) waiting`;
+      return Number(rows[0]?.count ?? 0);
+    },
+    FRESH_MS,
+    clock
+  );
+
+  return {
+    async assertOpen() {
+      const [temporalError, waiting] = await Promise.all([temporalAnswers(), backlog()]);
+      if (temporalError) {
+        throw temporalError instanceof TemporalUnavailableError
+          ? temporalError
+          : new TemporalUnavailableError(temporalError.message, { cause: temporalError });
+      }
+      if (waiting > maxBacklog) {
+        throw new OverloadedError(
+          `${maxBacklog} reports are already waiting to reach their alerts, retry later`,
+          BACKLOG_RETRY_AFTER_SECONDS
+        );
+      }
+    },
+  };
+}
