@@ -11,9 +11,30 @@ import type { AlertHolder, AlertView } from '../domain/alert';
 import { renderAlertMessage, renderDirectMessage, renderThreadNotification } from '../slack/alert-message';
 import type { SlackMessageRef } from '../slack/client';
 import { toSlackFailure } from '../slack/errors';
+import { stopTakenSince } from '../intake/journal';
 import type { ActivityDeps } from './index';
 
+/**
+ * Given to an activity that pages someone (a mention or a DM): the last intake journal entry the
+ * workflow has acted on. If a press or a resolution was taken after it, the activity pages nobody.
+ */
+export interface PageGuard {
+  workflowId: string;
+  seenReportId: number;
+}
+
+/** `stopped`: a press or resolution was taken meanwhile, and nobody was paged. */
+export type PageOutcome = 'sent' | 'stopped';
+
 export function createSlackActivities({ slack, db, log }: ActivityDeps) {
+  /** Checked right before the Slack call, so that nothing a person answered is followed by a page. */
+  async function stopTaken(guard: PageGuard | undefined): Promise<boolean> {
+    if (!guard) return false;
+    const stopped = await stopTakenSince(db, guard.workflowId, guard.seenReportId);
+    if (stopped) log.info({ workflowId: guard.workflowId }, 'a press or resolution came first: nobody paged');
+    return stopped;
+  }
+
   /** Runs one Slack call; its error leaves as a Temporal failure that says whether to retry. */
   async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {
     try {
@@ -38,13 +59,18 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
 
   /**
    * Posts at most once per activity: returns the stored ref when an earlier attempt already
-   * posted, otherwise runs `post` (all of its remote calls) and stores the result.
+   * posted; otherwise, unless `standBack` says not to post any more, runs `post` (all of its
+   * remote calls) and stores the result.
    */
-  async function postOnce(post: () => Promise<SlackMessageRef>): Promise<SlackMessageRef> {
+  async function postOnce(
+    post: () => Promise<SlackMessageRef>,
+    standBack: () => Promise<boolean> = () => Promise.resolve(false)
+  ): Promise<SlackMessageRef | 'stopped'> {
     const { workflowExecution, activityId } = Context.current().info;
     const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
     const earlier = await db.slackMessage.findUnique({ where: { key } });
     if (earlier) return { channel: earlier.channel, ts: earlier.ts };
+    if (await standBack()) return 'stopped';
     const posted = await post();
     // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
     await db.slackMessage.createMany({ data: [{ key, channel: posted.channel, ts: posted.ts }], skipDuplicates: true });
@@ -52,11 +78,15 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
   }
 
   return {
-    /** Posts the alert to its team channel with the Acknowledge / Close / Pass buttons. */
-    async postAlertMessage(view: AlertView): Promise<SlackMessageRef> {
+    /**
+     * Posts the alert to its team channel with the Acknowledge / Close / Pass buttons. With a
+     * guard (the post mentions whoever is called), stands back for a press or resolution taken.
+     */
+    async postAlertMessage(view: AlertView, guard?: PageGuard): Promise<SlackMessageRef | 'stopped'> {
       const message = renderAlertMessage(view);
-      return postOnce(() =>
-        callSlack('chat.postMessage', () => slack.postMessage({ channel: view.team.slackChannelId, ...message }))
+      return postOnce(
+        () => callSlack('chat.postMessage', () => slack.postMessage({ channel: view.team.slackChannelId, ...message })),
+        () => stopTaken(guard)
       );
     },
 
@@ -71,34 +101,43 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
       message,
       view,
       calling,
+      guard,
     }: {
       message: SlackMessageRef;
       view: AlertView;
       calling: AlertHolder;
-    }): Promise<void> {
+      guard?: PageGuard;
+    }): Promise<PageOutcome> {
       const notification = renderThreadNotification(view, calling);
-      await postOnce(() =>
-        callSlack('chat.postMessage', () =>
-          slack.postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
-        )
+      const posted = await postOnce(
+        () =>
+          callSlack('chat.postMessage', () =>
+            slack.postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+          ),
+        () => stopTaken(guard)
       );
+      return posted === 'stopped' ? 'stopped' : 'sent';
     },
 
     /** Sends the engineer being called a direct message about the alert. */
     async sendDirectMessage({
       userId,
       view,
+      guard,
     }: {
       userId: string;
       view: AlertView;
       message?: SlackMessageRef;
-    }): Promise<void> {
+      guard?: PageGuard;
+    }): Promise<PageOutcome> {
       const directMessage = renderDirectMessage(view);
       // A user id as the channel posts to the bot's direct messages with that user: one call,
       // and no conversations.open (nor its im:write scope) first.
-      await postOnce(() =>
-        callSlack('chat.postMessage', () => slack.postMessage({ channel: userId, ...directMessage }))
+      const posted = await postOnce(
+        () => callSlack('chat.postMessage', () => slack.postMessage({ channel: userId, ...directMessage })),
+        () => stopTaken(guard)
       );
+      return posted === 'stopped' ? 'stopped' : 'sent';
     },
   };
 }

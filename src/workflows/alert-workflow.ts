@@ -4,6 +4,11 @@
  * Deterministic: decisions and timers only. Slack and PostgreSQL are reached through activities.
  * Signals only append to an inbox; the main loop works through it, so every step happens in one
  * place and in arrival order.
+ *
+ * Nobody is paged after a press or a resolution was answered: a step that calls someone looks at
+ * its inbox before each Slack call, and the paging activities themselves ask the intake journal
+ * whether a press or resolution was taken since the last report this run acted on (a signal may
+ * still be on its way while the activity runs).
  */
 import {
   condition,
@@ -18,6 +23,7 @@ import {
 import type { AlertActivities } from '../activities';
 import type { AlertEventInput } from '../activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertState, AlertView } from '../domain/alert';
+import type { PageGuard } from '../activities/slack-activities';
 import type { SlackMessageRef } from '../slack/client';
 import { DATABASE_ACTIVITY_OPTIONS, SLACK_ACTIVITY_OPTIONS } from './activity-options';
 import {
@@ -40,6 +46,11 @@ const database = proxyActivities<AlertActivities>(DATABASE_ACTIVITY_OPTIONS);
 export const DEFAULT_MAX_HISTORY_EVENTS = 2_000;
 /** Presses remembered to drop redeliveries; older ones cannot be redelivered by then. */
 const REMEMBERED_PRESSES = 100;
+/**
+ * A paging activity stood back because a press or resolution was taken: its signal is waited for
+ * this long. It comes within moments; past this, the step goes on rather than page nobody.
+ */
+const STOP_ARRIVAL_TIMEOUT = '1 minute';
 
 type InboxItem =
   | ({ kind: 'occurrence' } & AlertOccurrence)
@@ -70,10 +81,22 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   /** An occurrence of a newer alert with this fingerprint that arrived while this one was ending. */
   let successor: AlertOccurrence | undefined;
 
-  setHandler(occurrenceSignal, (occurrence) => void inbox.push({ kind: 'occurrence', ...occurrence }));
-  setHandler(resolutionSignal, (resolution) => void inbox.push({ kind: 'resolution', ...resolution }));
+  /** Drops a journal entry this run has already received (the dispatcher may send one twice). */
+  function isNewReport(reportId: number | undefined): boolean {
+    if (reportId === undefined) return true;
+    if (reportId <= (status.lastReportId ?? 0)) return false;
+    status.lastReportId = reportId;
+    return true;
+  }
+
+  setHandler(occurrenceSignal, (occurrence) => {
+    if (isNewReport(occurrence.reportId)) inbox.push({ kind: 'occurrence', ...occurrence });
+  });
+  setHandler(resolutionSignal, (resolution) => {
+    if (isNewReport(resolution.reportId)) inbox.push({ kind: 'resolution', ...resolution });
+  });
   setHandler(actionSignal, (action) => {
-    if (pressIds.includes(action.pressId)) return;
+    if (!isNewReport(action.reportId) || pressIds.includes(action.pressId)) return;
     pressIds.push(action.pressId);
     if (pressIds.length > REMEMBERED_PRESSES) pressIds.shift();
     inbox.push({ kind: 'action', ...action });
@@ -96,10 +119,25 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       occurrences: status.occurrences,
       firstSeenAt: status.firstSeenAt,
       lastSeenAt: status.lastSeenAt,
-      acknowledgedBy: status.acknowledgedBy,
+      acknowledgedBy: status.acknowledgedByName ?? status.acknowledgedBy,
       endedBy: status.endedBy,
       calling,
     };
+  }
+
+  /** A press or a resolution is waiting in the inbox: whatever step is under way must not page anyone. */
+  function stopWaiting(): boolean {
+    return inbox.some((item) => item.kind !== 'occurrence');
+  }
+
+  /** What a paging activity checks the journal against: the last entry this run has received. */
+  function pageGuard(): PageGuard {
+    return { workflowId: workflowInfo().workflowId, seenReportId: status.lastReportId ?? 0 };
+  }
+
+  /** The paging activity found a press or resolution taken: wait for its signal, which is on its way. */
+  async function awaitStop(): Promise<void> {
+    await condition(stopWaiting, STOP_ARRIVAL_TIMEOUT);
   }
 
   function describeHolder(holder: AlertHolder): string {
@@ -128,10 +166,21 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
   }
 
-  /** Posts the alert message if it is not there yet (the first try may have failed while Slack was down). */
-  async function ensurePosted(calling?: AlertHolder): Promise<SlackMessageRef | undefined> {
+  /**
+   * Posts the alert message if it is not there yet (the first try may have failed while Slack was
+   * down). A post that mentions whoever is called is a page: it stands back for a press or a
+   * resolution taken meanwhile, and the message is posted later in its new state.
+   */
+  async function ensurePosted(calling?: AlertHolder): Promise<SlackMessageRef | 'stopped' | undefined> {
     if (status.slackMessage) return status.slackMessage;
-    const posted = await trySlack('post the alert', () => slack.postAlertMessage(view(calling)));
+    if (calling && stopWaiting()) return 'stopped';
+    const posted = await trySlack('post the alert', () =>
+      slack.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
+    );
+    if (posted === 'stopped') {
+      await awaitStop();
+      return 'stopped';
+    }
     if (posted) {
       status.slackMessage = posted;
       await record({ type: 'posted', message: `Posted to the team channel`, update: { slackMessage: posted } });
@@ -139,25 +188,50 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return posted;
   }
 
-  async function refreshMessage(calling?: AlertHolder): Promise<void> {
-    const message = await ensurePosted(calling);
-    if (message)
-      await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view(calling) }));
+  /** Shows the current state on the alert message (posting it, mentioning nobody, if it is not there yet). */
+  async function refreshMessage(): Promise<void> {
+    const message = await ensurePosted();
+    if (message && message !== 'stopped')
+      await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view() }));
   }
 
-  /** Hands the alert to someone and calls them: `<@engineer>` in the thread plus a DM, or `<!channel>`. */
-  async function callHolder(holder: AlertHolder, assigneeIndex: number): Promise<void> {
+  /**
+   * Hands the alert to someone and calls them: `<@engineer>` in the thread plus a DM, or
+   * `<!channel>`. Every Slack call first makes sure that no press or resolution came in; if one
+   * did before anyone was called, the hand-over is undone and the step ends. Returns whether the
+   * holder was called.
+   */
+  async function callHolder(holder: AlertHolder, assigneeIndex: number): Promise<boolean> {
+    const before = { holder: status.holder, assigneeIndex: status.assigneeIndex };
+    const standBack = () => {
+      status.holder = before.holder;
+      status.assigneeIndex = before.assigneeIndex;
+      return false;
+    };
+    if (stopWaiting()) return standBack();
     status.holder = holder;
     status.assigneeIndex = assigneeIndex;
     const message = await ensurePosted(holder);
-    if (!message) return;
+    if (message === 'stopped' || stopWaiting()) return standBack();
+    // A post that failed (Slack refused it or is down; written to the timeline) does not stop the
+    // step: the alert goes on to its next holder, and the post is tried again then.
+    if (!message) return true;
     await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view(holder) }));
-    await trySlack('call in the thread', () => slack.notifyInThread({ message, view: view(holder), calling: holder }));
-    if (holder.kind === 'engineer') {
-      await trySlack('send a direct message', () =>
-        slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message })
-      );
+    if (stopWaiting()) return standBack();
+    const called = await trySlack('call in the thread', () =>
+      slack.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
+    );
+    if (called === 'stopped') {
+      await awaitStop();
+      return standBack();
     }
+    if (holder.kind === 'engineer' && !stopWaiting()) {
+      const messaged = await trySlack('send a direct message', () =>
+        slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
+      );
+      if (messaged === 'stopped') await awaitStop();
+    }
+    return true;
   }
 
   function restartTimer(): void {
@@ -167,11 +241,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   /** Nobody acknowledged in time: the next engineer once, then the whole team. */
   async function escalate(): Promise<void> {
     const nextIndex = status.assigneeIndex + 1;
-    status.escalations += 1;
-    if (status.holder.kind === 'engineer' && status.escalations === 1 && nextIndex < team.engineers.length) {
+    if (status.holder.kind === 'engineer' && status.escalations === 0 && nextIndex < team.engineers.length) {
       const next: AlertHolder = { kind: 'engineer', userId: team.engineers[nextIndex] as string };
+      if (!(await callHolder(next, nextIndex))) return;
+      status.escalations += 1;
       restartTimer();
-      await callHolder(next, nextIndex);
       await record({
         type: 'escalated',
         message: `Nobody acknowledged: escalated to ${next.userId}`,
@@ -181,8 +255,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       showInWebUi(`escalated to ${next.userId}`);
       return;
     }
+    if (!(await callHolder({ kind: 'team' }, status.assigneeIndex))) return;
+    status.escalations += 1;
     status.escalationDueAt = undefined;
-    await callHolder({ kind: 'team' }, status.assigneeIndex);
     await record({
       type: 'escalated',
       message: 'Nobody acknowledged: called the whole team',
@@ -197,7 +272,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const by = action.userName ?? action.userId;
     const index = team.engineers.indexOf(action.userId);
     status.state = 'acknowledged';
-    status.acknowledgedBy = by;
+    status.acknowledgedBy = action.userId;
+    status.acknowledgedByName = action.userName;
     status.holder = { kind: 'engineer', userId: action.userId };
     if (index >= 0) status.assigneeIndex = index;
     status.escalationDueAt = undefined;
@@ -208,7 +284,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       update: {
         state: 'acknowledged',
         assignee: action.userId,
-        acknowledgedBy: by,
+        acknowledgedBy: action.userId,
         acknowledgedAt: new Date().toISOString(),
       },
     });
@@ -216,8 +292,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return true;
   }
 
-  /** Hands the alert to the next engineer in order (wrapping round), with a fresh timer. */
-  async function pass(action: AlertActionTaken): Promise<void> {
+  /**
+   * Hands the alert to the next engineer in order (wrapping round), with a fresh timer. Returns
+   * whether the alert message was rewritten on the way.
+   */
+  async function pass(action: AlertActionTaken): Promise<boolean> {
     const by = action.userName ?? action.userId;
     const nextIndex = (status.assigneeIndex + 1) % Math.max(team.engineers.length, 1);
     const nextUser = team.engineers[nextIndex];
@@ -225,10 +304,16 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       nextUser && team.engineers.length > 1 ? { kind: 'engineer', userId: nextUser } : { kind: 'team' };
     status.state = 'open';
     status.acknowledgedBy = undefined;
+    status.acknowledgedByName = undefined;
     status.escalations = 0;
     if (next.kind === 'engineer') restartTimer();
     else status.escalationDueAt = undefined;
-    await callHolder(next, nextIndex);
+    // A press that came in meanwhile is handled next, in order; the hand-over itself stands.
+    const called = await callHolder(next, nextIndex);
+    if (!called) {
+      status.holder = next;
+      status.assigneeIndex = nextIndex;
+    }
     await record({
       type: 'passed',
       actor: action.userId,
@@ -237,6 +322,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       update: { state: 'open', assignee: next.kind === 'engineer' ? next.userId : null },
     });
     showInWebUi(`passed by ${by} to ${describeHolder(next)}`);
+    return called;
   }
 
   async function end(state: 'closed' | 'resolved', by: string, actor?: string): Promise<void> {
@@ -272,7 +358,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       } else if (ended) {
         continue;
       } else if (item.kind === 'resolution') {
-        await end('resolved', 'source');
+        await end('resolved', item.source ?? 'source');
         changed = true;
       } else if (item.action === 'ack') {
         changed = (await acknowledge(item)) || changed;
@@ -280,8 +366,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
         await end('closed', item.userName ?? item.userId, item.userId);
         changed = true;
       } else {
-        await pass(item);
-        changed = false; // pass rewrote the message already
+        // A pass that called its new holder rewrote the message with everything before it.
+        changed = !(await pass(item));
       }
     }
     if (changed) await refreshMessage();
@@ -310,12 +396,12 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       if (status.holder.kind === 'engineer') restartTimer();
       await ensurePosted(status.holder);
     }
-    if (status.holder.kind === 'team' && !input.notice) {
-      const message = status.slackMessage;
-      if (message)
-        await trySlack('call in the thread', () =>
-          slack.notifyInThread({ message, view: view(status.holder), calling: status.holder })
-        );
+    const message = status.slackMessage;
+    if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting()) {
+      const called = await trySlack('call in the thread', () =>
+        slack.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
+      );
+      if (called === 'stopped') await awaitStop();
     }
     showInWebUi(`assigned to ${describeHolder(status.holder)}`);
   }

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/logger';
 import { createSlackApi, type SlackMessageRef } from '../../src/slack/client';
 import type { SlackActivityCall } from '../helpers/activity-test-workflows';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
+import type { AlertView } from '../../src/domain/alert';
 import { buildAlertView } from '../slack/alert-view';
 
 const TOKEN = 'xoxb-activity-test';
@@ -190,6 +191,17 @@ describe('a retried activity', () => {
     });
   }
 
+  /** Posts the alert as an unguarded activity would; such a post never stands back. */
+  async function postedMessage(view: AlertView): Promise<SlackMessageRef> {
+    const posted = await sameActivityAgain().run<
+      [],
+      SlackMessageRef | 'stopped',
+      () => Promise<SlackMessageRef | 'stopped'>
+    >(() => activities.postAlertMessage(view));
+    if (posted === 'stopped') throw new Error('a post without a guard never stands back');
+    return posted;
+  }
+
   it('does not post the alert twice when an earlier attempt already posted it', async () => {
     const view = buildAlertView();
     const env = sameActivityAgain();
@@ -203,9 +215,7 @@ describe('a retried activity', () => {
 
   it('does not call someone twice in the thread, nor send them two direct messages', async () => {
     const view = buildAlertView();
-    const message = await sameActivityAgain().run<[], SlackMessageRef, () => Promise<SlackMessageRef>>(() =>
-      activities.postAlertMessage(view)
-    );
+    const message = await postedMessage(view);
     const thread = sameActivityAgain();
     const direct = sameActivityAgain();
     const calling = { kind: 'engineer', userId: 'U0TWICE' } as const;
@@ -217,5 +227,31 @@ describe('a retried activity', () => {
 
     expect(fake.messages(message.channel).filter((m) => m.threadTs === message.ts)).toHaveLength(1);
     expect(fake.messages('DU0TWICE')).toHaveLength(1);
+  });
+
+  it('pages nobody when the journal holds a press taken after what the workflow has seen', async () => {
+    const view = buildAlertView();
+    const posted = await postedMessage(view);
+    const workflowId = `alert/ops/${randomUUID()}`;
+    const seen = await db.intakeEntry.create({
+      data: { workflowId, partition: 0, kind: 'occurrence', payload: {}, dispatchedAt: new Date() },
+    });
+    const calling = { kind: 'engineer', userId: 'U0GUARD' } as const;
+    const guard = { workflowId, seenReportId: Number(seen.id) };
+
+    // Nothing after what the workflow has seen: the call goes out.
+    expect(
+      await sameActivityAgain().run(() => activities.notifyInThread({ message: posted, view, calling, guard }))
+    ).toBe('sent');
+    await db.intakeEntry.create({ data: { workflowId, partition: 0, kind: 'action', payload: {} } });
+
+    expect(await sameActivityAgain().run(() => activities.sendDirectMessage({ userId: 'U0GUARD', view, guard }))).toBe(
+      'stopped'
+    );
+    expect(
+      await sameActivityAgain().run(() => activities.notifyInThread({ message: posted, view, calling, guard }))
+    ).toBe('stopped');
+    expect(fake.messages('DU0GUARD')).toHaveLength(0);
+    expect(fake.messages(posted.channel).filter((m) => m.threadTs === posted.ts)).toHaveLength(1);
   });
 });
