@@ -158,27 +158,41 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     }));
   }
 
-  /** Alerts among these that have not ended: only those may (re)start a workflow. */
-  async function liveAlerts(entries: PendingEntry[]): Promise<Set<string>> {
-    const ids = entries.flatMap(({ entry }) => (entry.kind === 'occurrence' ? [entry.signal.alertId] : []));
-    if (ids.length === 0) return new Set();
-    const { rows } = await pool.query<{ id: string }>(
-      'SELECT id FROM alerts WHERE id = ANY($1::uuid[]) AND open_fingerprint IS NOT NULL',
-      [ids]
-    );
-    return new Set(rows.map((row) => row.id));
+  /**
+   * Counts this round's try for every entry before any is sent, so that an entry found again later
+   * is known to have maybe reached Temporal already (a crash between its signal and its mark).
+   */
+  async function countAttempts(entries: PendingEntry[]): Promise<void> {
+    await pool.query('UPDATE intake_journal SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [
+      entries.map((entry) => entry.id),
+    ]);
   }
 
-  async function deliver({ id, entry }: PendingEntry, live: Set<string>): Promise<DeliveryOutcome> {
+  /**
+   * Among occurrences tried before, the alerts whose workflow has already run (it wrote to their
+   * timeline): sending one of those again must not start the alert over in a new run once the
+   * first has ended, so it may only reach a workflow that still runs.
+   */
+  async function alertsAlreadyHandled(entries: PendingEntry[]): Promise<Set<string>> {
+    const ids = entries.flatMap(({ entry, attempts }) =>
+      entry.kind === 'occurrence' && attempts > 0 ? [entry.signal.alertId] : []
+    );
+    if (ids.length === 0) return new Set();
+    const { rows } = await pool.query<{ alert_id: string }>(
+      `SELECT DISTINCT alert_id FROM alert_events WHERE alert_id = ANY($1::uuid[]) AND key NOT LIKE 'gateway/%'`,
+      [ids]
+    );
+    return new Set(rows.map((row) => row.alert_id));
+  }
+
+  async function deliver({ id, entry }: PendingEntry, handled: Set<string>): Promise<DeliveryOutcome> {
     const what = `${entry.kind} #${id} to ${entry.workflowId}`;
     const handle = () => temporal.workflow.getHandle(entry.workflowId);
     try {
       switch (entry.kind) {
         case 'occurrence': {
           const signal: AlertOccurrence = { ...entry.signal, reportId: id };
-          // An occurrence whose alert has ended since (it was sent before, and a crash kept it
-          // from being marked) must not open the alert again: it may only reach a running workflow.
-          if (!live.has(entry.signal.alertId)) {
+          if (handled.has(entry.signal.alertId)) {
             await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () => handle().signal(occurrenceSignal, signal));
             return 'signalled';
           }
@@ -237,12 +251,12 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   /** Sends one workflow's entries in order; stops at the first that fails, so that none overtakes it. */
-  async function deliverChain(chain: PendingEntry[], live: Set<string>): Promise<{ temporalDown: boolean }> {
+  async function deliverChain(chain: PendingEntry[], handled: Set<string>): Promise<{ temporalDown: boolean }> {
     const delivered: number[] = [];
     let temporalDown = false;
     for (const pending of chain) {
       try {
-        const outcome = await deliver(pending, live);
+        const outcome = await deliver(pending, handled);
         delivered.push(pending.id);
         metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome });
         metrics?.intakeDispatchDelay.observe(
@@ -262,6 +276,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function recordFailure(pending: PendingEntry, error: Error, temporalDown: boolean): Promise<void> {
+    // This round's try is counted already (countAttempts).
     const setAside = !temporalDown && pending.attempts + 1 >= MAX_ATTEMPTS;
     if (setAside) {
       log.error({ err: error, reportId: pending.id, workflowId: pending.workflowId }, 'intake entry set aside');
@@ -269,7 +284,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       log.warn({ err: error, reportId: pending.id, workflowId: pending.workflowId }, 'intake entry not delivered');
     }
     await pool.query(
-      `UPDATE intake_journal SET attempts = attempts + 1, last_error = $2,
+      `UPDATE intake_journal SET last_error = $2,
          dispatched_at = CASE WHEN $3::boolean THEN now() ELSE dispatched_at END
        WHERE id = $1`,
       [pending.id, error.message.slice(0, 2_000), setAside]
@@ -283,13 +298,14 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     if (pending.length === 0) return { read: 0, temporalDown: false };
     const chains = new Map<string, PendingEntry[]>();
     for (const entry of pending) chains.set(entry.workflowId, [...(chains.get(entry.workflowId) ?? []), entry]);
-    const live = await liveAlerts(pending);
+    await countAttempts(pending);
+    const handled = await alertsAlreadyHandled(pending);
     const queue = [...chains.values()];
     let temporalDown = false;
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
         for (let chain = queue.shift(); chain && !temporalDown; chain = queue.shift()) {
-          if ((await deliverChain(chain, live)).temporalDown) temporalDown = true;
+          if ((await deliverChain(chain, handled)).temporalDown) temporalDown = true;
         }
       })
     );
