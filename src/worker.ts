@@ -33,8 +33,26 @@ export async function createAlertWorker({ connection, config, db, log, metrics }
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities({ slack, db, log, metrics }),
+    ...WORKER_TUNING,
   });
 }
+
+/**
+ * Chosen for alerts, which spend their lives waiting on a timer or a person, and whose activities
+ * wait on Slack and PostgreSQL rather than on the CPU:
+ * - one V8 context for every workflow (reuseV8Context): a cached workflow costs kilobytes, not a
+ *   context of its own, so thousands of open alerts stay in memory;
+ * - the cache holds 2,000 alerts: an event for a cached alert is handled without replaying its
+ *   history; beyond that the least recent are evicted and replayed when they next wake;
+ * - 100 activities at once (each mostly waits for an answer), 40 workflow tasks at once (each is
+ *   short and CPU-bound; more only queue behind the workflow threads).
+ */
+const WORKER_TUNING = {
+  reuseV8Context: true,
+  maxCachedWorkflows: 2_000,
+  maxConcurrentActivityTaskExecutions: 100,
+  maxConcurrentWorkflowTaskExecutions: 40,
+} as const;
 
 const SDK_LOG_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'debug', WARN: 'warn', ERROR: 'error' } as const;
 
