@@ -114,12 +114,15 @@ describeWithSenders(`the real Alertmanager and Prometheus${missing ? ` (skipped:
     return value;
   }
 
-  /** People paged for the team's alerts: thread replies in its channel and direct messages, as they arrived. */
+  /**
+   * Pages after the first post, as they arrived: a reply in one of the team's threads that mentions
+   * someone (`<@U…>`, `<!channel>`, `<!here>`), or a direct message to one of its engineers.
+   */
   function pages(team: SenderTeam) {
-    return escalator.slack
-      .calls('chat.postMessage')
-      .filter((call) => (call.body.channel === team.channel ? Boolean(call.body.thread_ts) : true))
-      .filter((call) => call.body.channel === team.channel || team.engineers.some((id) => dmTo(call.body.channel, id)));
+    return escalator.slack.calls('chat.postMessage').filter((call) => {
+      if (team.engineers.some((id) => dmTo(call.body.channel, id))) return true;
+      return call.body.channel === team.channel && Boolean(call.body.thread_ts) && MENTION.test(String(call.body.text));
+    });
   }
 
   async function teamAlerts(
@@ -398,6 +401,9 @@ function carries(notification: TappedNotification, labels: Record<string, string
     (each) => each.status === status && Object.entries(labels).every(([name, value]) => each.labels[name] === value)
   );
 }
+
+/** What makes Slack notify someone: a user mention or a channel-wide one. */
+const MENTION = /<@[UW][A-Z0-9]+>|<!channel>|<!here>|<!everyone>/;
 
 /** A team with the engineers it was created with. */
 type SenderTeam = TestTeam & { engineers: string[] };
