@@ -15,15 +15,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../src/infra/free-port';
-import { exitWithin, killProcessGroup, runCommand, type RunningCommand } from './processes';
+import { exitWithin, killProcessGroup, runCommand, START_CAP_MS, STOP_CAP_MS, type RunningCommand } from './processes';
 import { StopWaiting, waitFor } from './wait';
 
 /** The Debian packages' commands (`apt-get install prometheus prometheus-alertmanager`). */
 export const ALERTMANAGER_COMMAND = 'prometheus-alertmanager';
 export const PROMETHEUS_COMMAND = 'prometheus';
-
-/** A safety net for a process to come up or stop; the waits themselves end as soon as it has. */
-const PROCESS_CAP_MS = 60_000;
 
 /** Why the real senders cannot run here (what is missing and how to get it), or undefined when they can. */
 export function missingSenders(): string | undefined {
@@ -196,10 +193,14 @@ async function startReady(
   dir: string
 ): Promise<{ command: RunningCommand; stop: () => Promise<void> }> {
   const running = runCommand(command, args, {});
+  // It runs in a process group of its own: if the test process ends without stopping it, end it too.
+  const killOnExit = () => killProcessGroup(running);
+  process.once('exit', killOnExit);
   const stop = async () => {
+    process.removeListener('exit', killOnExit);
     if (running.child.exitCode === null && running.child.signalCode === null) {
       running.child.kill('SIGTERM');
-      await exitWithin(running, PROCESS_CAP_MS).catch(() => killProcessGroup(running));
+      await exitWithin(running, STOP_CAP_MS).catch(() => killProcessGroup(running));
     }
     rmSync(dir, { recursive: true, force: true });
   };
@@ -210,7 +211,7 @@ async function startReady(
         if (running.child.exitCode !== null) throw new StopWaiting(`${command} exited:\n${running.output()}`);
         return (await fetch(readyUrl)).status === 200;
       },
-      PROCESS_CAP_MS
+      START_CAP_MS
     );
   } catch (error) {
     await stop();
