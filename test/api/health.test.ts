@@ -24,6 +24,11 @@ describe('health probes', () => {
   });
 
   test('/readyz answers 200 when Temporal and PostgreSQL both answer', async () => {
+    // Both answering is the premise, so establish it first: the probe gives each 2 s, and a fresh
+    // gateway's first probe also pays for connecting, which a loaded machine can stretch past that.
+    await gateway.temporal.connection.ensureConnected();
+    await gateway.db.$queryRaw`SELECT 1`;
+
     const response = await request(gateway.app).get('/readyz').expect(200);
     expect(response.body).toEqual({ status: 'ready', checks: { temporal: 'ok', database: 'ok' } });
   });

@@ -8,6 +8,8 @@ import { startTestEscalator, type RunningTestEscalator } from '../helpers/escala
 import { waitFor } from '../helpers/wait';
 
 let escalator: RunningTestEscalator;
+/** A safety net for waits on 2-second escalation steps: they end when the step happens. */
+const ESCALATION_CAP_MS = 45_000;
 
 beforeAll(async () => {
   escalator = await startTestEscalator({ ESCALATION_TIMEOUT: '2s' });
@@ -23,6 +25,18 @@ function threadReplies(channel: string): string[] {
     .calls('chat.postMessage')
     .filter((call) => call.body.channel === channel && call.body.thread_ts)
     .map((call) => String(call.body.text));
+}
+
+/** Replies in the thread of the message `ts`, each as its text. */
+function repliesIn(ts: string): string[] {
+  return escalator.slack
+    .calls('chat.postMessage')
+    .filter((call) => call.body.thread_ts === ts)
+    .map((call) => String(call.body.text));
+}
+
+function directMessages() {
+  return escalator.slack.messages().filter((message) => message.channel.startsWith('D'));
 }
 
 function alertMessage(channel: string) {
@@ -65,10 +79,19 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
     acknowledgedByName: 'alice',
   });
 
-  // Three escalation timeouts later, still nobody else was called.
-  await new Promise((resolve) => setTimeout(resolve, 6_000));
-  expect(threadReplies(team.channel)).toEqual([]);
-  expect(escalator.slack.messages().filter((message) => message.channel.startsWith('D'))).toEqual([]);
+  // A control alert of the same team, raised after the acknowledgement, runs through both escalation
+  // steps: the acknowledged alert's timers, due earlier, have had every chance to fire by then.
+  await escalator.post(team.webhookPath, { title: 'Control: certificate expiring', key: 'control-cert' });
+  const control = await waitFor('the control alert', () =>
+    escalator.slack.messages(team.channel).find((message) => message.text?.includes('Control: certificate'))
+  );
+  await waitFor(
+    'the control alert to call the whole team',
+    () => repliesIn(control.ts).some((text) => text.includes('<!channel>')),
+    ESCALATION_CAP_MS
+  );
+  expect(repliesIn(posted.ts)).toEqual([]);
+  expect(directMessages().filter((message) => message.text?.includes('Disk almost full on db-1'))).toEqual([]);
 
   const detail = await escalator.get(`/api/alerts/${accepted.body.alertId}`, escalator.adminAuth);
   expect(detail.status).toBe(200);
@@ -85,10 +108,10 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
   const repeated = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx' });
   expect(repeated.body).toMatchObject({ alertId: opened.body.alertId, duplicate: true });
 
-  await waitFor('the call to Dave', () => threadReplies(team.channel).length >= 1, 10_000);
+  await waitFor('the call to Dave', () => threadReplies(team.channel).length >= 1, ESCALATION_CAP_MS);
   expect(threadReplies(team.channel)[0]).toContain('<@U0DAVE>');
   await waitFor('a direct message to Dave', () => escalator.slack.messages('DU0DAVE').length === 1);
-  await waitFor('the team call', () => threadReplies(team.channel).length >= 2, 10_000);
+  await waitFor('the team call', () => threadReplies(team.channel).length >= 2, ESCALATION_CAP_MS);
   expect(threadReplies(team.channel)[1]).toContain('<!channel>');
   expect(threadReplies(team.channel).join('\n')).not.toContain('<@U0ERIN>');
 

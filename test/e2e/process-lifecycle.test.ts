@@ -14,10 +14,17 @@ import {
   killProcessGroup,
   listProcesses,
   runCommand,
+  START_CAP_MS,
+  STOP_CAP_MS,
   stillRunning,
+  waitForOutput,
+  waitForUrl,
   type RunningCommand,
 } from '../helpers/processes';
-import { waitFor } from '../helpers/wait';
+import { StopWaiting, waitFor } from '../helpers/wait';
+
+// Each test starts and stops `npm start` once; its waits end on what they wait for, this is only the net.
+jest.setTimeout(START_CAP_MS + STOP_CAP_MS + 30_000);
 
 let dataDir: string;
 let escalator: RunningCommand | undefined;
@@ -50,21 +57,16 @@ async function npmStart(): Promise<{ started: RunningCommand; port: number; uiPo
   return { started: escalator, port, uiPort };
 }
 
+/** However long the start takes (a first start fetches the Temporal CLI): until it says so. */
 async function waitUntilRunning(started: RunningCommand): Promise<void> {
-  await waitFor(
-    'npm start to say it is running',
-    () => {
-      if (started.child.exitCode !== null) throw new Error(`npm start exited early:\n${started.output()}`);
-      return started.output().includes('Escalator is running.');
-    },
-    40_000
-  );
+  await waitForOutput(started, 'Escalator is running.');
 }
 
 test('npm start becomes ready, and SIGTERM stops everything it started and exits 0', async () => {
   const { started, port, uiPort } = await npmStart();
   await waitUntilRunning(started);
-  expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  // Ready means /readyz says so: it asks Temporal and PostgreSQL each time, and gives each 2 s.
+  await waitForUrl(started, `http://127.0.0.1:${port}/readyz`);
   expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
 
   // What it started, seen from outside: PostgreSQL holds its data directory, the dev server runs.
@@ -75,14 +77,14 @@ test('npm start becomes ready, and SIGTERM stops everything it started and exits
 
   // As a supervisor (or `kill`) stops it: one SIGTERM to the npm process alone.
   process.kill(started.pid, 'SIGTERM');
-  const exit = await exitWithin(started, 20_000);
+  const exit = await exitWithin(started);
 
   expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
   expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
   expect(listProcesses().filter((other) => other.cmdline.includes(dataDir))).toEqual([]);
   expect(existsSync(postmasterPid())).toBe(false);
   expect(started.output()).toContain('"msg":"stopped"');
-}, 90_000);
+});
 
 test('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything too and exits 0', async () => {
   const { started } = await npmStart();
@@ -92,25 +94,32 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything 
   // A terminal signals every process of the foreground group at once, PostgreSQL and the dev
   // server included, and npm passes it on again: not to be taken for a second, impatient Ctrl-C.
   process.kill(-started.pid, 'SIGINT');
-  const exit = await exitWithin(started, 20_000);
+  const exit = await exitWithin(started);
 
   expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
   expect(started.output()).not.toContain('exiting without waiting');
   expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
   expect(existsSync(postmasterPid())).toBe(false);
-}, 90_000);
+});
 
 test('SIGTERM while it is still starting stops what was already started', async () => {
   const { started } = await npmStart();
-  await waitFor('PostgreSQL to be started', () => existsSync(postmasterPid()), 40_000);
+  await waitFor(
+    'PostgreSQL to be started',
+    () => {
+      if (started.child.exitCode !== null) throw new StopWaiting(`npm start exited:\n${started.output()}`);
+      return existsSync(postmasterPid());
+    },
+    START_CAP_MS
+  );
   const children = descendantsOf(started.pid);
 
   process.kill(started.pid, 'SIGTERM');
-  const exit = await exitWithin(started, 40_000);
+  const exit = await exitWithin(started);
 
   expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
   expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
   // What it started after the snapshot (the dev server keeps its state in the data directory too).
   expect(listProcesses().filter((other) => other.cmdline.includes(dataDir))).toEqual([]);
   expect(existsSync(postmasterPid())).toBe(false);
-}, 90_000);
+});

@@ -7,9 +7,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { findFreePort } from '../../src/infra/free-port';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
-import { exitWithin, killProcessGroup, runCommand, type RunningCommand } from '../helpers/processes';
+import {
+  exitWithin,
+  killProcessGroup,
+  runCommand,
+  START_CAP_MS,
+  STOP_CAP_MS,
+  waitForOutput,
+  waitForUrl,
+  type RunningCommand,
+} from '../helpers/processes';
 import { signedInteraction, blockActionsPayload } from '../helpers/slack-requests';
 import { waitFor } from '../helpers/wait';
+
+// A safety net: the waits below end on what they wait for (a URL, a log line, an exit).
+jest.setTimeout(START_CAP_MS + 2 * STOP_CAP_MS);
 
 const BOT_TOKEN = `xoxb-${randomBytes(6).toString('hex')}-${randomBytes(12).toString('hex')}`;
 const SIGNING_SECRET = randomBytes(16).toString('hex');
@@ -47,23 +59,9 @@ beforeAll(async () => {
   workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   temporalMetricsUrl = `http://127.0.0.1:${temporalMetricsPort}/metrics`;
 
-  await waitFor(
-    'the gateway to be ready',
-    async () => {
-      if (gateway.child.exitCode !== null) throw new Error(`npm run api exited:\n${gateway.output()}`);
-      return (await fetch(`${gatewayUrl}/readyz`)).status === 200;
-    },
-    30_000
-  );
-  await waitFor(
-    'the worker to run',
-    () => {
-      if (worker.child.exitCode !== null) throw new Error(`npm run worker exited:\n${worker.output()}`);
-      return worker.output().includes('"msg":"worker running"');
-    },
-    30_000
-  );
-}, 90_000);
+  await waitForUrl(gateway, `${gatewayUrl}/readyz`);
+  await waitForOutput(worker, '"msg":"worker running"');
+}, 2 * START_CAP_MS);
 
 afterAll(async () => {
   killProcessGroup(gateway);
@@ -155,7 +153,14 @@ test('SIGTERM: the gateway finishes the request in flight and exits 0, the worke
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const request = http.request(
       `${gatewayUrl}${team.webhookPath}`,
-      { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          Expect: '100-continue',
+        },
+      },
       (response) => {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -163,8 +168,10 @@ test('SIGTERM: the gateway finishes the request in flight and exits 0, the worke
       }
     );
     request.on('error', reject);
-    request.write(body.slice(0, 10));
-    setTimeout(() => {
+    // Node answers `100 Continue` once it has parsed the headers: the request is then in flight
+    // (not an idle connection that stopping would close), whatever the machine's load.
+    request.on('continue', () => {
+      request.write(body.slice(0, 10));
       process.kill(gateway.pid, 'SIGTERM');
       // Once it stopped listening, the rest of the body arrives on the connection it kept.
       waitFor('the gateway to stop accepting connections', () =>
@@ -173,19 +180,20 @@ test('SIGTERM: the gateway finishes the request in flight and exits 0, the worke
           () => true
         )
       ).then(() => request.end(body.slice(10)), reject);
-    }, 300);
+    });
+    request.flushHeaders();
   });
 
   const { status, body: answered } = await answer;
   expect(status).toBe(202);
   expect(JSON.parse(answered)).toMatchObject({ workflowId: `alert/${team.name}/queue-backlog`, duplicate: false });
-  expect(await exitWithin(gateway, 15_000)).toEqual({ code: 0, signal: null });
+  expect(await exitWithin(gateway)).toEqual({ code: 0, signal: null });
   expect(gateway.output()).toContain('"msg":"gateway stopped"');
   // The alert taken during the shutdown is durable: the worker, still running, posts it.
   await waitFor('the worker to post the alert taken during shutdown', () => slack.messages(team.channel).length > 0);
 
   process.kill(worker.pid, 'SIGTERM');
-  expect(await exitWithin(worker, 30_000)).toEqual({ code: 0, signal: null });
+  expect(await exitWithin(worker)).toEqual({ code: 0, signal: null });
   expect(worker.output()).toContain('"msg":"worker stopped"');
 
   // Both logs at debug level, the Temporal SDK's lines included, hold none of the secrets.
@@ -219,20 +227,16 @@ test('Ctrl-C on npm run api and npm run worker in a terminal stops both cleanly'
     TEMPORAL_METRICS_PORT: String(await findFreePort()),
   });
   try {
-    await waitFor(
-      'both to run',
-      () => /gateway listening/.test(api.output()) && /worker running/.test(alone.output()),
-      30_000
-    );
+    await Promise.all([waitForOutput(api, 'gateway listening'), waitForOutput(alone, 'worker running')]);
 
     process.kill(-api.pid, 'SIGINT');
     process.kill(-alone.pid, 'SIGINT');
 
-    expect({ exit: await exitWithin(api, 15_000), output: api.output() }).toMatchObject({
+    expect({ exit: await exitWithin(api), output: api.output() }).toMatchObject({
       exit: { code: 0, signal: null },
     });
     expect(api.output()).toContain('"msg":"gateway stopped"');
-    expect({ exit: await exitWithin(alone, 30_000), output: alone.output() }).toMatchObject({
+    expect({ exit: await exitWithin(alone), output: alone.output() }).toMatchObject({
       exit: { code: 0, signal: null },
     });
     expect(alone.output()).toContain('"msg":"worker stopped"');

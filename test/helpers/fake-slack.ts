@@ -55,6 +55,8 @@ export interface SlackCall {
   outcome: string;
   /** The `<id>` of a `response_url` call. */
   responseId?: string;
+  /** How long the answer was held back by `stallNext`, if it was. */
+  stalledMs?: number;
 }
 
 /** A message as it stands in the fake workspace after every post and update. */
@@ -75,6 +77,11 @@ export interface FakeSlack {
   calls(method?: string): SlackCall[];
   /** Makes the next `times` calls of `method` fail with `fault` (queued after earlier faults). */
   failNext(method: string, fault: SlackFault, times?: number): void;
+  /**
+   * Holds back the next `times` calls of `method` for `ms` each, then answers them as usual (applied,
+   * or failed by a queued fault): Slack being slow, not down. A call's `at` is still when it arrived.
+   */
+  stallNext(method: string, ms: number, times?: number): void;
   /** Messages that exist (posted with success), oldest first; in `channel` only when given. */
   messages(channel?: string): FakeSlackMessage[];
   /** The message with this `ts` in `channel`, if it exists. */
@@ -98,6 +105,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
   const faults = new Map<string, SlackFault[]>();
   const messages: FakeSlackMessage[] = [];
   const hangs = new Set<NodeJS.Timeout>();
+  const stalls = new Map<string, number[]>();
   // Slack's ts: seconds, a dot, six digits; strictly increasing here so that each is unique.
   let tsCounter = 0;
   const tsBase = Math.floor(Date.now() / 1000);
@@ -109,7 +117,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const at = Date.now();
       const path = new URL(req.url ?? '/', 'http://fake').pathname;
       const body = parseBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
@@ -118,6 +126,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
       const token = bearer(req.headers.authorization) ?? (typeof body.token === 'string' ? body.token : undefined);
       const call: SlackCall = { method, body, token, at, outcome: 'ok', responseId: responseMatch?.[1] };
       calls.push(call);
+      await stalled(call);
 
       if (req.method !== 'POST') return send(res, 405, { ok: false, error: 'method_not_allowed' }, call);
       const fault = faults.get(method)?.shift();
@@ -130,6 +139,20 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
       return send(res, 200, answer(method, body), call);
     });
   });
+
+  /** Waits out the stall `stallNext` queued for this call's method, if any; close() cuts it short. */
+  function stalled(call: SlackCall): Promise<void> {
+    const ms = stalls.get(call.method)?.shift();
+    if (ms === undefined) return Promise.resolve();
+    call.stalledMs = ms;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        hangs.delete(timer);
+        resolve();
+      }, ms);
+      hangs.add(timer);
+    });
+  }
 
   function answerWithFault(res: http.ServerResponse, fault: SlackFault, call: SlackCall): void {
     call.outcome = fault.kind === 'error' ? fault.error : fault.kind;
@@ -246,6 +269,11 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
       for (let i = 0; i < times; i += 1) queue.push(fault);
       faults.set(method, queue);
     },
+    stallNext(method, ms, times = 1) {
+      const queue = stalls.get(method) ?? [];
+      for (let i = 0; i < times; i += 1) queue.push(ms);
+      stalls.set(method, queue);
+    },
     messages: (channel) =>
       messages.filter((m) => channel === undefined || m.channel === channel).map((m) => ({ ...m })),
     message: (channel, ts) => {
@@ -257,6 +285,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
       calls.length = 0;
       messages.length = 0;
       faults.clear();
+      stalls.clear();
     },
     async close() {
       for (const timer of hangs) clearTimeout(timer);

@@ -5,8 +5,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { StopWaiting, waitFor } from './wait';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * Safety nets, not expectations: every wait below ends as soon as what it waits for happens (a line
+ * in the output, a URL answering, an exit). They are only there so that a hung process fails the
+ * test with its output instead of hanging the run. A first `npm start` on a fresh, loaded machine
+ * took about 48 s (Temporal CLI download, PostgreSQL initdb); stopping is seconds.
+ */
+export const START_CAP_MS = 5 * 60_000;
+export const STOP_CAP_MS = 2 * 60_000;
 
 export interface RunningCommand {
   child: ChildProcess;
@@ -104,10 +114,10 @@ export function stillRunning(processes: ProcessInfo[]): ProcessInfo[] {
   });
 }
 
-/** Waits for `command` to exit, failing with its output when it takes longer than `ms`. */
+/** Waits for `command` to exit, failing with its output when it takes longer than `ms` (a safety net). */
 export async function exitWithin(
   command: RunningCommand,
-  ms: number
+  ms = STOP_CAP_MS
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const tooLate = new Promise<never>((_, reject) => {
@@ -118,4 +128,31 @@ export async function exitWithin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits until `command` has written `text`; gives up at once, with its output, if it exits first. */
+export async function waitForOutput(command: RunningCommand, text: string, capMs = START_CAP_MS): Promise<void> {
+  await waitFor(
+    `the output to say ${JSON.stringify(text)}`,
+    () => {
+      if (command.output().includes(text)) return true;
+      if (command.child.exitCode !== null || command.child.signalCode !== null)
+        throw new StopWaiting(`exited before saying ${JSON.stringify(text)}:\n${command.output()}`);
+      return false;
+    },
+    capMs
+  );
+}
+
+/** Waits until `url` answers 200 while `command` runs; gives up at once, with its output, if it exits first. */
+export async function waitForUrl(command: RunningCommand, url: string, capMs = START_CAP_MS): Promise<void> {
+  await waitFor(
+    `${url} to answer 200`,
+    async () => {
+      if (command.child.exitCode !== null || command.child.signalCode !== null)
+        throw new StopWaiting(`exited before ${url} answered 200:\n${command.output()}`);
+      return (await fetch(url)).status === 200;
+    },
+    capMs
+  );
 }

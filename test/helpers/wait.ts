@@ -1,4 +1,14 @@
-/** Polls `probe` until it returns a truthy value (returned) or `timeoutMs` passes (throws with `what`). */
+/**
+ * Thrown by a probe when what it waits for can no longer happen (the process it waits on exited):
+ * waitFor gives up at once with it instead of polling until its cap.
+ */
+export class StopWaiting extends Error {}
+
+/**
+ * Polls `probe` until it returns a truthy value (returned) or `timeoutMs` passes (throws with `what`).
+ * The cap is a safety net, not the expected duration: pick it far above what the wait needs on a
+ * loaded machine, and let the probe say when it is done.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => T | Promise<T>,
@@ -11,6 +21,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value) return value;
     } catch (error) {
+      if (error instanceof StopWaiting) throw error;
       last = error;
     }
     if (Date.now() > deadline)
