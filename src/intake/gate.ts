@@ -2,7 +2,8 @@
  * The intake gate: whether the gateway may answer a report 2xx right now. A 2xx promises that the
  * report will reach its workflow, so reports are turned away (503) while Temporal does not answer,
  * or while the journal holds more than the dispatchers can work off soon (with Retry-After). Both
- * facts are looked up at most about once a second, whatever the request rate.
+ * facts are looked up about once a second, whatever the request rate, and never in a sender's way
+ * while the last answer is recent.
  */
 import type { Client } from '@temporalio/client';
 import { OverloadedError, TemporalUnavailableError } from '../api/errors';
@@ -22,20 +23,39 @@ export interface IntakeGateOptions {
   clock?: () => number;
 }
 
-/** A fact older than this is looked up again. */
+/** A fact older than this is looked up again, behind the requests that use it. */
 const FRESH_MS = 1_000;
+/** Past this age a fact is not used at all: requests wait for a new lookup. */
+const STALE_MS = 5_000;
 /** A probe of Temporal that takes longer than this counts as no answer. */
 const PROBE_TIMEOUT_MS = 2_000;
 /** Senders are asked to come back after about the time the dispatchers need for a full backlog's share. */
 const BACKLOG_RETRY_AFTER_SECONDS = 10;
 
-/** A value looked up at most once per `freshMs`; callers in between share the last answer or the lookup in flight. */
-function cachedLookup<T>(lookup: () => Promise<T>, freshMs: number, clock: () => number): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+/**
+ * A value looked up at most once at a time: callers get the last answer at once while it is
+ * younger than `STALE_MS` (a lookup older than `FRESH_MS` is started behind them), so that a slow
+ * answer from a busy server never holds a sender up; only without a usable answer do they wait.
+ */
+function cachedLookup<T>(lookup: () => Promise<T>, clock: () => number): () => Promise<T> {
+  let settled: { at: number; value: T } | undefined;
+  let inFlight: Promise<T> | undefined;
+  const refresh = (): Promise<T> => {
+    inFlight ??= lookup()
+      .then((value) => {
+        settled = { at: clock(), value };
+        return value;
+      })
+      .finally(() => (inFlight = undefined));
+    return inFlight;
+  };
   return () => {
-    const now = clock();
-    if (!last || now - last.at >= freshMs) last = { at: now, value: lookup() };
-    return last.value;
+    const age = settled ? clock() - settled.at : Infinity;
+    if (settled && age < STALE_MS) {
+      if (age >= FRESH_MS) refresh().catch(() => undefined);
+      return Promise.resolve(settled.value);
+    }
+    return refresh();
   };
 }
 
@@ -48,20 +68,15 @@ export function createIntakeGate({ db, temporal, maxBacklog, clock = Date.now }:
         () => undefined,
         (error: unknown) => error as Error
       ),
-    FRESH_MS,
     clock
   );
-  const backlog = cachedLookup(
-    async () => {
-      const rows = await db.$queryRaw<Array<{ count: bigint }>>`
+  const backlog = cachedLookup(async () => {
+    const rows = await db.$queryRaw<Array<{ count: bigint }>>`
         SELECT count(*) AS count FROM (
           SELECT 1 FROM intake_journal WHERE dispatched_at IS NULL LIMIT ${maxBacklog + 1}
         ) waiting`;
-      return Number(rows[0]?.count ?? 0);
-    },
-    FRESH_MS,
-    clock
-  );
+    return Number(rows[0]?.count ?? 0);
+  }, clock);
 
   return {
     async assertOpen() {
