@@ -53,11 +53,13 @@ export async function lockWorkflowJournal(sql: PoolClient, workflowId: string): 
 /** Appends an entry inside the caller's transaction; the dispatchers are woken when it commits. */
 export async function appendToJournal(sql: PoolClient, entry: JournalEntry): Promise<number> {
   const partition = journalPartition(entry.workflowId);
+  // One round trip: the insert and the notification (which PostgreSQL delivers on commit).
   const { rows } = await sql.query<{ id: string }>(
-    'INSERT INTO intake_journal (workflow_id, partition, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id',
-    [entry.workflowId, partition, entry.kind, JSON.stringify(entry)]
+    `WITH appended AS (
+       INSERT INTO intake_journal (workflow_id, partition, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id)
+     SELECT id, pg_notify($5, $2::text) FROM appended`,
+    [entry.workflowId, partition, entry.kind, JSON.stringify(entry), JOURNAL_CHANNEL]
   );
-  await sql.query('SELECT pg_notify($1, $2)', [JOURNAL_CHANNEL, String(partition)]);
   return Number(rows[0]?.id);
 }
 

@@ -151,20 +151,20 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
     sql: PoolClient,
     { endpoint, report, receivedAt }: ReportContext
   ): Promise<{ alertId: string } | undefined> {
-    const { rows } = await sql.query<{ id: string; occurrences: number }>(
-      `UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = $3, updated_at = $3
-       WHERE team_id = $1 AND open_fingerprint = $2 RETURNING id, occurrences`,
-      [endpoint.team.id, report.fingerprint, receivedAt]
+    const source = report.content.source;
+    // One round trip: the count and its timeline line.
+    const { rows } = await sql.query<{ alert_id: string }>(
+      `WITH counted AS (
+         UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = $3, updated_at = $3
+         WHERE team_id = $1 AND open_fingerprint = $2 RETURNING id, occurrences)
+       INSERT INTO alert_events (id, alert_id, key, type, actor, message, at)
+       SELECT gen_random_uuid(), id, 'gateway/' || gen_random_uuid(), 'repeated', $4::text,
+              'Reported again by ' || $4::text || ' (×' || occurrences || ')', $3
+       FROM counted RETURNING alert_id`,
+      [endpoint.team.id, report.fingerprint, receivedAt, source]
     );
     const live = rows[0];
-    if (!live) return undefined;
-    await appendTimelineEvent(sql, live.id, {
-      type: 'repeated',
-      actor: report.content.source,
-      message: `Reported again by ${report.content.source} (×${live.occurrences})`,
-      at: receivedAt,
-    });
-    return { alertId: live.id };
+    return live ? { alertId: live.alert_id } : undefined;
   }
 
   async function openAlert(sql: PoolClient, { endpoint, report, workflowId, receivedAt }: ReportContext) {
