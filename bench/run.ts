@@ -549,8 +549,12 @@ async function main(): Promise<void> {
       ok: peak <= TARGETS.rssMiB && last <= first * 1.1,
       note: `first ${first} MiB, last ${last} MiB`,
     });
+  } catch (error) {
+    // Said before anything is closed: calls still in flight would fail on a closed connection.
+    console.error('benchmark failed:', error);
+    failures.push(`the run failed: ${(error as Error).message}`);
   } finally {
-    await connection.close();
+    // The Temporal connection is left to process.exit: closed under a call still retrying, it throws from a timer.
     await db.$disconnect();
     product.child.kill('SIGTERM');
     await Promise.race([product.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);

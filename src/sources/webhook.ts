@@ -20,13 +20,28 @@ export type WebhookRequest = GenericRequest;
 export function normaliseWebhookRequest(request: WebhookRequest, options: CloudWatchOptions = {}): IncomingAlert[] {
   const body = readRequestBody(request);
   const json = body.kind === 'json' && isPlainObject(body.value) ? body.value : undefined;
+  if (looksLikeSnsEnvelope(json)) {
+    throw new InvalidAlertError(
+      "this is an AWS SNS message: subscribe the SNS topic to the endpoint's SNS URL (/sns/<token>, shown as " +
+        'snsUrl when the team was created), where its signature is checked; this webhook URL takes other formats'
+    );
+  }
   if (json) {
     if (isAlertmanagerWebhook(json)) return normaliseAlertmanagerWebhook(json);
     if (isEventBridgeEvent(json)) return [normaliseEventBridgeEvent(json, options)];
     if (isCloudWatchAlarmMessage(json)) return [normaliseCloudWatchAlarm(json, options)];
-    if (typeof json.Type === 'string' && 'Signature' in json && 'TopicArn' in json) {
-      throw new InvalidAlertError("this is an SNS message: subscribe the endpoint's SNS URL (/sns/…) instead");
-    }
   }
   return [normaliseGenericRequest(request)];
+}
+
+const SNS_MESSAGE_TYPES = ['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'];
+
+/** An SNS envelope, signed or not (its text/plain body is read as JSON like any JSON-looking text). */
+function looksLikeSnsEnvelope(value: unknown): boolean {
+  return (
+    isPlainObject(value) &&
+    typeof value.Type === 'string' &&
+    SNS_MESSAGE_TYPES.includes(value.Type) &&
+    ('TopicArn' in value || 'MessageId' in value)
+  );
 }

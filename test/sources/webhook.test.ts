@@ -2,7 +2,6 @@ import { normaliseAlertmanagerWebhook } from '../../src/sources/alertmanager';
 import { normaliseCloudWatchAlarm } from '../../src/sources/cloudwatch';
 import { normaliseEventBridgeEvent } from '../../src/sources/eventbridge';
 import { normaliseGenericRequest } from '../../src/sources/generic';
-import { InvalidAlertError } from '../../src/sources/types';
 import { normaliseWebhookRequest } from '../../src/sources/webhook';
 import { loadFixture } from '../fixtures';
 import { snsFixture } from '../helpers/sns';
@@ -60,6 +59,16 @@ describe('the webhook endpoint recognises its sender', () => {
 
     expect(() =>
       normaliseWebhookRequest({ contentType: 'text/plain; charset=UTF-8', body: JSON.stringify(envelope) })
-    ).toThrow(new InvalidAlertError("this is an SNS message: subscribe the endpoint's SNS URL (/sns/…) instead"));
+    ).toThrow(/^this is an AWS SNS message: subscribe the SNS topic to the endpoint's SNS URL \(\/sns\/<token>/);
+  });
+
+  it('says the same of an unsigned SNS envelope, instead of asking for a title', () => {
+    const unsigned: Record<string, unknown> = { ...snsFixture('notification-cloudwatch-alarm') };
+    delete unsigned.Signature;
+    delete unsigned.SigningCertURL;
+
+    expect(() => normaliseWebhookRequest({ contentType: 'application/json', body: JSON.stringify(unsigned) })).toThrow(
+      /this is an AWS SNS message/
+    );
   });
 });
