@@ -17,6 +17,7 @@ import { migrateDatabase } from './db/migrate';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
 import { ensureSearchAttributes } from './infra/temporal-setup';
 import { PROJECT_ROOT, resolveTemporalBinary } from './infra/temporal-binaries';
+import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 import { findFreePort } from './infra/free-port';
 import { createLogger, type Logger } from './logger';
 import { databaseInventory } from './observability/inventory';
@@ -114,7 +115,15 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
 
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
     stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
-    const worker = await createAlertWorker({ connection: workerConnection, config, db, log, metrics });
+    const workflowBundlePath = await bundleWorkflowsInChildProcess(path.join(dataDir, 'workflow-bundle.js'));
+    const worker = await createAlertWorker({
+      connection: workerConnection,
+      config,
+      db,
+      log,
+      metrics,
+      workflowBundlePath,
+    });
     const workerRun = worker.run();
     stack.push({
       what: 'the worker',

@@ -2,12 +2,15 @@
  * The Temporal worker: runs alert workflows and their activities. `npm run worker` runs it alone
  * against an existing Temporal server and PostgreSQL; several may run at once on one task queue.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { ensureSearchAttributes } from './infra/temporal-setup';
+import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { startMetricsServer } from './observability/metrics-server';
@@ -21,17 +24,28 @@ export interface AlertWorkerDeps {
   db: Database;
   log: Logger;
   metrics?: Metrics;
+  /** A workflow bundle made beforehand (bundleWorkflowsInChildProcess); unset: bundled in this process. */
+  workflowBundlePath?: string;
 }
 
 /** Builds the worker for the alert task queue over real clients; the caller runs and shuts it down. */
-export async function createAlertWorker({ connection, config, db, log, metrics }: AlertWorkerDeps): Promise<Worker> {
+export async function createAlertWorker({
+  connection,
+  config,
+  db,
+  log,
+  metrics,
+  workflowBundlePath,
+}: AlertWorkerDeps): Promise<Worker> {
   const slackApi = createSlackApiFromConfig(config, log);
   const slack = metrics && !config.slack.dryRun ? instrumentSlackApi(slackApi, metrics) : slackApi;
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...(workflowBundlePath
+      ? { workflowBundle: { codePath: workflowBundlePath } }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({ slack, db, log, metrics }),
     ...WORKER_TUNING,
   });
@@ -103,7 +117,10 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createAlertWorker({ connection, config, db, log, metrics });
+  const workflowBundlePath = await bundleWorkflowsInChildProcess(
+    path.join(os.tmpdir(), `escalator-workflows-${process.pid}.js`)
+  );
+  const worker = await createAlertWorker({ connection, config, db, log, metrics, workflowBundlePath });
 
   // Worker.run() returns once shutdown() has drained the tasks in flight. `on`, not `once`: one
   // Ctrl-C arrives twice (from the terminal and relayed by npm), and Node's default for the second
