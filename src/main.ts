@@ -21,6 +21,7 @@ import { findFreePort } from './infra/free-port';
 import { createLogger, type Logger } from './logger';
 import { databaseInventory } from './observability/inventory';
 import { createMetrics } from './observability/metrics';
+import { hasKeyEncryptionKey, localKeyFromDataDir } from './secrets';
 import { alertSearchAttributes } from './workflows/definitions';
 import { createAlertWorker, installTemporalRuntime } from './worker';
 
@@ -65,6 +66,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
   };
   try {
     mkdirSync(dataDir, { recursive: true });
+    config = withLocalEncryptionKey(config, dataDir);
     installTemporalRuntime(log);
 
     let databaseUrl = config.databaseUrl;
@@ -135,6 +137,12 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     await stopAll();
     throw error;
   }
+}
+
+/** Without ENCRYPTION_KEY or KMS_KEY_ID, the key kept in the data directory (generated on the first start). */
+function withLocalEncryptionKey(config: Config, dataDir: string): Config {
+  if (hasKeyEncryptionKey(config)) return config;
+  return { ...config, secrets: { ...config.secrets, encryptionKey: localKeyFromDataDir(dataDir) } };
 }
 
 /**
