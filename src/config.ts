@@ -3,7 +3,7 @@
  * .env.example; nothing else in the code reads process.env.
  */
 import { z } from 'zod';
-import { decodeLocalKey } from './secrets/key-encryption-keys';
+import { decodeLocalKey } from './secrets/local-key';
 
 /**
  * PostgreSQL connections per process when DATABASE_POOL_SIZE is unset. Intake holds a connection

@@ -8,6 +8,7 @@ import { createDatabase } from '../db/client';
 import { createLogger } from '../logger';
 import { databaseInventory } from '../observability/inventory';
 import { createMetrics } from '../observability/metrics';
+import { assertSecretsConfigured } from '../secrets';
 import { startGateway } from './gateway';
 
 async function main(): Promise<void> {
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     );
   }
 
+  assertSecretsConfigured(config);
   const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });

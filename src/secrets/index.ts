@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import { createSecretBox, type KeyEncryptionKey, type SecretBox } from './envelope';
 import { decodeLocalKey, generateLocalKey, kmsKeyEncryptionKey, localKeyEncryptionKey } from './key-encryption-keys';
 
@@ -14,6 +14,15 @@ export { SecretBoxError, type SecretBox } from './envelope';
 /** Whether the configuration names a key-encryption key at all. */
 export function hasKeyEncryptionKey(config: Pick<Config, 'secrets'>): boolean {
   return config.secrets.encryptionKey !== undefined || config.secrets.kmsKeyId !== undefined;
+}
+
+/** OAuth mode stores bot tokens: `npm run api` / `npm run worker` refuse to start without a key for them. */
+export function assertSecretsConfigured(config: Pick<Config, 'secrets' | 'slackOAuth'>): void {
+  if (config.slackOAuth && !hasKeyEncryptionKey(config)) {
+    throw new ConfigError(
+      'SLACK_CLIENT_ID is set (OAuth install) but neither ENCRYPTION_KEY nor KMS_KEY_ID is: the bot tokens could not be stored encrypted'
+    );
+  }
 }
 
 /** Builds the secret box from the configuration; undefined when no key is configured. */

@@ -6,22 +6,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { aesGcmDecrypt, aesGcmEncrypt, type KeyEncryptionKey } from './envelope';
+import { LOCAL_KEY_BYTES } from './local-key';
 
-export const LOCAL_KEY_BYTES = 32;
+export { decodeLocalKey, generateLocalKey } from './local-key';
+
 const IV_BYTES = 12;
-
-/** Decodes a base64 ENCRYPTION_KEY; undefined when it is not exactly 32 bytes. */
-export function decodeLocalKey(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
-  const key = Buffer.from(trimmed, 'base64');
-  return key.length === LOCAL_KEY_BYTES ? key : undefined;
-}
-
-/** A new local key, base64: what `npm start` writes into the data directory when none is set. */
-export function generateLocalKey(): string {
-  return randomBytes(LOCAL_KEY_BYTES).toString('base64');
-}
 
 /** Names a local key without revealing it: the first 16 hex digits of SHA-256 over a label and the key. */
 function localKeyId(key: Buffer): string {
