@@ -21,6 +21,7 @@ import { findFreePort } from './infra/free-port';
 import { createLogger, type Logger } from './logger';
 import { databaseInventory } from './observability/inventory';
 import { createMetrics } from './observability/metrics';
+import { databaseSlackAppInventory } from './observability/slack-app-metrics';
 import { hasKeyEncryptionKey, localKeyFromDataDir } from './secrets';
 import { alertSearchAttributes } from './workflows/definitions';
 import { createAlertWorker, installTemporalRuntime } from './worker';
@@ -112,7 +113,10 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, (message) => log.info(message));
     const db = createDatabase(databaseUrl, { poolSize: config.databasePoolSize });
     stack.push({ what: 'the database client', stop: () => db.$disconnect() });
-    const metrics = createMetrics(undefined, { inventory: databaseInventory(db) });
+    const metrics = createMetrics(undefined, {
+      inventory: databaseInventory(db),
+      slackApp: databaseSlackAppInventory(db),
+    });
 
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
     stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
