@@ -328,6 +328,8 @@ export interface FakeWorkspaces {
   /** Puts someone (or the bot) into a channel, or takes them out. */
   join(teamId: string, channel: string, user: string): void;
   leave(teamId: string, channel: string, user: string): void;
+  /** A bot token for the workspace without OAuth: what SLACK_BOT_TOKEN holds in single-workspace mode. */
+  issueToken(teamId: string): string;
   /** Revokes the workspace's bot token (the app was uninstalled). */
   revoke(teamId: string): void;
   get(teamId: string): FakeWorkspace;
@@ -404,6 +406,13 @@ export function createFakeWorkspaces(): FakeWorkspaces {
     },
     leave(teamId, channel, user) {
       get(teamId).channels.get(channel)?.members.delete(user);
+    },
+    issueToken(teamId) {
+      const workspace = get(teamId);
+      issued += 1;
+      workspace.botToken = `xoxb-${teamId}-${issued}-${randomUUID().replace(/-/g, '')}`;
+      tokens.set(workspace.botToken, { teamId, revoked: false });
+      return workspace.botToken;
     },
     revoke(teamId) {
       for (const entry of tokens.values()) if (entry.teamId === teamId) entry.revoked = true;
