@@ -8,7 +8,13 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db/client';
 import { migrateDatabase } from '../../src/db/migrate';
-import { createSecretBoxFromConfig, localKeyFromDataDir, SecretBoxError, type SecretBox } from '../../src/secrets';
+import {
+  assertSecretsConfigured,
+  createSecretBoxFromConfig,
+  localKeyFromDataDir,
+  SecretBoxError,
+  type SecretBox,
+} from '../../src/secrets';
 import { generateLocalKey } from '../../src/secrets/key-encryption-keys';
 import { rotateSecrets } from '../../src/secrets/rotation';
 import { createInstallationStore, installationContext } from '../../src/slack/installations';
@@ -81,6 +87,16 @@ describe('with a local key-encryption key', () => {
     expect(() => loadConfig({ ENCRYPTION_KEY: 'too-short' })).toThrow(ConfigError);
     expect(() => loadConfig({ ENCRYPTION_KEY: 'too-short' })).toThrow(/ENCRYPTION_KEY/);
     expect(() => loadConfig({ ENCRYPTION_KEY_PREVIOUS: `${key},nope` })).toThrow(/ENCRYPTION_KEY_PREVIOUS/);
+  });
+
+  test('OAuth mode wants all three variables, and a key for the tokens before npm run api or worker start', () => {
+    const oauth = { SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'secret', SLACK_STATE_SECRET: 'state' };
+
+    expect(() => loadConfig({ SLACK_CLIENT_ID: '1.2' })).toThrow(/SLACK_CLIENT_SECRET and SLACK_STATE_SECRET/);
+    expect(() => assertSecretsConfigured(loadConfig(oauth))).toThrow(/neither ENCRYPTION_KEY nor KMS_KEY_ID/);
+    expect(() => assertSecretsConfigured(loadConfig({ ...oauth, ENCRYPTION_KEY: key }))).not.toThrow();
+    expect(() => assertSecretsConfigured(loadConfig({ ...oauth, KMS_KEY_ID: 'alias/escalator' }))).not.toThrow();
+    expect(() => assertSecretsConfigured(loadConfig({}))).not.toThrow();
   });
 
   test('npm start generates a key into the data directory once, readable by its owner only', () => {
