@@ -384,6 +384,7 @@ describe('one workspace, from install to uninstall', () => {
     }
     expect(database).not.toContain(encryptionKey);
     expect(database).not.toContain(FAKE_SLACK_CLIENT.secret);
+    expect(logs).toContain('/slack/oauth_redirect?code=[redacted]');
     expect(logs).not.toContain(encryptionKey);
   });
 });
