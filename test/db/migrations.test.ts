@@ -216,7 +216,11 @@ describe('on a freshly created database', () => {
     expect(
       await db.alertFiring.findUniqueOrThrow({
         where: {
-          teamId_fingerprint_firingKey: { teamId: team.id, fingerprint: firing.fingerprint, firingKey: firing.firingKey },
+          teamId_fingerprint_firingKey: {
+            teamId: team.id,
+            fingerprint: firing.fingerprint,
+            firingKey: firing.firingKey,
+          },
         },
       })
     ).toEqual(firing);
