@@ -3,6 +3,7 @@
  * .env.example; nothing else in the code reads process.env.
  */
 import { z } from 'zod';
+import { decodeLocalKey } from './secrets/local-key';
 
 /**
  * PostgreSQL connections per process when DATABASE_POOL_SIZE is unset. Intake holds a connection
@@ -56,6 +57,17 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(DEFAULT_DATABASE_POOL_SIZE),
   INTAKE_MAX_BACKLOG: z.coerce.number().int().min(1).default(10_000),
   INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(256),
+  SLACK_CLIENT_ID: optionalText,
+  SLACK_CLIENT_SECRET: optionalText,
+  SLACK_STATE_SECRET: optionalText,
+  ENCRYPTION_KEY: optionalText.refine((key) => key === undefined || decodeLocalKey(key) !== undefined, {
+    message: 'expected the base64 of 32 bytes (openssl rand -base64 32)',
+  }),
+  ENCRYPTION_KEY_PREVIOUS: optionalText.refine(
+    (keys) => keys === undefined || keys.split(',').every((key) => decodeLocalKey(key) !== undefined),
+    { message: 'expected base64 keys of 32 bytes, separated by commas' }
+  ),
+  KMS_KEY_ID: optionalText,
 });
 
 export interface Config {
@@ -94,6 +106,17 @@ export interface Config {
   temporalMetricsPort: number;
   /** Where `npm start` keeps its embedded PostgreSQL, Temporal state and demo endpoint; unset: .data/. */
   dataDir?: string;
+  /** OAuth v2 install for many workspaces: set only when all three variables are. */
+  slackOAuth?: { clientId: string; clientSecret: string; stateSecret: string };
+  /** Key-encryption keys of the secrets kept in PostgreSQL (secrets/index.ts). */
+  secrets: {
+    /** Base64 of 32 bytes; `npm start` generates one into the data directory when unset. */
+    encryptionKey?: string;
+    /** Earlier local keys, still readable until `npm run rotate-keys` has rewrapped everything. */
+    previousKeys: string[];
+    /** AWS KMS key (id, ARN or alias); when set it is the current key-encryption key. */
+    kmsKeyId?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -108,6 +131,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const oauthVariables = [e.SLACK_CLIENT_ID, e.SLACK_CLIENT_SECRET, e.SLACK_STATE_SECRET];
+  if (oauthVariables.some((value) => value !== undefined) && oauthVariables.some((value) => value === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration: SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET: set all three for the OAuth install, or none'
+    );
+  }
+  const slackOAuth =
+    e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET && e.SLACK_STATE_SECRET
+      ? { clientId: e.SLACK_CLIENT_ID, clientSecret: e.SLACK_CLIENT_SECRET, stateSecret: e.SLACK_STATE_SECRET }
+      : undefined;
   return {
     port: e.PORT,
     temporal: {
@@ -123,7 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
       apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/',
-      dryRun: e.SLACK_BOT_TOKEN === undefined && e.SLACK_API_URL === undefined,
+      dryRun: e.SLACK_BOT_TOKEN === undefined && e.SLACK_API_URL === undefined && slackOAuth === undefined,
     },
     adminToken: e.ADMIN_TOKEN,
     escalationTimeoutMs: e.ESCALATION_TIMEOUT,
@@ -132,5 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     dataDir: e.ESCALATOR_DATA_DIR,
+    slackOAuth,
+    secrets: {
+      encryptionKey: e.ENCRYPTION_KEY,
+      previousKeys: e.ENCRYPTION_KEY_PREVIOUS?.split(',').map((key) => key.trim()) ?? [],
+      kmsKeyId: e.KMS_KEY_ID,
+    },
   };
 }

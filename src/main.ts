@@ -22,6 +22,8 @@ import { findFreePort } from './infra/free-port';
 import { createLogger, type Logger } from './logger';
 import { databaseInventory } from './observability/inventory';
 import { createMetrics } from './observability/metrics';
+import { databaseSlackAppInventory } from './observability/slack-app-metrics';
+import { hasKeyEncryptionKey, localKeyFromDataDir } from './secrets';
 import { alertSearchAttributes } from './workflows/definitions';
 import { createAlertWorker, installTemporalRuntime } from './worker';
 
@@ -66,6 +68,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
   };
   try {
     mkdirSync(dataDir, { recursive: true });
+    config = withLocalEncryptionKey(config, dataDir);
     installTemporalRuntime(log);
 
     let databaseUrl = config.databaseUrl;
@@ -111,7 +114,10 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, (message) => log.info(message));
     const db = createDatabase(databaseUrl, { poolSize: config.databasePoolSize });
     stack.push({ what: 'the database client', stop: () => db.$disconnect() });
-    const metrics = createMetrics(undefined, { inventory: databaseInventory(db) });
+    const metrics = createMetrics(undefined, {
+      inventory: databaseInventory(db),
+      slackApp: databaseSlackAppInventory(db),
+    });
 
     const workerConnection = await NativeConnection.connect({ address: temporalAddress });
     stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
@@ -144,6 +150,12 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     await stopAll();
     throw error;
   }
+}
+
+/** Without ENCRYPTION_KEY or KMS_KEY_ID, the key kept in the data directory (generated on the first start). */
+function withLocalEncryptionKey(config: Config, dataDir: string): Config {
+  if (hasKeyEncryptionKey(config)) return config;
+  return { ...config, secrets: { ...config.secrets, encryptionKey: localKeyFromDataDir(dataDir) } };
 }
 
 /**

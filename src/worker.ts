@@ -16,7 +16,10 @@ import { createMetrics, type Metrics } from './observability/metrics';
 import { startMetricsServer } from './observability/metrics-server';
 import { instrumentSlackApi } from './observability/slack-metrics';
 import { temporalRuntimeTelemetry } from './observability/temporal-telemetry';
+import { assertSecretsConfigured, createSecretBoxFromConfig } from './secrets';
 import { createSlackApiFromConfig } from './slack/client';
+import { createInstallationBots } from './slack/installations';
+import { createSlackForTeam } from './slack/team-slack';
 
 export interface AlertWorkerDeps {
   connection: NativeConnection;
@@ -39,6 +42,14 @@ export async function createAlertWorker({
 }: AlertWorkerDeps): Promise<Worker> {
   const slackApi = createSlackApiFromConfig(config, log);
   const slack = metrics && !config.slack.dryRun ? instrumentSlackApi(slackApi, metrics) : slackApi;
+  const slackForTeam = createSlackForTeam({
+    config,
+    db,
+    log,
+    bots: createInstallationBots({ db, secrets: createSecretBoxFromConfig(config) }),
+    defaultSlack: slack,
+    wrap: (api) => (metrics ? instrumentSlackApi(api, metrics) : api),
+  });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -46,7 +57,7 @@ export async function createAlertWorker({
     ...(workflowBundlePath
       ? { workflowBundle: { codePath: workflowBundlePath } }
       : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities({ slack, db, log, metrics }),
+    activities: createActivities({ slack, db, log, metrics, slackForTeam }),
     ...WORKER_TUNING,
   });
 }
@@ -108,6 +119,7 @@ async function main(): Promise<void> {
         'PostgreSQL (npm start runs embedded ones)'
     );
   }
+  assertSecretsConfigured(config);
   installTemporalRuntime(log, `0.0.0.0:${config.temporalMetricsPort}`);
   const setupConnection = await Connection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(setupConnection, config.temporal.namespace, (message) => log.info(message));

@@ -6,6 +6,7 @@ import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import type { SlackApi } from '../slack/client';
+import type { SlackForTeam } from '../slack/team-slack';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
 
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   log: Logger;
   /** Lifecycle counters and histograms (escalations, acknowledgements, time to close). */
   metrics?: Metrics;
+  /** The Slack client of an alert's team (its installation's bot); unset: `slack` for every team. */
+  slackForTeam?: SlackForTeam;
 }
 
 export function createActivities(deps: ActivityDeps) {

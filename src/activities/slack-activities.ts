@@ -26,7 +26,10 @@ export interface PageGuard {
 /** `stopped`: a press or resolution was taken meanwhile, and nobody was paged. */
 export type PageOutcome = 'sent' | 'stopped';
 
-export function createSlackActivities({ slack, db, log }: ActivityDeps) {
+export function createSlackActivities({ slack, db, log, slackForTeam }: ActivityDeps) {
+  /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
+  const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
+
   /** Checked right before the Slack call, so that nothing a person answered is followed by a page. */
   async function stopTaken(guard: PageGuard | undefined): Promise<boolean> {
     if (!guard) return false;
@@ -85,7 +88,10 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
     async postAlertMessage(view: AlertView, guard?: PageGuard): Promise<SlackMessageRef | 'stopped'> {
       const message = renderAlertMessage(view);
       return postOnce(
-        () => callSlack('chat.postMessage', () => slack.postMessage({ channel: view.team.slackChannelId, ...message })),
+        () =>
+          callSlack('chat.postMessage', async () =>
+            (await slackOf(view)).postMessage({ channel: view.team.slackChannelId, ...message })
+          ),
         () => stopTaken(guard)
       );
     },
@@ -93,7 +99,7 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
     /** Rewrites the alert message to show the current state (chat.update, idempotent by nature). */
     async updateAlertMessage({ message, view }: { message: SlackMessageRef; view: AlertView }): Promise<void> {
       const rendered = renderAlertMessage(view);
-      await callSlack('chat.update', () => slack.updateMessage({ ...message, ...rendered }));
+      await callSlack('chat.update', async () => (await slackOf(view)).updateMessage({ ...message, ...rendered }));
     },
 
     /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread. */
@@ -111,8 +117,8 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
       const notification = renderThreadNotification(view, calling);
       const posted = await postOnce(
         () =>
-          callSlack('chat.postMessage', () =>
-            slack.postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+          callSlack('chat.postMessage', async () =>
+            (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
           ),
         () => stopTaken(guard)
       );
@@ -134,7 +140,10 @@ export function createSlackActivities({ slack, db, log }: ActivityDeps) {
       // A user id as the channel posts to the bot's direct messages with that user: one call,
       // and no conversations.open (nor its im:write scope) first.
       const posted = await postOnce(
-        () => callSlack('chat.postMessage', () => slack.postMessage({ channel: userId, ...directMessage })),
+        () =>
+          callSlack('chat.postMessage', async () =>
+            (await slackOf(view)).postMessage({ channel: userId, ...directMessage })
+          ),
         () => stopTaken(guard)
       );
       return posted === 'stopped' ? 'stopped' : 'sent';

@@ -6,6 +6,7 @@ import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { httpMetricsMiddleware, metricsHandler } from '../observability/http-metrics';
 import type { Metrics } from '../observability/metrics';
+import type { SecretBox } from '../secrets';
 import type { SubscriptionConfirmer } from '../sns/subscription';
 import { createSnsVerifier, type SnsVerifier } from '../sns/verify';
 import { errorMiddleware, routeNotFound } from './errors';
@@ -19,6 +20,7 @@ import { createIntakeGate } from '../intake/gate';
 import { shedLoad } from './middleware/load-shedding';
 import { createAlertIntake } from './services/alert-intake';
 import { createSlackResponder, type SlackResponder } from './services/slack-actions';
+import { createSlackAppRoutes } from './slack-app';
 
 export interface GatewayDeps {
   config: Config;
@@ -36,6 +38,10 @@ export interface GatewayDeps {
   snsVerifier?: SnsVerifier;
   /** Confirms SNS subscriptions (a GET of the verified SubscribeURL); a real HTTPS GET by default. */
   snsSubscriptionConfirmer?: SubscriptionConfirmer;
+  /** Seals and opens stored Slack tokens; defaults to the configuration's key-encryption key. */
+  secrets?: SecretBox;
+  /** Slack events and commands still being worked on after their answer (tests wait on it). */
+  slackBackground?: Set<Promise<void>>;
 }
 
 /** Builds the gateway: routes, body limits, request logging and the one error middleware. */
@@ -67,13 +73,23 @@ export function createApp(deps: GatewayDeps): Express {
       subscriptionConfirmer: deps.snsSubscriptionConfirmer,
     })
   );
+  const responder = deps.slackResponder ?? createSlackResponder();
   app.use(
     '/slack',
     slackRoutes({
       signingSecret: config.slack.signingSecret,
       clock,
       db,
-      responder: deps.slackResponder ?? createSlackResponder(),
+      responder,
+      app: createSlackAppRoutes({
+        config,
+        db,
+        log,
+        responder,
+        secrets: deps.secrets,
+        metrics: deps.metrics,
+        background: deps.slackBackground,
+      }),
     })
   );
   app.use(routeNotFound);

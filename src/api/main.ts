@@ -8,6 +8,8 @@ import { createDatabase } from '../db/client';
 import { createLogger } from '../logger';
 import { databaseInventory } from '../observability/inventory';
 import { createMetrics } from '../observability/metrics';
+import { databaseSlackAppInventory } from '../observability/slack-app-metrics';
+import { assertSecretsConfigured } from '../secrets';
 import { startGateway } from './gateway';
 
 async function main(): Promise<void> {
@@ -24,11 +26,15 @@ async function main(): Promise<void> {
     );
   }
 
+  assertSecretsConfigured(config);
   const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   // The gateway alone reports the teams/endpoints/live-alert gauges: workers leave them out, so they count once.
-  const metrics = createMetrics(undefined, { inventory: databaseInventory(db) });
+  const metrics = createMetrics(undefined, {
+    inventory: databaseInventory(db),
+    slackApp: databaseSlackAppInventory(db),
+  });
   const gateway = await startGateway({ config, db, temporal, log, metrics }, { port: config.port });
   log.info({ url: gateway.url, publicUrl: config.publicUrl, temporal: config.temporal.address }, 'gateway listening');
 

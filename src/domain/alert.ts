@@ -35,6 +35,8 @@ export interface TeamSnapshot {
   /** Slack user ids in escalation order. */
   engineers: string[];
   escalationTimeoutMs: number;
+  /** The Slack installation whose bot serves the team (OAuth mode); unset: SLACK_BOT_TOKEN. */
+  installationId?: string;
 }
 
 /** Who holds the alert now: one engineer, or the whole team once escalation ran out of engineers. */
@@ -48,7 +50,7 @@ export type AlertAction = (typeof ALERT_ACTIONS)[number];
 export interface AlertView {
   alertId: string;
   workflowId: string;
-  team: Pick<TeamSnapshot, 'name' | 'slackChannelId'>;
+  team: Pick<TeamSnapshot, 'name' | 'slackChannelId' | 'installationId'>;
   content: AlertContent;
   state: AlertState;
   holder: AlertHolder;

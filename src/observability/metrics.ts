@@ -9,6 +9,7 @@
  * `engineer|team`.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerSlackAppGauges, type SlackAppInventory } from './slack-app-metrics';
 import type { AlertHolder, AlertState, Severity } from '../domain/alert';
 
 /** Who is called at an escalation step: the next engineer, or the whole team (`<!channel>`). */
@@ -59,6 +60,8 @@ export interface MetricsOptions {
   inventoryTimeoutMs?: number;
   /** Node.js process metrics (CPU, memory, event loop lag, GC); on by default. */
   defaultMetrics?: boolean;
+  /** Registers the Slack app's per-workspace gauges (installations, teams, alerts, escalations). */
+  slackApp?: SlackAppInventory;
 }
 
 /** Seconds from 15 s to 4 h: on-call work happens in minutes, escalation timeouts default to 5 m. */
@@ -177,6 +180,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
   if (options.inventory) {
     registerInventoryGauges(registry, options.inventory, options.inventoryTimeoutMs ?? 2_000);
   }
+  if (options.slackApp) registerSlackAppGauges(registry, options.slackApp);
   return metrics;
 }
 

@@ -112,7 +112,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return {
       alertId: status.alertId,
       workflowId: workflowInfo().workflowId,
-      team: { name: team.name, slackChannelId: team.slackChannelId },
+      team: { name: team.name, slackChannelId: team.slackChannelId, installationId: team.installationId },
       content,
       state: status.state,
       holder: status.holder,

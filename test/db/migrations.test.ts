@@ -103,12 +103,15 @@ describe('on a freshly created database', () => {
   });
 
   test('writes and reads back every model with every field set', async () => {
+    const installation = await db.slackInstallation.create({ data: { slackTeamId: 'T0PAYMENTS' } });
     const team = {
       id: '0b5c1a52-6a8e-4c47-9d0c-1f0f6f0b7a11',
       name: 'payments',
       slackChannelId: 'C0PAYMENTS',
       escalationTimeoutMs: 120_000,
       createdAt: at('2026-01-02T03:04:05.678Z'),
+      installationId: installation.id,
+      pausedAt: at('2026-01-02T03:04:06.789Z'),
     };
     const engineer = {
       id: '1c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5',
@@ -213,7 +216,11 @@ describe('on a freshly created database', () => {
     expect(
       await db.alertFiring.findUniqueOrThrow({
         where: {
-          teamId_fingerprint_firingKey: { teamId: team.id, fingerprint: firing.fingerprint, firingKey: firing.firingKey },
+          teamId_fingerprint_firingKey: {
+            teamId: team.id,
+            fingerprint: firing.fingerprint,
+            firingKey: firing.firingKey,
+          },
         },
       })
     ).toEqual(firing);
@@ -339,5 +346,79 @@ describe('unique constraints the app relies on', () => {
 
     await expectUniqueViolation(db.team.create({ data: { name, slackChannelId: 'C2' } }));
     await expectUniqueViolation(db.endpoint.create({ data: { teamId, tokenHash } }));
+  });
+});
+
+describe('the Slack app tables (installations, event receipts, audit trail)', () => {
+  beforeAll(async () => {
+    await migrateDatabase(databaseUrl);
+  });
+
+  test('an installation, its paused team, an event receipt and an audit entry are written and read back', async () => {
+    const installation = await db.slackInstallation.create({
+      data: {
+        slackTeamId: `T${randomBytes(4).toString('hex').toUpperCase()}`,
+        enterpriseId: 'E0ORG',
+        teamName: 'Acme',
+        botUserId: 'U0BOT',
+        sealedInstallation: '{"v":1}',
+        installedAt: at('2026-12-01T10:00:00.123Z'),
+        uninstalledAt: at('2026-12-01T11:00:00.456Z'),
+      },
+    });
+    const team = await db.team.create({
+      data: {
+        name: `ops-${randomBytes(4).toString('hex')}`,
+        slackChannelId: 'C0OPS',
+        installationId: installation.id,
+        pausedAt: at('2026-12-01T11:00:00.456Z'),
+      },
+    });
+    const receipt = await db.slackEventReceipt.create({ data: { eventId: `Ev${randomBytes(4).toString('hex')}` } });
+    const entry = await db.teamAuditEntry.create({
+      data: { teamId: team.id, actor: 'U0ALICE', action: 'rotation', detail: { engineers: ['U1', 'U2'] } },
+    });
+
+    expect(await db.slackInstallation.findUniqueOrThrow({ where: { id: installation.id } })).toEqual(installation);
+    expect(await db.team.findUniqueOrThrow({ where: { id: team.id } })).toEqual(team);
+    expect(await db.slackEventReceipt.findUniqueOrThrow({ where: { eventId: receipt.eventId } })).toEqual(receipt);
+    expect(await db.teamAuditEntry.findUniqueOrThrow({ where: { id: entry.id } })).toEqual(entry);
+  });
+
+  test('one installation per workspace, one team per channel of an installation, one receipt per event id', async () => {
+    const slackTeamId = `T${randomBytes(4).toString('hex').toUpperCase()}`;
+    const installation = await db.slackInstallation.create({ data: { slackTeamId } });
+    await db.team.create({
+      data: { name: `a-${randomBytes(4).toString('hex')}`, slackChannelId: 'C0SAME', installationId: installation.id },
+    });
+    const eventId = `Ev${randomBytes(4).toString('hex')}`;
+    await db.slackEventReceipt.create({ data: { eventId } });
+
+    await expectUniqueViolation(db.slackInstallation.create({ data: { slackTeamId } }));
+    await expectUniqueViolation(
+      db.team.create({
+        data: {
+          name: `b-${randomBytes(4).toString('hex')}`,
+          slackChannelId: 'C0SAME',
+          installationId: installation.id,
+        },
+      })
+    );
+    await expectUniqueViolation(db.slackEventReceipt.create({ data: { eventId } }));
+  });
+
+  test('deleting an installation leaves its teams, without installation; deleting a team removes its audit trail', async () => {
+    const installation = await db.slackInstallation.create({
+      data: { slackTeamId: `T${randomBytes(4).toString('hex')}` },
+    });
+    const team = await db.team.create({
+      data: { name: `c-${randomBytes(4).toString('hex')}`, slackChannelId: 'C0X', installationId: installation.id },
+    });
+    await db.teamAuditEntry.create({ data: { teamId: team.id, actor: 'slack', action: 'created' } });
+
+    await db.slackInstallation.delete({ where: { id: installation.id } });
+    expect((await db.team.findUniqueOrThrow({ where: { id: team.id } })).installationId).toBeNull();
+    await db.team.delete({ where: { id: team.id } });
+    expect(await db.teamAuditEntry.count({ where: { teamId: team.id } })).toBe(0);
   });
 });

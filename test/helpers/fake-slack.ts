@@ -13,7 +13,9 @@
  * (`D` + the user id) the answer and messages() carry, as Slack's do.
  *
  * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test;
- * any other method answers `{ok: false, error: 'unknown_method'}`. Bodies may be form-encoded
+ * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
+ * installs (oauth.v2.access) and, per issued bot token, auth.test, conversations.info,
+ * conversations.members and users.info (createFakeWorkspaces). Bodies may be form-encoded
  * (as @slack/web-api sends them, with `blocks` as a JSON string) or JSON. A call without a token
  * (`Authorization: Bearer …` or a `token` field) answers `not_authed`, like Slack.
  *
@@ -92,6 +94,8 @@ export interface FakeSlack {
   reset(): void;
   /** Stops the server, cutting hanging calls short. */
   close(): Promise<void>;
+  /** Workspaces that install the app through OAuth (oauth.v2.access), each with its bot token. */
+  workspaces: FakeWorkspaces;
 }
 
 export interface FakeSlackOptions {
@@ -106,6 +110,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
   const messages: FakeSlackMessage[] = [];
   const hangs = new Set<NodeJS.Timeout>();
   const stalls = new Map<string, number[]>();
+  const workspaces = createFakeWorkspaces();
   // Slack's ts: seconds, a dot, six digits; strictly increasing here so that each is unique.
   let tsCounter = 0;
   const tsBase = Math.floor(Date.now() / 1000);
@@ -132,8 +137,10 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
       const fault = faults.get(method)?.shift();
       if (fault) return answerWithFault(res, fault, call);
       if (responseMatch) return send(res, 200, { ok: true }, call);
+      const workspaceAnswer = workspaces.answer(method, body, token, req.headers.authorization);
+      if (workspaceAnswer) return send(res, 200, workspaceAnswer, call);
       if (!token) return send(res, 200, { ok: false, error: 'not_authed' }, call);
-      if (expectedToken !== undefined && token !== expectedToken) {
+      if (expectedToken !== undefined && token !== expectedToken && !workspaces.knows(token)) {
         return send(res, 200, { ok: false, error: 'invalid_auth' }, call);
       }
       return send(res, 200, answer(method, body), call);
@@ -281,6 +288,7 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
       return found ? { ...found } : undefined;
     },
     responseUrl: () => `${origin}/response/${randomUUID()}`,
+    workspaces,
     reset() {
       calls.length = 0;
       messages.length = 0;
@@ -299,6 +307,187 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
 function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   return match?.[1];
+}
+
+/** A Slack workspace of the fake: its channels (with members), people, and the app's installs. */
+export interface FakeWorkspace {
+  teamId: string;
+  name: string;
+  botUserId: string;
+  /** Channel id → name and member user ids (the bot is a member once invited). */
+  channels: Map<string, { name: string; members: Set<string> }>;
+  /** The bot token of the latest install; earlier ones answer `token_revoked`. */
+  botToken?: string;
+}
+
+export interface FakeWorkspaces {
+  /** Creates a workspace whose `T…` id and bot user id are derived from `name`. */
+  add(name: string, channels?: Record<string, { name: string; members: string[] }>): FakeWorkspace;
+  /** A one-time OAuth code that oauth.v2.access exchanges for a new bot token of `teamId`. */
+  authorize(teamId: string): string;
+  /** Puts someone (or the bot) into a channel, or takes them out. */
+  join(teamId: string, channel: string, user: string): void;
+  leave(teamId: string, channel: string, user: string): void;
+  /** A bot token for the workspace without OAuth: what SLACK_BOT_TOKEN holds in single-workspace mode. */
+  issueToken(teamId: string): string;
+  /** Revokes the workspace's bot token (the app was uninstalled). */
+  revoke(teamId: string): void;
+  get(teamId: string): FakeWorkspace;
+  /** Every bot token ever issued, revoked or not, to search stored data for. */
+  issuedTokens(): string[];
+  /** The client id and secret that oauth.v2.access accepts. */
+  client: typeof FAKE_SLACK_CLIENT;
+  /** Whether `token` is a bot token this fake issued (still valid or not). */
+  knows(token: string | undefined): boolean;
+  /** Answers the workspace-aware methods; undefined leaves the call to the generic answers. */
+  answer(
+    method: string,
+    body: SlackPayload,
+    token: string | undefined,
+    authorization: string | undefined
+  ): Record<string, unknown> | undefined;
+}
+
+/** The OAuth client id and secret that the fake's oauth.v2.access accepts (SLACK_CLIENT_ID/SECRET). */
+export const FAKE_SLACK_CLIENT = { id: '1111.2222', secret: 'fake-slack-client-secret' } as const;
+
+/**
+ * Workspaces for OAuth installs, kept apart from the generic methods above: oauth.v2.access,
+ * and auth.test, conversations.info, conversations.members and users.info per bot token.
+ */
+export function createFakeWorkspaces(): FakeWorkspaces {
+  const byTeam = new Map<string, FakeWorkspace>();
+  const codes = new Map<string, string>();
+  const tokens = new Map<string, { teamId: string; revoked: boolean }>();
+  const client = FAKE_SLACK_CLIENT;
+  let issued = 0;
+
+  const get = (teamId: string) => {
+    const workspace = byTeam.get(teamId);
+    if (!workspace) throw new Error(`no fake workspace ${teamId}`);
+    return workspace;
+  };
+
+  function clientCredentials(body: SlackPayload, authorization: string | undefined): [string?, string?] {
+    const basic = /^Basic\s+(\S+)$/i.exec(authorization ?? '');
+    if (basic) {
+      const [id, secret] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
+      return [id, secret];
+    }
+    return [body.client_id as string | undefined, body.client_secret as string | undefined];
+  }
+
+  return {
+    client,
+    add(name, channels = {}) {
+      const slug = name.toUpperCase().replace(/[^A-Z0-9]/g, '');
+      const workspace: FakeWorkspace = {
+        teamId: `T${slug}`,
+        name,
+        botUserId: `U${slug}BOT`,
+        channels: new Map(
+          Object.entries(channels).map(([id, channel]) => [
+            id,
+            { name: channel.name, members: new Set(channel.members) },
+          ])
+        ),
+      };
+      byTeam.set(workspace.teamId, workspace);
+      return workspace;
+    },
+    authorize(teamId) {
+      get(teamId);
+      const code = `code-${randomUUID()}`;
+      codes.set(code, teamId);
+      return code;
+    },
+    join(teamId, channel, user) {
+      get(teamId).channels.get(channel)?.members.add(user);
+    },
+    leave(teamId, channel, user) {
+      get(teamId).channels.get(channel)?.members.delete(user);
+    },
+    issueToken(teamId) {
+      const workspace = get(teamId);
+      issued += 1;
+      workspace.botToken = `xoxb-${teamId}-${issued}-${randomUUID().replace(/-/g, '')}`;
+      tokens.set(workspace.botToken, { teamId, revoked: false });
+      return workspace.botToken;
+    },
+    revoke(teamId) {
+      for (const entry of tokens.values()) if (entry.teamId === teamId) entry.revoked = true;
+      get(teamId).botToken = undefined;
+    },
+    get,
+    issuedTokens: () => [...tokens.keys()],
+    knows: (token) => token !== undefined && tokens.has(token),
+    answer(method, body, token, authorization) {
+      if (method === 'oauth.v2.access') {
+        const [id, secret] = clientCredentials(body, authorization);
+        if (id !== client.id || secret !== client.secret) return { ok: false, error: 'invalid_client_id' };
+        const teamId = codes.get(String(body.code));
+        if (!teamId) return { ok: false, error: 'invalid_code' };
+        codes.delete(String(body.code));
+        const workspace = get(teamId);
+        // A reinstall issues a new token; the one before stops working, as when scopes change.
+        if (workspace.botToken) tokens.set(workspace.botToken, { teamId, revoked: true });
+        issued += 1;
+        workspace.botToken = `xoxb-${teamId}-${issued}-${randomUUID().replace(/-/g, '')}`;
+        tokens.set(workspace.botToken, { teamId, revoked: false });
+        return {
+          ok: true,
+          app_id: 'A0ESCALATOR',
+          authed_user: { id: 'U0INSTALLER' },
+          scope: 'chat:write,channels:read,groups:read,users:read,commands',
+          token_type: 'bot',
+          access_token: workspace.botToken,
+          bot_user_id: workspace.botUserId,
+          team: { id: teamId, name: workspace.name },
+          enterprise: null,
+          is_enterprise_install: false,
+        };
+      }
+      const entry = token ? tokens.get(token) : undefined;
+      if (!entry) return undefined;
+      if (entry.revoked) return { ok: false, error: 'token_revoked' };
+      const workspace = get(entry.teamId);
+      const channel = workspace.channels.get(String(body.channel));
+      switch (method) {
+        case 'auth.test':
+          return {
+            ok: true,
+            url: `https://${workspace.name.toLowerCase()}.slack.com/`,
+            team: workspace.name,
+            user: 'escalator',
+            team_id: workspace.teamId,
+            user_id: workspace.botUserId,
+            bot_id: `B${workspace.botUserId}`,
+          };
+        case 'conversations.info':
+          if (!channel) return { ok: false, error: 'channel_not_found' };
+          return {
+            ok: true,
+            channel: { id: body.channel, name: channel.name, is_member: channel.members.has(workspace.botUserId) },
+          };
+        case 'conversations.members':
+          if (!channel) return { ok: false, error: 'channel_not_found' };
+          if (!channel.members.has(workspace.botUserId)) return { ok: false, error: 'not_in_channel' };
+          return { ok: true, members: [...channel.members], response_metadata: { next_cursor: '' } };
+        case 'users.info':
+          return {
+            ok: true,
+            user: { id: body.user, name: String(body.user).toLowerCase(), team_id: workspace.teamId },
+          };
+        case 'chat.postMessage':
+        case 'chat.update':
+          // Posting where the bot is not (removed, or never invited) fails as in Slack.
+          if (channel && !channel.members.has(workspace.botUserId)) return { ok: false, error: 'not_in_channel' };
+          return undefined;
+        default:
+          return undefined;
+      }
+    },
+  };
 }
 
 /** Form bodies carry nested values (blocks, attachments, metadata) as JSON strings. */

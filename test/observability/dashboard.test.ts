@@ -4,6 +4,7 @@
  * temporal-telemetry.test.ts.
  */
 import { createMetrics, type Inventory } from '../../src/observability/metrics';
+import type { SlackAppInventory } from '../../src/observability/slack-app-metrics';
 import { allPanels, loadDashboard, queriedSeries } from './dashboard-queries';
 
 const HISTOGRAM_SERIES_SUFFIX = /_(bucket|sum|count)$/;
@@ -11,6 +12,12 @@ const noInventory: Inventory = {
   countTeams: () => Promise.resolve(0),
   countEndpoints: () => Promise.resolve(0),
   countLiveAlerts: () => Promise.resolve([]),
+};
+const noSlackApp: SlackAppInventory = {
+  countInstallations: () => Promise.resolve({ active: 0, uninstalled: 0 }),
+  countTeams: () => Promise.resolve([]),
+  countAlerts: () => Promise.resolve([]),
+  countEscalations: () => Promise.resolve([]),
 };
 
 /** The metric a series name belongs to: histograms expose `_bucket`, `_sum` and `_count` series. */
@@ -21,7 +28,7 @@ function metricOf(series: string, histograms: Set<string>): string {
 
 describe('Grafana dashboard', () => {
   it('queries only Escalator and Node.js metrics that the registry defines', () => {
-    const { registry } = createMetrics(undefined, { inventory: noInventory });
+    const { registry } = createMetrics(undefined, { inventory: noInventory, slackApp: noSlackApp });
     const defined = registry.getMetricsAsArray();
     const histograms = new Set(
       defined.filter((metric) => String(metric.type) === 'histogram').map((metric) => metric.name)
@@ -37,7 +44,11 @@ describe('Grafana dashboard', () => {
 
   it('shows every Escalator business metric somewhere', () => {
     const queried = queriedSeries();
-    const { registry } = createMetrics(undefined, { inventory: noInventory, defaultMetrics: false });
+    const { registry } = createMetrics(undefined, {
+      inventory: noInventory,
+      slackApp: noSlackApp,
+      defaultMetrics: false,
+    });
     const histograms = new Set(
       registry.getMetricsAsArray().flatMap((m) => (String(m.type) === 'histogram' ? [m.name] : []))
     );

@@ -27,9 +27,15 @@ export function endpointFromToken(db: Database): RequestHandler<{ token: string 
   return async (req, res, next) => {
     const endpoint = await findEndpointByToken(db, req.params.token);
     if (!endpoint) throw new HttpError(404, 'unknown endpoint token');
+    if (endpoint.team.pausedAt) throw new HttpError(410, teamPausedMessage(endpoint.team.name));
     res.locals.endpoint = endpoint;
     next();
   };
+}
+
+/** Why a paused team's endpoint refuses reports (410: the sender should stop, nothing is kept). */
+export function teamPausedMessage(teamName: string): string {
+  return `team ${teamName} is paused: Escalator is not in its Slack channel (invite it back to resume)`;
 }
 
 /** The endpoint `endpointFromToken` found for this request. */

@@ -11,7 +11,12 @@ const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Express routes are: `/Webhooks/<token>` reaches the same handler.
  */
 export function redactTokensInUrl(url: string): string {
-  return url.replace(/^\/(webhooks|sns)\/[^/?#]+/i, '/$1/[redacted]');
+  return (
+    url
+      .replace(/^\/(webhooks|sns)\/[^/?#]+/i, '/$1/[redacted]')
+      // The one-time OAuth code of /slack/oauth_redirect is a credential until exchanged.
+      .replace(/([?&]code=)[^&#]*/i, '$1[redacted]')
+  );
 }
 
 /**

@@ -73,6 +73,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
       slackChannelId: team.slackChannelId,
       engineers: team.engineers,
       escalationTimeoutMs: team.escalationTimeoutMs ?? config.escalationTimeoutMs,
+      ...(team.installationId ? { installationId: team.installationId } : {}),
     };
   }
 

@@ -17,6 +17,10 @@ export interface EndpointWithTeam {
     escalationTimeoutMs: number | null;
     /** Slack user ids, first in line first. */
     engineers: string[];
+    /** The Slack installation that serves the team (OAuth mode). */
+    installationId: string | null;
+    /** Set while the team is paused: its endpoints answer 410. */
+    pausedAt: Date | null;
   };
 }
 
@@ -53,6 +57,8 @@ export async function findEndpointByToken(db: Database, token: string): Promise<
       slackChannelId: team.slackChannelId,
       escalationTimeoutMs: team.escalationTimeoutMs,
       engineers: team.engineers.map((engineer) => engineer.slackUserId),
+      installationId: team.installationId,
+      pausedAt: team.pausedAt,
     },
   };
 }

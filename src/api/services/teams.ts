@@ -12,6 +12,8 @@ export interface NewTeam {
   escalationTimeoutMs?: number;
   /** How the team's endpoint treats SNS and CloudWatch input; the column defaults where unset. */
   endpoint?: EndpointSettings;
+  /** The Slack installation that serves the team (a team created by inviting the bot, OAuth mode). */
+  installationId?: string;
 }
 
 /** Per-endpoint choices about what a sender may deliver. */
@@ -53,6 +55,7 @@ export async function createTeam(db: Database, publicUrl: string, team: NewTeam)
         name: team.name,
         slackChannelId: team.slackChannelId,
         escalationTimeoutMs: team.escalationTimeoutMs,
+        installationId: team.installationId,
         engineers: { create: team.engineers.map((slackUserId, position) => ({ slackUserId, position })) },
         endpoints: { create: [{ tokenHash: hashEndpointToken(token), ...team.endpoint }] },
       },

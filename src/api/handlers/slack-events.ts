@@ -1,0 +1,162 @@
+/**
+ * `POST /slack/events` (Events API), after the signature check. Slack wants an answer within 3
+ * seconds and redelivers otherwise (`X-Slack-Retry-Num`), so the event id is recorded first, the
+ * answer goes out, and the work runs behind it; a delivery of an event id seen before answers 200
+ * and does nothing. (The cost of that order: work that fails after the answer is logged, not
+ * redelivered.)
+ */
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Database } from '../../db/client';
+import type { Logger } from '../../logger';
+import { forgetInstallationTokens, type InstallationBots } from '../../slack/installations';
+import { resumedMessage, welcomeMessage } from '../../slack/setup-messages';
+import { HttpError } from '../errors';
+import { parseJson } from '../middleware/body';
+import { joinChannel, leaveChannel } from '../services/slack-team-setup';
+import type { Workspaces } from '../services/slack-workspaces';
+import { parseInput } from '../validation';
+
+const envelopeSchema = z.object({
+  type: z.string(),
+  challenge: z.string().optional(),
+  event_id: z.string().min(1).optional(),
+  team_id: z.string().optional(),
+  authorizations: z.array(z.object({ team_id: z.string().nullish(), enterprise_id: z.string().nullish() })).optional(),
+  event: z.object({ type: z.string() }).passthrough().optional(),
+});
+
+type Envelope = z.infer<typeof envelopeSchema>;
+type EventCallback = Envelope & { event: NonNullable<Envelope['event']> };
+
+const membershipEvent = z.object({ user: z.string(), channel: z.string(), inviter: z.string().optional() });
+const channelLeftEvent = z.object({ channel: z.string(), actor_id: z.string().optional() });
+const tokensRevokedEvent = z.object({ tokens: z.object({ bot: z.array(z.string()).optional() }).optional() });
+
+export interface SlackEventDeps {
+  db: Database;
+  workspaces: Workspaces;
+  bots: InstallationBots;
+  publicUrl: string;
+  log: Logger;
+  /** Work done behind the answer, for tests and shutdown to wait on. */
+  background?: Set<Promise<void>>;
+}
+
+export function slackEventsHandler(deps: SlackEventDeps): RequestHandler {
+  const { db, log } = deps;
+  return async (req, res) => {
+    const envelope = parseInput(envelopeSchema, parseJson(req.body), 'body');
+    if (envelope.type === 'url_verification') {
+      if (envelope.challenge === undefined) throw new HttpError(400, 'challenge: missing');
+      res.status(200).json({ challenge: envelope.challenge });
+      return;
+    }
+    const slackTeamId = slackTeamIdOf(envelope);
+    // Other envelopes (app_rate_limited), and events without a workspace, change nothing here.
+    if (envelope.type !== 'event_callback' || !envelope.event || !slackTeamId) {
+      log.debug({ type: envelope.event?.type ?? envelope.type }, 'Slack event not handled');
+      res.status(200).end();
+      return;
+    }
+    const retry = req.get('x-slack-retry-num');
+    if (envelope.event_id) {
+      const { count } = await db.slackEventReceipt.createMany({
+        data: [{ eventId: envelope.event_id }],
+        skipDuplicates: true,
+      });
+      if (count === 0) {
+        log.info({ eventId: envelope.event_id, retry }, 'Slack event already taken: ignored');
+        res.status(200).end();
+        return;
+      }
+    }
+    res.status(200).end();
+    const work = handleEvent(deps, envelope as EventCallback, slackTeamId).catch((error: unknown) =>
+      log.error({ err: error, eventId: envelope.event_id, type: envelope.event?.type }, 'Slack event failed')
+    );
+    deps.background?.add(work);
+    void work.finally(() => deps.background?.delete(work));
+  };
+}
+
+function slackTeamIdOf(envelope: Envelope): string | undefined {
+  return (
+    envelope.team_id ??
+    envelope.authorizations?.[0]?.team_id ??
+    envelope.authorizations?.[0]?.enterprise_id ??
+    undefined
+  );
+}
+
+async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackTeamId: string): Promise<void> {
+  const { db, log, workspaces, publicUrl } = deps;
+  const { event } = envelope;
+  switch (event.type) {
+    case 'app_uninstalled':
+      await uninstall(deps, slackTeamId);
+      return;
+    case 'tokens_revoked': {
+      const parsed = tokensRevokedEvent.safeParse(event);
+      if (parsed.success && (parsed.data.tokens?.bot?.length ?? 0) > 0) await uninstall(deps, slackTeamId);
+      return;
+    }
+    case 'member_joined_channel': {
+      const parsed = membershipEvent.safeParse(event);
+      if (!parsed.success) return;
+      const workspace = await workspaces.find(slackTeamId);
+      if (!workspace || parsed.data.user !== workspace.botUserId) return;
+      const channelId = parsed.data.channel;
+      const channelName = await workspace.slack.channelName(channelId);
+      const joined = await joinChannel(db, publicUrl, {
+        installationId: workspace.installationId,
+        channelId,
+        channelName,
+        actor: parsed.data.inviter ?? 'slack',
+      });
+      log.info(
+        { slackTeamId, channel: channelId, team: joined.team.name, outcome: joined.kind },
+        'bot joined a channel'
+      );
+      if (joined.kind === 'created') {
+        await workspace.slack.postMessage({ channel: channelId, text: welcomeMessage(joined.team.name, joined) });
+      } else if (joined.kind === 'resumed') {
+        await workspace.slack.postMessage({ channel: channelId, text: resumedMessage(joined.team.name) });
+      }
+      return;
+    }
+    case 'member_left_channel':
+    case 'channel_left':
+    case 'group_left': {
+      const membership = membershipEvent.safeParse(event);
+      const left = channelLeftEvent.safeParse(event);
+      const channelId = membership.success ? membership.data.channel : left.success ? left.data.channel : undefined;
+      if (!channelId) return;
+      const installation = await db.slackInstallation.findUnique({ where: { slackTeamId } });
+      const botUserId = installation?.botUserId ?? (await workspaces.find(slackTeamId))?.botUserId;
+      // member_left_channel is about anyone; only the bot's own leaving pauses the team.
+      if (membership.success && membership.data.user !== botUserId) return;
+      const paused = await leaveChannel(db, {
+        installationId: installation?.id ?? null,
+        channelId,
+        actor: left.success ? (left.data.actor_id ?? 'slack') : 'slack',
+      });
+      if (paused) log.info({ slackTeamId, channel: channelId, team: paused.name }, 'bot removed: team paused');
+      return;
+    }
+    default:
+      log.debug({ type: event.type }, 'Slack event not handled');
+  }
+}
+
+/** The app was uninstalled or its bot token revoked: tokens dropped, the workspace's teams paused. */
+async function uninstall(deps: SlackEventDeps, slackTeamId: string): Promise<void> {
+  const installationId = await forgetInstallationTokens(deps.db, slackTeamId);
+  if (installationId) {
+    deps.bots.forget(installationId);
+  } else {
+    // Single-workspace mode: the teams of SLACK_BOT_TOKEN's workspace.
+    await deps.db.team.updateMany({ where: { installationId: null, pausedAt: null }, data: { pausedAt: new Date() } });
+  }
+  deps.log.info({ slackTeamId }, 'Slack app uninstalled or tokens revoked: tokens removed, teams paused');
+}

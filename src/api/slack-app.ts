@@ -1,0 +1,68 @@
+/**
+ * The Slack app's parts of the gateway, built once from the gateway's dependencies: the OAuth
+ * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API and the slash
+ * command. They share the secret box and the installations' bots.
+ */
+import type { RequestHandler } from 'express';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
+import { createSecretBoxFromConfig, type SecretBox } from '../secrets';
+import { createInstallationBots, createInstallationStore } from '../slack/installations';
+import { slackCommandsHandler } from './handlers/slack-commands';
+import { slackEventsHandler } from './handlers/slack-events';
+import { slackInstallHandlers, type SlackInstallRoutes } from './handlers/slack-install';
+import type { SlackResponder } from './services/slack-actions';
+import { createWorkspaces } from './services/slack-workspaces';
+
+export interface SlackAppRoutes {
+  /** Unset unless the OAuth variables are. */
+  install?: SlackInstallRoutes;
+  events: RequestHandler;
+  commands: RequestHandler;
+}
+
+export function createSlackAppRoutes(deps: {
+  config: Config;
+  db: Database;
+  log: Logger;
+  responder: SlackResponder;
+  /** Defaults to the configuration's key-encryption key. */
+  secrets?: SecretBox;
+  metrics?: Metrics;
+  /** Work running behind answers already sent (events, commands). */
+  background?: Set<Promise<void>>;
+}): SlackAppRoutes {
+  const { config, db, log } = deps;
+  const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
+  const bots = createInstallationBots({ db, secrets });
+  const workspaces = createWorkspaces({ config, bots, log });
+  const install =
+    config.slackOAuth && secrets
+      ? slackInstallHandlers({
+          oauth: config.slackOAuth,
+          slackApiUrl: config.slack.apiUrl,
+          publicUrl: config.publicUrl,
+          installationStore: createInstallationStore({
+            db,
+            secrets,
+            onInstalled: ({ id }) => Promise.resolve(bots.forget(id)),
+          }),
+          log,
+        })
+      : undefined;
+  return {
+    install,
+    events: slackEventsHandler({ db, workspaces, bots, publicUrl: config.publicUrl, log, background: deps.background }),
+    commands: slackCommandsHandler({
+      db,
+      workspaces,
+      responder: deps.responder,
+      publicUrl: config.publicUrl,
+      escalationTimeoutMs: config.escalationTimeoutMs,
+      log,
+      background: deps.background,
+    }),
+  };
+}

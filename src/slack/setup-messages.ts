@@ -1,0 +1,104 @@
+/**
+ * What Escalator says in a channel while a team is set up and looked after from Slack. Pure
+ * rendering; nothing here pings anyone (people are named with `userName`, never `<@…>`).
+ */
+import { escapeAndTruncate, safeLink, userName } from './mrkdwn';
+
+export const COMMAND = '/escalator';
+
+export interface EndpointLinks {
+  webhookUrl: string;
+  snsUrl: string;
+}
+
+function endpointLines({ webhookUrl, snsUrl }: EndpointLinks): string[] {
+  return [
+    `• Webhook (JSON, curl, Grafana, New Relic, Uptime Robot): \`${webhookUrl}\``,
+    `• AWS SNS (HTTPS subscription for CloudWatch alarms, EventBridge): \`${snsUrl}\``,
+    `• Prometheus Alertmanager (webhook_configs url): \`${webhookUrl}/alertmanager\``,
+  ];
+}
+
+/** Posted when the bot is invited to a channel and the channel's team was created. */
+export function welcomeMessage(teamName: string, links: EndpointLinks): string {
+  return [
+    `:wave: Escalator is set up for this channel as team *${teamName}*. Send alerts to:`,
+    ...endpointLines(links),
+    '',
+    'Try it:',
+    '```',
+    `curl -X POST ${links.webhookUrl} -H 'Content-Type: application/json' \\`,
+    `  -d '{"title":"Disk almost full on db-1","severity":"critical","text":"/var is at 97%"}'`,
+    '```',
+    `Set who is called, in order: \`${COMMAND} rotation @alice @bob @carol\` (until then, alerts call the whole channel).`,
+    `Change the time before each escalation step: \`${COMMAND} timeout 10m\`. More: \`${COMMAND} help\`.`,
+    'Keep these URLs secret: anyone who has them can post alerts here.',
+  ].join('\n');
+}
+
+export function resumedMessage(teamName: string): string {
+  return `:arrow_forward: Escalator is back in this channel: team *${teamName}* takes alerts again.`;
+}
+
+export function helpMessage(): string {
+  return [
+    `*${COMMAND}* looks after this channel's team:`,
+    `• \`${COMMAND} rotation @alice @bob\`: who is called, in this order (channel members only)`,
+    `• \`${COMMAND} timeout 10m\`: time before each escalation step (10s to 24h)`,
+    `• \`${COMMAND} status\`: the open alerts, with links`,
+    `• \`${COMMAND} token rotate\`: new endpoint URLs; the old ones stop working at once`,
+    `• \`${COMMAND} help\`: this message`,
+  ].join('\n');
+}
+
+export function rotationSetMessage(actor: string, engineers: string[]): string {
+  return `:busts_in_silhouette: ${userName(actor)} set the rotation: ${engineers.map(userName).join(' → ')}.`;
+}
+
+export function timeoutSetMessage(actor: string, timeoutText: string): string {
+  return `:hourglass: ${userName(actor)} set the escalation timeout to ${timeoutText}.`;
+}
+
+export function tokenRotatedMessage(actor: string): string {
+  return `:key: ${userName(actor)} rotated the endpoint token: the old URLs no longer work. The new ones were shown to them.`;
+}
+
+export function newTokenMessage(links: EndpointLinks): string {
+  return ['New endpoint URLs (only you see this):', ...endpointLines(links)].join('\n');
+}
+
+export interface OpenAlertLine {
+  title: string;
+  state: string;
+  severity: string;
+  assignee: string | null;
+  slackChannelId: string | null;
+  slackMessageTs: string | null;
+}
+
+/** A link to an alert's Slack message (Slack's archive URL redirects to the message). */
+function messageLink(alert: OpenAlertLine): string {
+  const title = escapeAndTruncate(alert.title, 150);
+  if (!alert.slackChannelId || !alert.slackMessageTs) return title;
+  return safeLink(
+    `https://slack.com/archives/${alert.slackChannelId}/p${alert.slackMessageTs.replace('.', '')}`,
+    alert.title.slice(0, 150)
+  );
+}
+
+export function statusMessage(
+  teamName: string,
+  team: { engineers: string[]; escalationTimeoutMs: number; paused: boolean },
+  alerts: OpenAlertLine[]
+): string {
+  const rotation =
+    team.engineers.length > 0 ? team.engineers.map(userName).join(' → ') : 'not set (the whole channel is called)';
+  return [
+    `*${teamName}*${team.paused ? ' (paused)' : ''} · rotation: ${rotation} · timeout: ${Math.round(team.escalationTimeoutMs / 1000)}s`,
+    alerts.length === 0 ? 'No open alerts.' : `Open alerts (${alerts.length}):`,
+    ...alerts.map(
+      (alert) =>
+        `• ${messageLink(alert)} · ${alert.state} · ${alert.severity}${alert.assignee ? ` · ${userName(alert.assignee)}` : ''}`
+    ),
+  ].join('\n');
+}
