@@ -3,6 +3,7 @@
  * Temporal dev server (with its Web UI), without DATABASE_URL an embedded PostgreSQL, both kept
  * under .data/; then the worker and the gateway. SIGINT/SIGTERM stop everything it started.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -24,6 +25,7 @@ import { databaseInventory } from './observability/inventory';
 import { createMetrics } from './observability/metrics';
 import { databaseSlackAppInventory } from './observability/slack-app-metrics';
 import { hasKeyEncryptionKey, localKeyFromDataDir } from './secrets';
+import { createDryRunOutbox } from './slack/dry-run-outbox';
 import { alertSearchAttributes } from './workflows/definitions';
 import { createAlertWorker, installTemporalRuntime } from './worker';
 
@@ -57,9 +59,10 @@ export interface RunningEscalator {
 }
 
 /** Starts every part that the configuration does not point elsewhere. */
-export async function startEscalator(config: Config, log: Logger): Promise<RunningEscalator> {
+export async function startEscalator(configured: Config, log: Logger): Promise<RunningEscalator> {
   // ESCALATOR_DATA_DIR: a second local instance, or a test that must never touch the developer's own.
-  const dataDir = config.dataDir ? path.resolve(config.dataDir) : DEFAULT_DATA_DIR;
+  const dataDir = configured.dataDir ? path.resolve(configured.dataDir) : DEFAULT_DATA_DIR;
+  let config = configured;
   const stack: Array<{ what: string; stop: () => Promise<unknown> }> = [];
   const stopAll = async () => {
     for (const { what, stop } of stack.reverse().splice(0)) {
@@ -70,6 +73,8 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     mkdirSync(dataDir, { recursive: true });
     config = withLocalEncryptionKey(config, dataDir);
     installTemporalRuntime(log);
+    const dryRun = config.slack.dryRun ? prepareDryRun(config, dataDir) : undefined;
+    if (dryRun) config = dryRun.config;
 
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
@@ -129,6 +134,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
       log,
       metrics,
       workflowBundlePath,
+      dryRunOutbox: dryRun?.outbox,
     });
     const workerRun = worker.run();
     stack.push({
@@ -141,10 +147,19 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
     workerRun.catch((error: unknown) => log.error({ err: error }, 'the worker failed'));
 
     const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    const gateway = await startGateway({ config, db, temporal, log, metrics }, { port: config.port });
+    const gateway = await startGateway(
+      { config, db, temporal, log, metrics, dryRunOutbox: dryRun?.outbox },
+      { port: config.port }
+    );
     stack.push({ what: 'the gateway', stop: () => gateway.close() });
 
-    printWelcome({ config, gatewayUrl: gateway.url, webUiUrl, demo: await demoEndpoint(db, config, log, dataDir) });
+    printWelcome({
+      config,
+      gatewayUrl: gateway.url,
+      webUiUrl,
+      demo: await demoEndpoint(db, config, log, dataDir),
+      adminTokenFile: dryRun?.adminTokenFile,
+    });
     return { gatewayUrl: gateway.url, databaseUrl, temporalAddress, webUiUrl, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -156,6 +171,32 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
 function withLocalEncryptionKey(config: Config, dataDir: string): Config {
   if (hasKeyEncryptionKey(config)) return config;
   return { ...config, secrets: { ...config.secrets, encryptionKey: localKeyFromDataDir(dataDir) } };
+}
+
+/**
+ * A dry run is a trial on one's own machine, so what a trial needs is made up when unset: a signing
+ * secret (the preview signs its presses with it, and /slack/* still verifies every request) and an
+ * admin token, kept 0600 in the data directory so that it survives restarts.
+ */
+function prepareDryRun(config: Config, dataDir: string) {
+  let adminTokenFile: string | undefined;
+  let adminToken = config.adminToken;
+  if (!adminToken) {
+    adminTokenFile = path.join(dataDir, 'admin-token');
+    if (!existsSync(adminTokenFile)) {
+      writeFileSync(adminTokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    }
+    adminToken = readFileSync(adminTokenFile, 'utf8').trim();
+  }
+  return {
+    config: {
+      ...config,
+      adminToken,
+      slack: { ...config.slack, signingSecret: config.slack.signingSecret ?? randomBytes(32).toString('hex') },
+    },
+    outbox: createDryRunOutbox(),
+    adminTokenFile,
+  };
 }
 
 /**
@@ -179,14 +220,29 @@ async function demoEndpoint(db: Database, config: Config, log: Logger, dataDir: 
   return demo.webhookUrl;
 }
 
-function printWelcome(options: { config: Config; gatewayUrl: string; webUiUrl?: string; demo?: string }): void {
-  const { config, gatewayUrl, webUiUrl, demo } = options;
+function printWelcome(options: {
+  config: Config;
+  gatewayUrl: string;
+  webUiUrl?: string;
+  demo?: string;
+  adminTokenFile?: string;
+}): void {
+  const { config, gatewayUrl, webUiUrl, demo, adminTokenFile } = options;
+  const local = `http://localhost:${new URL(gatewayUrl).port}`;
+  const bearer = adminTokenFile
+    ? `"Authorization: Bearer $(cat ${adminTokenFile})"`
+    : '"Authorization: Bearer $ADMIN_TOKEN"';
   const lines = [
     '',
     'Escalator is running.',
     `  Gateway:         ${gatewayUrl}   (public URL ${config.publicUrl})`,
     webUiUrl ? `  Temporal Web UI: ${webUiUrl}` : `  Temporal:        ${config.temporal.address}`,
-    config.slack.dryRun ? '  Slack:           dry run: messages are written to this log (set SLACK_BOT_TOKEN)' : '',
+    config.slack.dryRun
+      ? `  Slack:           dry run: nothing is sent; see the channels at ${local}/preview (set SLACK_BOT_TOKEN to send)`
+      : undefined,
+    adminTokenFile && config.adminToken
+      ? `  Admin token:     ${config.adminToken}   (kept in ${adminTokenFile}; set ADMIN_TOKEN to choose one)`
+      : undefined,
     ...(demo
       ? [
           '',
@@ -195,9 +251,18 @@ function printWelcome(options: { config: Config; gatewayUrl: string; webUiUrl?: 
           `    -d '{"title":"Disk almost full on db-1","severity":"critical","text":"/var is at 97%"}'`,
         ]
       : []),
+    ...(config.adminToken
+      ? [
+          '',
+          'The admin API: the alerts, then one alert with its timeline (its id is the alertId above):',
+          `  curl -H ${bearer} ${local}/api/alerts`,
+          `  curl -H ${bearer} ${local}/api/alerts/<alertId>`,
+        ]
+      : []),
     '',
   ];
-  process.stdout.write(`${lines.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`);
+  const shown = lines.filter((line): line is string => line !== undefined);
+  process.stdout.write(`${shown.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`);
 }
 
 /**

@@ -20,6 +20,7 @@ import { assertSecretsConfigured, createSecretBoxFromConfig } from './secrets';
 import { createSlackApiFromConfig } from './slack/client';
 import { createInstallationBots } from './slack/installations';
 import { createSlackForTeam } from './slack/team-slack';
+import type { DryRunOutbox } from './slack/dry-run-outbox';
 
 export interface AlertWorkerDeps {
   connection: NativeConnection;
@@ -29,6 +30,8 @@ export interface AlertWorkerDeps {
   metrics?: Metrics;
   /** A workflow bundle made beforehand (bundleWorkflowsInChildProcess); unset: bundled in this process. */
   workflowBundlePath?: string;
+  /** Dry run under `npm start`: what would be sent to Slack is also kept here for /preview. */
+  dryRunOutbox?: DryRunOutbox;
 }
 
 /** Builds the worker for the alert task queue over real clients; the caller runs and shuts it down. */
@@ -39,8 +42,9 @@ export async function createAlertWorker({
   log,
   metrics,
   workflowBundlePath,
+  dryRunOutbox,
 }: AlertWorkerDeps): Promise<Worker> {
-  const slackApi = createSlackApiFromConfig(config, log);
+  const slackApi = createSlackApiFromConfig(config, log, dryRunOutbox);
   const slack = metrics && !config.slack.dryRun ? instrumentSlackApi(slackApi, metrics) : slackApi;
   const slackForTeam = createSlackForTeam({
     config,

@@ -7,12 +7,14 @@ import type { Logger } from '../logger';
 import { httpMetricsMiddleware, metricsHandler } from '../observability/http-metrics';
 import type { Metrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets';
+import type { DryRunOutbox } from '../slack/dry-run-outbox';
 import type { SubscriptionConfirmer } from '../sns/subscription';
 import { createSnsVerifier, type SnsVerifier } from '../sns/verify';
 import { errorMiddleware, routeNotFound } from './errors';
 import { requestLogging } from './middleware/request-logging';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
+import { previewRoutes } from './routes/preview';
 import { slackRoutes } from './routes/slack';
 import { snsRoutes } from './routes/sns';
 import { webhookRoutes } from './routes/webhooks';
@@ -42,6 +44,8 @@ export interface GatewayDeps {
   secrets?: SecretBox;
   /** Slack events and commands still being worked on after their answer (tests wait on it). */
   slackBackground?: Set<Promise<void>>;
+  /** Dry run under `npm start`: what would be sent to Slack, shown by GET /preview. */
+  dryRunOutbox?: DryRunOutbox;
 }
 
 /** Builds the gateway: routes, body limits, request logging and the one error middleware. */
@@ -58,6 +62,11 @@ export function createApp(deps: GatewayDeps): Express {
   if (deps.metrics) app.use(httpMetricsMiddleware(deps.metrics));
   // Before request logging: Prometheus scrapes every few seconds and would drown the log.
   if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.registry));
+  // Before request logging too: the preview page polls every second.
+  app.use(
+    '/preview',
+    previewRoutes({ db, outbox: deps.dryRunOutbox, signingSecret: config.slack.signingSecret, clock, log })
+  );
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
   app.use('/api', adminRoutes({ config, db }));

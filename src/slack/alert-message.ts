@@ -110,12 +110,17 @@ export function renderDirectMessage(view: AlertView): RenderedMessage {
   const title = `*${escapeAndTruncate(view.content.title, NOTIFICATION_TITLE_LIMIT)}*`;
   const severity = view.content.severity;
   const text =
-    `${SEVERITY_EMOJI[severity]} You are on call for a ${severity} alert in ${channel}: ${title}. ` +
+    `${SEVERITY_EMOJI[severity]} You are on call for ${withArticle(severity)} alert in ${channel}: ${title}. ` +
     `Please acknowledge it, pass it on or close it there.`;
   const blocks: KnownBlock[] = [section(text)];
   if (view.content.text?.trim()) blocks.push(section(escapeAndTruncate(view.content.text, SLACK_LIMITS.sectionText)));
   blocks.push(footer(view));
   return { text, blocks };
+}
+
+/** `an error`, `a critical`: the article that the word's sound takes (all severities are English words). */
+function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }
 
 /** `open · assigned to <@U1>`, `acknowledged by `U2``, `closed by `U2``, `resolved by its source`. */

@@ -6,6 +6,8 @@ import { randomInt } from 'node:crypto';
 import { WebClient, LogLevel, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { messageToPlainText } from './block-kit-html';
+import type { DryRunOutbox } from './dry-run-outbox';
 
 /** A message Escalator posted: where it is and its timestamp id. */
 export interface SlackMessageRef {
@@ -78,10 +80,11 @@ export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIME
 
 /**
  * The Slack client of a newcomer's first run (no SLACK_BOT_TOKEN): writes each message it would
- * send to the log, one structured line with channel and text, and answers with refs that are
- * unique but point at nothing, so that the alert lifecycle runs unchanged.
+ * send to the log as one line that reads like the message (title, state, who is called, repeats),
+ * keeps it in `outbox` for the local preview when given, and answers with refs that are unique
+ * but point at nothing, so that the alert lifecycle runs unchanged.
  */
-export function createDryRunSlackApi(log: Logger): SlackApi {
+export function createDryRunSlackApi(log: Logger, outbox?: DryRunOutbox): SlackApi {
   const dryLog = log.child({ component: 'slack-dry-run' });
   // Slack-like `ts` values, unique within the process and unlikely to collide across restarts.
   let sequence = randomInt(0, 900_000);
@@ -89,29 +92,48 @@ export function createDryRunSlackApi(log: Logger): SlackApi {
   return {
     postMessage({ channel, text, blocks, threadTs }) {
       const ts = nextTs();
+      outbox?.post({ channel, ts, threadTs, text, blocks });
+      const where = isUserId(channel)
+        ? `would send @${channel} a direct message`
+        : threadTs
+          ? `would reply in a thread in ${channel}`
+          : `would post in ${channel}`;
       dryLog.info(
         { dryRun: true, method: 'chat.postMessage', channel, threadTs, ts, text },
-        threadTs ? 'Slack dry run: would reply in a thread' : 'Slack dry run: would post a message'
+        `Slack dry run: ${where}: ${messageToPlainText({ text, blocks })}`
       );
       dryLog.debug({ dryRun: true, method: 'chat.postMessage', channel, ts, blocks }, 'Slack dry run: message blocks');
       return Promise.resolve({ channel, ts });
     },
     updateMessage({ channel, ts, text, blocks }) {
-      dryLog.info({ dryRun: true, method: 'chat.update', channel, ts, text }, 'Slack dry run: would update a message');
+      outbox?.update({ channel, ts }, { text, blocks });
+      dryLog.info(
+        { dryRun: true, method: 'chat.update', channel, ts, text },
+        `Slack dry run: would update in ${channel}: ${messageToPlainText({ text, blocks })}`
+      );
       dryLog.debug({ dryRun: true, method: 'chat.update', channel, ts, blocks }, 'Slack dry run: message blocks');
       return Promise.resolve();
     },
   };
 }
 
+/** A user id as a channel is a direct message to that user (as chat.postMessage takes it). */
+function isUserId(channel: string): boolean {
+  return /^[UW][A-Z0-9]+$/.test(channel);
+}
+
 /**
  * The Slack client that the configuration asks for: the dry run while neither SLACK_BOT_TOKEN
  * nor SLACK_API_URL is set, the real client otherwise.
  */
-export function createSlackApiFromConfig(config: Pick<Config, 'slack'>, log: Logger): SlackApi {
+export function createSlackApiFromConfig(
+  config: Pick<Config, 'slack'>,
+  log: Logger,
+  dryRunOutbox?: DryRunOutbox
+): SlackApi {
   if (config.slack.dryRun) {
     log.warn('SLACK_BOT_TOKEN is not set: Slack messages are written to this log instead of sent (dry run)');
-    return createDryRunSlackApi(log);
+    return createDryRunSlackApi(log, dryRunOutbox);
   }
   return createSlackApi({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, log });
 }

@@ -38,7 +38,7 @@ export async function confirmSubscription(
   options: ConfirmSubscriptionOptions = {}
 ): Promise<ConfirmedSubscription> {
   if (message.Type !== 'SubscriptionConfirmation') {
-    throw new SnsFormatError(`a ${message.Type} does not confirm a subscription`);
+    throw new SnsFormatError(`${message.Type} messages do not confirm a subscription`);
   }
   if (!isVerifiedSnsMessage(message)) {
     throw new SnsVerificationError('the subscription confirmation has not been verified');

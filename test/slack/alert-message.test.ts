@@ -253,4 +253,16 @@ describe('the direct message', () => {
     expect(direct.text).toContain('Disk almost full on db-1');
     expect(actionsBlock(direct)).toBeUndefined();
   });
+
+  it.each([
+    ['critical', 'a critical alert'],
+    ['error', 'an error alert'],
+    ['warning', 'a warning alert'],
+    ['info', 'an info alert'],
+  ] as const)('says "%s" with the right article', (severity, phrase) => {
+    const view = buildAlertView();
+    const direct = renderDirectMessage({ ...view, content: { ...view.content, severity } });
+
+    expect(direct.text).toContain(`You are on call for ${phrase} in`);
+  });
 });
