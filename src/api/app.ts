@@ -8,6 +8,7 @@ import { httpMetricsMiddleware, metricsHandler } from '../observability/http-met
 import type { Metrics } from '../observability/metrics';
 import type { SecretBox } from '../secrets';
 import type { DryRunOutbox } from '../slack/dry-run-outbox';
+import { createSlackDirectory, type SlackDirectory } from '../slack/directory';
 import type { SubscriptionConfirmer } from '../sns/subscription';
 import { createSnsVerifier, type SnsVerifier } from '../sns/verify';
 import { errorMiddleware, routeNotFound } from './errors';
@@ -46,6 +47,8 @@ export interface GatewayDeps {
   slackBackground?: Set<Promise<void>>;
   /** Dry run under `npm start`: what would be sent to Slack, shown by GET /preview. */
   dryRunOutbox?: DryRunOutbox;
+  /** Looks up engineers given by e-mail; by default Slack's users.lookupByEmail when SLACK_BOT_TOKEN is set. */
+  slackDirectory?: SlackDirectory;
 }
 
 /** Builds the gateway: routes, body limits, request logging and the one error middleware. */
@@ -69,7 +72,12 @@ export function createApp(deps: GatewayDeps): Express {
   );
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
-  app.use('/api', adminRoutes({ config, db }));
+  const directory =
+    deps.slackDirectory ??
+    (config.slack.botToken
+      ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
+      : undefined);
+  app.use('/api', adminRoutes({ config, db, directory }));
   app.use('/webhooks', intakeLoad, webhookRoutes({ db, intake }));
   app.use(
     '/sns',

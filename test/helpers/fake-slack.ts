@@ -12,7 +12,8 @@
  * A user id as chat.postMessage's channel posts to the bot's DM with that user, whose channel id
  * (`D` + the user id) the answer and messages() carry, as Slack's do.
  *
- * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test;
+ * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test,
+ * users.lookupByEmail (over the people given as `users` or added with `addUser`);
  * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
  * installs (oauth.v2.access) and, per issued bot token, auth.test, conversations.info,
  * conversations.members and users.info (createFakeWorkspaces). Bodies may be form-encoded
@@ -90,6 +91,8 @@ export interface FakeSlack {
   message(channel: string, ts: string): FakeSlackMessage | undefined;
   /** A fresh `response_url` for an interaction payload, answered by this fake. */
   responseUrl(): string;
+  /** Adds a workspace member that users.lookupByEmail finds. */
+  addUser(email: string, userId: string): void;
   /** Forgets calls, messages and pending faults. */
   reset(): void;
   /** Stops the server, cutting hanging calls short. */
@@ -101,10 +104,13 @@ export interface FakeSlack {
 export interface FakeSlackOptions {
   /** When set, calls with any other token answer `invalid_auth`. */
   token?: string;
+  /** Workspace members by e-mail address: user id. */
+  users?: Record<string, string>;
 }
 
 /** Starts a fake Slack Web API on 127.0.0.1 at a random port. */
-export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions = {}): Promise<FakeSlack> {
+export async function startFakeSlack({ token: expectedToken, users = {} }: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const members = new Map(Object.entries(users).map(([email, id]) => [email.toLowerCase(), id]));
   const calls: SlackCall[] = [];
   const faults = new Map<string, SlackFault[]>();
   const messages: FakeSlackMessage[] = [];
@@ -233,6 +239,13 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
         message.updates += 1;
         return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
       }
+      case 'users.lookupByEmail': {
+        const email = String(body.email ?? '').toLowerCase();
+        if (!email) return { ok: false, error: 'invalid_arguments' };
+        const id = members.get(email);
+        if (!id) return { ok: false, error: 'users_not_found' };
+        return { ok: true, user: { id, team_id: 'T0FAKE', name: email.split('@')[0], profile: { email } } };
+      }
       case 'chat.postEphemeral':
         if (!body.channel) return { ok: false, error: 'channel_not_found' };
         if (!body.user) return { ok: false, error: 'user_not_found' };
@@ -271,6 +284,9 @@ export async function startFakeSlack({ token: expectedToken }: FakeSlackOptions 
     url: `${origin}/api/`,
     calls: (method) =>
       calls.filter((call) => method === undefined || call.method === method).map((call) => ({ ...call })),
+    addUser(email, userId) {
+      members.set(email.toLowerCase(), userId);
+    },
     failNext(method, fault, times = 1) {
       const queue = faults.get(method) ?? [];
       for (let i = 0; i < times; i += 1) queue.push(fault);

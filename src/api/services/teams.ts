@@ -69,3 +69,120 @@ export async function createTeam(db: Database, publicUrl: string, team: NewTeam)
     throw error;
   }
 }
+
+/** A team as the admin API shows it; its endpoint token is never shown again. */
+export interface TeamDetails {
+  id: string;
+  name: string;
+  slackChannelId: string;
+  /** Slack user ids in escalation order. */
+  engineers: string[];
+  /** This team's own timeout; null when ESCALATION_TIMEOUT applies. */
+  escalationTimeoutMs: number | null;
+  createdAt: string;
+  /** How many of its alerts are open or acknowledged now. */
+  activeAlerts: number;
+}
+
+const teamDetailsInclude = {
+  engineers: { orderBy: { position: 'asc' } },
+  _count: { select: { alerts: { where: { state: { in: ['open', 'acknowledged'] } } } } },
+} satisfies Prisma.TeamInclude;
+
+type TeamRow = Prisma.TeamGetPayload<{ include: typeof teamDetailsInclude }>;
+
+function teamDetails(team: TeamRow): TeamDetails {
+  return {
+    id: team.id,
+    name: team.name,
+    slackChannelId: team.slackChannelId,
+    engineers: team.engineers.map((engineer) => engineer.slackUserId),
+    escalationTimeoutMs: team.escalationTimeoutMs,
+    createdAt: team.createdAt.toISOString(),
+    activeAlerts: team._count.alerts,
+  };
+}
+
+/** Every team, by name. */
+export async function listTeams(db: Database): Promise<TeamDetails[]> {
+  const teams = await db.team.findMany({ include: teamDetailsInclude, orderBy: { name: 'asc' } });
+  return teams.map(teamDetails);
+}
+
+/** One team, or null when there is no such id. */
+export async function getTeam(db: Database, id: string): Promise<TeamDetails | null> {
+  const team = await db.team.findUnique({ where: { id }, include: teamDetailsInclude });
+  return team ? teamDetails(team) : null;
+}
+
+/** What PATCH /api/teams/:id may change. Alerts already open keep the team as it was when they opened. */
+export interface TeamChanges {
+  slackChannelId?: string;
+  /** The new escalation order, replacing the old one. */
+  engineers?: string[];
+  /** null: back to ESCALATION_TIMEOUT. */
+  escalationTimeoutMs?: number | null;
+}
+
+/** Applies the changes in one transaction; null when there is no such team. */
+export async function updateTeam(db: Database, id: string, changes: TeamChanges): Promise<TeamDetails | null> {
+  return db.$transaction(async (tx) => {
+    const exists = await tx.team.findUnique({ where: { id }, select: { id: true } });
+    if (!exists) return null;
+    if (changes.engineers) {
+      await tx.engineer.deleteMany({ where: { teamId: id } });
+      await tx.engineer.createMany({
+        data: changes.engineers.map((slackUserId, position) => ({ teamId: id, slackUserId, position })),
+      });
+    }
+    const team = await tx.team.update({
+      where: { id },
+      data: { slackChannelId: changes.slackChannelId, escalationTimeoutMs: changes.escalationTimeoutMs },
+      include: teamDetailsInclude,
+    });
+    return teamDetails(team);
+  });
+}
+
+export class TeamHasActiveAlertsError extends Error {
+  override name = 'TeamHasActiveAlertsError';
+}
+
+/**
+ * Deletes a team with its endpoints and its alerts' history. Refused while any of its alerts is
+ * open or acknowledged: their workflows still page people and record their steps.
+ * Returns false when there is no such team.
+ */
+export async function deleteTeam(db: Database, id: string): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const team = await tx.team.findUnique({ where: { id }, include: teamDetailsInclude });
+    if (!team) return false;
+    if (team._count.alerts > 0) {
+      throw new TeamHasActiveAlertsError(
+        `team "${team.name}" has ${team._count.alerts} open or acknowledged ${team._count.alerts === 1 ? 'alert' : 'alerts'}: close ${team._count.alerts === 1 ? 'it' : 'them'} first`
+      );
+    }
+    await tx.team.delete({ where: { id } });
+    return true;
+  });
+}
+
+/**
+ * Issues a new endpoint token for the team's endpoint (the oldest, when it has several); the old
+ * token stops working at once. Null when there is no such team.
+ */
+export async function rotateEndpointToken(
+  db: Database,
+  publicUrl: string,
+  teamId: string
+): Promise<Pick<CreatedTeam, 'token' | 'webhookUrl' | 'snsUrl'> | null> {
+  const endpoint = await db.endpoint.findFirst({ where: { teamId }, orderBy: { createdAt: 'asc' } });
+  const token = issueEndpointToken();
+  if (endpoint) {
+    await db.endpoint.update({ where: { id: endpoint.id }, data: { tokenHash: hashEndpointToken(token) } });
+  } else {
+    if (!(await db.team.findUnique({ where: { id: teamId }, select: { id: true } }))) return null;
+    await db.endpoint.create({ data: { teamId, tokenHash: hashEndpointToken(token) } });
+  }
+  return { token, ...endpointUrls(publicUrl, token) };
+}
