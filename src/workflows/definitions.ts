@@ -95,6 +95,8 @@ export const alertSearchAttributes = {
   team: defineSearchAttributeKey('AlertTeam', SearchAttributeType.KEYWORD),
   severity: defineSearchAttributeKey('AlertSeverity', SearchAttributeType.KEYWORD),
   source: defineSearchAttributeKey('AlertSource', SearchAttributeType.KEYWORD),
+  /** Text: the Web UI's and CLI's queries find alerts by words of their title (`AlertTitle = 'disk'`). */
+  title: defineSearchAttributeKey('AlertTitle', SearchAttributeType.TEXT),
 } as const;
 
 /** What a new alert's workflow starts with, so that it is findable before its first step runs. */
@@ -104,5 +106,13 @@ export function initialAlertSearchAttributes(teamName: string, content: AlertCon
     { key: alertSearchAttributes.team, value: teamName },
     { key: alertSearchAttributes.severity, value: content.severity },
     { key: alertSearchAttributes.source, value: content.source },
+    { key: alertSearchAttributes.title, value: shortTitle(content.title) },
   ];
+}
+
+/** Titles searched by words need no more than this; a search attribute value is limited in size. */
+const SEARCHABLE_TITLE_LENGTH = 200;
+
+function shortTitle(title: string): string {
+  return title.length <= SEARCHABLE_TITLE_LENGTH ? title : `${title.slice(0, SEARCHABLE_TITLE_LENGTH - 1)}…`;
 }

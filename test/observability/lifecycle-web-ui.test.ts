@@ -84,11 +84,15 @@ test('open → acknowledged → closed: search attributes, summary and current d
   // Open: the query an operator types in the Web UI lists it, with severity and source set.
   await waitUntilListed(`AlertState="open" AND AlertTeam="${team.name}"`, workflowId);
   await waitUntilListed(`AlertTeam="${team.name}" AND AlertSeverity="critical" AND AlertSource="grafana"`, workflowId);
+  // Words of the title find it (AlertTitle is a Text attribute), in any order.
+  await waitUntilListed(`AlertTitle="full disk" AND AlertTeam="${team.name}"`, workflowId);
+  expect(await listWorkflowIds(`AlertTitle="memory" AND AlertTeam="${team.name}"`)).not.toContain(workflowId);
   const opened = await handle.describe();
   expect(opened.typedSearchAttributes.get(alertSearchAttributes.state)).toBe('open');
   expect(opened.typedSearchAttributes.get(alertSearchAttributes.team)).toBe(team.name);
   expect(opened.typedSearchAttributes.get(alertSearchAttributes.severity)).toBe('critical');
   expect(opened.typedSearchAttributes.get(alertSearchAttributes.source)).toBe('grafana');
+  expect(opened.typedSearchAttributes.get(alertSearchAttributes.title)).toBe(title);
   expect(await opened.staticSummary()).toBe(title);
   expect(await waitForDetails(handle, /assigned to/)).toMatch(/open.*assigned to U0ALICE at \d\d:\d\d UTC/);
   // The state query is listed beside the current details, so the UI offers it.
