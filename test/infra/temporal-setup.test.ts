@@ -11,9 +11,11 @@ import { waitFor } from '../helpers/wait';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
-const ALERT_ATTRIBUTES = ['AlertState', 'AlertTeam', 'AlertSeverity', 'AlertSource'];
+const ALERT_ATTRIBUTES = ['AlertState', 'AlertTeam', 'AlertSeverity', 'AlertSource', 'AlertTitle'];
 const KEYWORD = encodeSearchAttributeIndexedValueType('KEYWORD');
 const TEXT = encodeSearchAttributeIndexedValueType('TEXT');
+/** The indexed type each alert attribute must have: words of the title are searched, the rest matched whole. */
+const typeOf = (name: string) => (name === 'AlertTitle' ? TEXT : KEYWORD);
 
 let connection: Connection;
 
@@ -49,7 +51,7 @@ test('registers a missing namespace once, keeping closed alerts for a week, and 
   expect(Number(described.config?.workflowExecutionRetentionTtl?.seconds)).toBe(7 * 24 * 3600);
 });
 
-test('registers the four alert search attributes as Keyword, and a second run changes nothing', async () => {
+test('registers the alert search attributes (Keyword, and Text for the title), and a second run changes nothing', async () => {
   const namespace = await freshNamespace();
   const before = await customAttributes(namespace);
   for (const name of ALERT_ATTRIBUTES) expect(before).not.toHaveProperty(name);
@@ -61,7 +63,7 @@ test('registers the four alert search attributes as Keyword, and a second run ch
 
   expect(first.added.sort()).toEqual([...ALERT_ATTRIBUTES].sort());
   expect(first.alreadyPresent).toEqual([]);
-  for (const name of ALERT_ATTRIBUTES) expect(afterFirst[name]).toBe(KEYWORD);
+  for (const name of ALERT_ATTRIBUTES) expect(afterFirst[name]).toBe(typeOf(name));
   expect(second.added).toEqual([]);
   expect(second.alreadyPresent.sort()).toEqual([...ALERT_ATTRIBUTES].sort());
   expect(afterSecond).toEqual(afterFirst);
@@ -74,9 +76,9 @@ test('adds only the attributes that are missing', async () => {
   const setup = await ensureSearchAttributes(connection, namespace);
 
   expect(setup.alreadyPresent).toEqual(['AlertTeam']);
-  expect(setup.added.sort()).toEqual(['AlertSeverity', 'AlertSource', 'AlertState']);
+  expect(setup.added.sort()).toEqual(['AlertSeverity', 'AlertSource', 'AlertState', 'AlertTitle']);
   const attributes = await customAttributes(namespace);
-  for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(KEYWORD);
+  for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(typeOf(name));
 });
 
 test('two setups racing on one namespace both succeed', async () => {
@@ -89,7 +91,7 @@ test('two setups racing on one namespace both succeed', async () => {
 
   expect(new Set([...one.added, ...two.added, ...one.alreadyPresent])).toEqual(new Set(ALERT_ATTRIBUTES));
   const attributes = await customAttributes(namespace);
-  for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(KEYWORD);
+  for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(typeOf(name));
 });
 
 test('refuses a namespace where an alert attribute already has another type', async () => {
@@ -113,11 +115,11 @@ test('npm run temporal:setup prepares the configured namespace and says what it 
   for (const name of ALERT_ATTRIBUTES) expect(first.stdout).toContain(`registered search attribute ${name}`);
   expect(second.stdout).toContain(`namespace ${namespace} already exists`);
   expect(second.stdout).toContain(
-    'search attributes already registered: AlertState, AlertTeam, AlertSeverity, AlertSource'
+    'search attributes already registered: AlertState, AlertTeam, AlertSeverity, AlertSource, AlertTitle'
   );
   expect(second.stdout).not.toContain('registered search attribute');
   const attributes = await customAttributes(namespace);
-  for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(KEYWORD);
+  for (const name of ALERT_ATTRIBUTES) expect(attributes[name]).toBe(typeOf(name));
 });
 
 test('npm run temporal:setup waits for a Temporal server that is still starting', async () => {
