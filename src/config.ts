@@ -51,6 +51,7 @@ const envSchema = z.object({
   ESCALATION_TIMEOUT: duration.default(5 * 60_000),
   PUBLIC_URL: optionalText,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
   ESCALATOR_DATA_DIR: optionalText,
@@ -100,6 +101,8 @@ export interface Config {
   escalationTimeoutMs: number;
   publicUrl: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `pretty`: short coloured lines for a person; `json`: one JSON object a line. Unset: pretty on a terminal. */
+  logFormat?: 'pretty' | 'json';
   /** Where `npm run worker` serves Escalator's Prometheus metrics (the gateway serves /metrics). */
   metricsPort: number;
   /** Where a worker process exports the Temporal SDK's own metrics. */
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     escalationTimeoutMs: e.ESCALATION_TIMEOUT,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     dataDir: e.ESCALATOR_DATA_DIR,

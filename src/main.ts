@@ -20,6 +20,8 @@ import { ensureSearchAttributes } from './infra/temporal-setup';
 import { PROJECT_ROOT, resolveTemporalBinary } from './infra/temporal-binaries';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 import { findFreePort } from './infra/free-port';
+import { DataDirInUseError, lockDataDir } from './infra/data-dir-lock';
+import { startDevServer, TEMPORAL_DEFAULT_PORT } from './infra/dev-server';
 import { createLogger, type Logger } from './logger';
 import { databaseInventory } from './observability/inventory';
 import { createMetrics } from './observability/metrics';
@@ -72,6 +74,8 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
   try {
     mkdirSync(dataDir, { recursive: true });
     config = withLocalEncryptionKey(config, dataDir);
+    const lock = await lockDataDir(dataDir, (message) => log.warn(message));
+    stack.push({ what: 'the data directory lock', stop: () => Promise.resolve(lock.release()) });
     installTemporalRuntime(log);
     const dryRun = config.slack.dryRun ? prepareDryRun(config, dataDir) : undefined;
     if (dryRun) config = dryRun.config;
@@ -93,25 +97,44 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
 
     let temporalAddress = config.temporal.address;
     let webUiUrl: string | undefined;
+    let temporalCli: string | undefined;
     if (!temporalAddress) {
       log.info({ dataDir }, 'starting the Temporal dev server');
       const executable = await resolveTemporalBinary('cli', process.env, (message) => log.info(message));
-      const devServer = await TestWorkflowEnvironment.createLocal({
-        server: {
-          executable,
-          ip: '127.0.0.1',
-          port: await findFreePort(),
-          uiPort: config.temporal.uiPort,
+      if (executable.type === 'existing-path') {
+        const devServer = await startDevServer({
+          cliPath: executable.path,
           dbFilename: path.join(dataDir, 'temporal.db'),
+          logFile: path.join(dataDir, 'temporal-dev-server.log'),
           extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
           namespace: config.temporal.namespace,
+          uiPort: config.temporal.uiPort,
           searchAttributes: Object.values(alertSearchAttributes),
-          log: { format: 'pretty', level: 'warn' },
-        },
-      });
-      stack.push({ what: 'the Temporal dev server', stop: () => devServer.teardown() });
-      temporalAddress = devServer.address;
-      webUiUrl = `http://localhost:${config.temporal.uiPort}`;
+          log,
+        });
+        stack.push({ what: 'the Temporal dev server', stop: () => devServer.stop() });
+        temporalAddress = devServer.address;
+        webUiUrl = devServer.uiUrl;
+        temporalCli = executable.path;
+      } else {
+        // The SDK downloads the CLI and runs it itself; its output then goes to this terminal.
+        const devServer = await TestWorkflowEnvironment.createLocal({
+          server: {
+            executable,
+            ip: '127.0.0.1',
+            port: await findFreePort(),
+            uiPort: config.temporal.uiPort,
+            dbFilename: path.join(dataDir, 'temporal.db'),
+            extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
+            namespace: config.temporal.namespace,
+            searchAttributes: Object.values(alertSearchAttributes),
+            log: { format: 'pretty', level: 'error' },
+          },
+        });
+        stack.push({ what: 'the Temporal dev server', stop: () => devServer.teardown() });
+        temporalAddress = devServer.address;
+        webUiUrl = `http://localhost:${config.temporal.uiPort}`;
+      }
     }
 
     const clientConnection = await Connection.connect({ address: temporalAddress });
@@ -159,6 +182,7 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
       webUiUrl,
       demo: await demoEndpoint(db, config, log, dataDir),
       adminTokenFile: dryRun?.adminTokenFile,
+      temporalCli: temporalCli ? { path: temporalCli, address: temporalAddress } : undefined,
     });
     return { gatewayUrl: gateway.url, databaseUrl, temporalAddress, webUiUrl, stop: stopAll };
   } catch (error) {
@@ -226,8 +250,10 @@ function printWelcome(options: {
   webUiUrl?: string;
   demo?: string;
   adminTokenFile?: string;
+  /** The CLI that runs the embedded dev server, and where that server listens. */
+  temporalCli?: { path: string; address: string };
 }): void {
-  const { config, gatewayUrl, webUiUrl, demo, adminTokenFile } = options;
+  const { config, gatewayUrl, webUiUrl, demo, adminTokenFile, temporalCli } = options;
   const local = `http://localhost:${new URL(gatewayUrl).port}`;
   const bearer = adminTokenFile
     ? `"Authorization: Bearer $(cat ${adminTokenFile})"`
@@ -237,6 +263,7 @@ function printWelcome(options: {
     'Escalator is running.',
     `  Gateway:         ${gatewayUrl}   (public URL ${config.publicUrl})`,
     webUiUrl ? `  Temporal Web UI: ${webUiUrl}` : `  Temporal:        ${config.temporal.address}`,
+    temporalCli ? `  Temporal CLI:    ${temporalCli.path}   (dev server on ${temporalCli.address})` : undefined,
     config.slack.dryRun
       ? `  Slack:           dry run: nothing is sent; see the channels at ${local}/preview (set SLACK_BOT_TOKEN to send)`
       : undefined,
@@ -249,6 +276,13 @@ function printWelcome(options: {
           'Send a test alert to the demo team:',
           `  curl -X POST ${demo} -H 'Content-Type: application/json' \\`,
           `    -d '{"title":"Disk almost full on db-1","severity":"critical","text":"/var is at 97%"}'`,
+        ]
+      : []),
+    ...(temporalCli
+      ? [
+          '',
+          'The open alerts, with the Temporal CLI:',
+          `  ${temporalCliCommand(temporalCli, config.temporal.namespace)} workflow list --query "AlertState='open'"`,
         ]
       : []),
     ...(config.adminToken
@@ -265,6 +299,14 @@ function printWelcome(options: {
   process.stdout.write(`${shown.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`);
 }
 
+/** The CLI as a shell command, with the address and namespace only where its defaults differ. */
+function temporalCliCommand(cli: { path: string; address: string }, namespace: string): string {
+  const quoted = /^[\w./-]+$/.test(cli.path) ? cli.path : `'${cli.path.replace(/'/g, `'\\''`)}'`;
+  const address = cli.address === `127.0.0.1:${TEMPORAL_DEFAULT_PORT}` ? '' : ` --address ${cli.address}`;
+  const ns = namespace === 'default' ? '' : ` --namespace ${namespace}`;
+  return `${quoted}${address}${ns}`;
+}
+
 /**
  * One Ctrl-C reaches this process several times: the terminal signals the whole foreground
  * process group, and npm and tsx each pass the signal on again. Repeats this soon are that press.
@@ -276,7 +318,7 @@ const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
 
   // Listening from the first moment: a signal during the start must still stop what was started,
   // which Node's default (die at once) would leave running.
@@ -305,7 +347,7 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     process.stderr.write(
-      `${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`
+      `${error instanceof ConfigError || error instanceof DataDirInUseError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
     );
     process.exit(1);
   });

@@ -116,7 +116,7 @@ export function installTemporalRuntime(log: Logger, metricsBindAddress?: string)
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger({ level: config.logLevel }).child({ process: 'worker' });
+  const log = createLogger({ level: config.logLevel, format: config.logFormat }).child({ process: 'worker' });
   if (!config.temporal.address || !config.databaseUrl) {
     throw new ConfigError(
       'npm run worker needs TEMPORAL_ADDRESS and DATABASE_URL: the worker alone uses an existing Temporal server and ' +

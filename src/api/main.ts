@@ -14,7 +14,7 @@ import { startGateway } from './gateway';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger({ level: config.logLevel });
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const missing = [
     config.temporal.address ? undefined : 'TEMPORAL_ADDRESS',
     config.databaseUrl ? undefined : 'DATABASE_URL',

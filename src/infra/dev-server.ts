@@ -1,0 +1,145 @@
+/**
+ * The Temporal dev server that `npm start` runs (the Temporal CLI's `server start-dev`, with its
+ * Web UI). It takes Temporal's usual port 7233 when that is free, so that the `temporal` CLI works
+ * without `--address`, and writes its own log lines to a file in the data directory: only its
+ * errors reach Escalator's log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import net from 'node:net';
+import readline from 'node:readline';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
+import type { Logger } from '../logger';
+import { findFreePort } from './free-port';
+
+/** The port the `temporal` CLI and SDKs try when no address is given. */
+export const TEMPORAL_DEFAULT_PORT = 7233;
+
+/** How long a first start may take (the CLI creates its SQLite database and namespace). */
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
+/** The CLI's names for search attribute types (`--search-attribute Name=Type`). */
+const CLI_TYPES: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+export interface DevServerOptions {
+  cliPath: string;
+  dbFilename: string;
+  logFile: string;
+  namespace: string;
+  uiPort: number;
+  searchAttributes: Array<SearchAttributeKey<SearchAttributeType>>;
+  /** More `start-dev` flags (SQLite pragmas). */
+  extraArgs?: string[];
+  log: Logger;
+}
+
+export interface RunningDevServer {
+  /** `127.0.0.1:<port>`. */
+  address: string;
+  port: number;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Starts the dev server and resolves once its frontend answers. */
+export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  const { log } = options;
+  const port = (await isPortFree(TEMPORAL_DEFAULT_PORT)) ? TEMPORAL_DEFAULT_PORT : await findFreePort();
+  if (port !== TEMPORAL_DEFAULT_PORT) {
+    log.info(`port ${TEMPORAL_DEFAULT_PORT} is taken: the Temporal dev server listens on ${port} instead`);
+  }
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(options.uiPort),
+    '--db-filename',
+    options.dbFilename,
+    '--namespace',
+    options.namespace,
+    '--log-format',
+    'pretty',
+    '--log-level',
+    'warn',
+    ...options.searchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPES[key.type]}`]),
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const file = createWriteStream(options.logFile, { flags: 'a' });
+  const recent: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream }).on('line', (line) => {
+      file.write(`${line}\n`);
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      if (/\blevel=(ERROR|FATAL|DPANIC|PANIC)\b|"level":"(error|fatal)"|^\s*(ERROR|FATAL)\b/i.test(line)) {
+        log.error({ component: 'temporal-dev-server' }, line);
+      }
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const address = `127.0.0.1:${port}`;
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      file.end();
+      throw new Error(
+        `the Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready; its log is ${options.logFile}:\n${recent.join('\n')}`
+      );
+    }
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.describeNamespace({ namespace: options.namespace });
+      await connection.close();
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        await stopChild(child, exited);
+        file.end();
+        throw new Error(`the Temporal dev server did not answer on ${address} within 60 s: ${String(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  return {
+    address,
+    port,
+    uiUrl: `http://localhost:${options.uiPort}`,
+    async stop() {
+      await stopChild(child, exited);
+      await new Promise<void>((resolve) => file.end(resolve));
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
