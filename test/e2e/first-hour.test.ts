@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import puppeteer from 'puppeteer-core';
 import { findFreePort } from '../../src/infra/free-port';
 import {
   descendantsOf,
@@ -21,6 +22,7 @@ import {
 import { waitFor } from '../helpers/wait';
 
 const run = promisify(execFile);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let dataDir: string;
 const started: RunningCommand[] = [];
@@ -34,10 +36,13 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+let uiPort = 0;
+
 async function npmStart(): Promise<RunningCommand> {
+  uiPort = await findFreePort();
   const command = runCommand('npm', ['start'], {
     PORT: String(await findFreePort()),
-    TEMPORAL_UI_PORT: String(await findFreePort()),
+    TEMPORAL_UI_PORT: String(uiPort),
     ESCALATOR_DATA_DIR: dataDir,
     TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH,
     LOG_LEVEL: 'info',
@@ -101,6 +106,45 @@ test('the banner prints what to paste: a test alert, the admin API, the Temporal
   expect(existsSync(path.join(dataDir, 'temporal-dev-server.log'))).toBe(true);
   expect(output).not.toMatch(/level=WARN|GetHistory page size/);
 }, 120_000);
+
+/** The alert columns that docs/observability.md has a person add once in the Web UI's column settings. */
+const ALERT_COLUMNS = ['Status', 'AlertTitle', 'AlertState', 'AlertTeam', 'AlertSeverity', 'Workflow ID', 'Start'];
+
+test('the Web UI lists alerts with their title, state, team and severity once the alert columns are chosen', async () => {
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 700 });
+    const list = `http://localhost:${uiPort}/namespaces/default/workflows`;
+    await page.goto(list);
+    // What the Web UI's "Configure columns" drawer stores, per namespace, in the browser.
+    await page.evaluate((columns) => {
+      (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem(
+        'namespace-workflow-table-columns',
+        JSON.stringify({ default: columns.map((label) => ({ label })) })
+      );
+    }, ALERT_COLUMNS);
+    await page.goto(`${list}?query=${encodeURIComponent('AlertTitle="disk"')}`);
+    await waitFor(
+      'the alert row with its title, state, team and severity',
+      async () => {
+        const text = await page.$eval('body', (body) => (body as unknown as { innerText: string }).innerText);
+        return (
+          /Disk almost full on db-1/.test(text) &&
+          /\bopen\b/.test(text) &&
+          /\bdemo\b/.test(text) &&
+          /critical/.test(text)
+        );
+      },
+      30_000
+    );
+    if (process.env.SCREENSHOTS_DIR) {
+      await page.screenshot({ path: path.join(process.env.SCREENSHOTS_DIR, 'web-ui-alert-list.png') });
+    }
+  } finally {
+    await browser.close();
+  }
+}, 60_000);
 
 test('a second npm start on the same data directory says in one line which process uses it', async () => {
   const node = descendantsOf(first.pid).find((p) => p.cmdline.includes('src/main.ts'));
