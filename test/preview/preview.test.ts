@@ -149,6 +149,33 @@ test('Acknowledge and Close on the page go through /slack/interactions and chang
   expect(pressesLogged()).toBe(2);
 }, 60_000);
 
+test('a press on an alert that has ended is answered through response_url, visible only to the presser', async () => {
+  // A page left open from before the Close still has the buttons: press one from it.
+  const closed = await page.$eval('#main .message', (m) => {
+    const element = m as unknown as { getAttribute(name: string): string };
+    return { channel: element.getAttribute('data-channel'), messageTs: element.getAttribute('data-ts') };
+  });
+  const workflowId = await waitFor(
+    'the workflow id of the closed alert',
+    () => /"workflowId":"(alert\/[^"]+)","action":"close"/.exec(logged)?.[1]
+  );
+  const answer = await page.evaluate(
+    async (body) =>
+      (
+        await fetch('/preview/press', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json() as Promise<{ status: number }>,
+    { ...closed, actionId: 'ack', value: workflowId, userId: 'U0ALICE', label: 'Acknowledge' }
+  );
+
+  expect(answer.status).toBe(200);
+  await waitFor('the ephemeral reply', async () => (await mainText()).includes('This alert is already closed.'));
+  expect(await mainText()).toContain('Only visible to @U0ALICE');
+});
+
 test('the direct message to the engineer called is shown in its own conversation', async () => {
   await page.goto(`${base}/preview#U0BOB`);
   await waitFor('the direct message', async () => (await mainText()).includes('You are on call for an error alert'));

@@ -125,6 +125,8 @@ export function previewRoutes(deps: PreviewDeps): Router {
       },
       body,
       signal: AbortSignal.timeout(10_000),
+    }).catch((error: unknown) => {
+      throw new HttpError(502, `the press could not be posted to /slack/interactions: ${String(error)}`);
     });
     const text = await answer.text();
     deps.log.info({ action: press.actionId, userId: press.userId, status: answer.status }, 'preview press sent');
