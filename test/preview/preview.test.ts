@@ -32,6 +32,8 @@ let logged = '';
 const channel = `C${randomUUID().replace(/-/g, '').slice(0, 9).toUpperCase()}`;
 const teamName = `preview-${randomUUID().slice(0, 8)}`;
 let webhookPath: string;
+/** The workflow id that the Close button of the first alert carried. */
+let closedWorkflowId: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'escalator-preview-'));
@@ -132,7 +134,10 @@ test('the preview shows the alert as Slack would, live, with its repeat count an
   expect(await page.$eval('.thread .mention', (m) => (m as unknown as { textContent: string }).textContent)).toBe(
     '@U0BOB'
   );
-  expect(await page.$eval('#sidebar', (s) => (s as unknown as { innerText: string }).innerText)).toContain('@U0BOB');
+  // The direct message is the step's next Slack call, shown in the sidebar once it is made.
+  await waitFor('the direct message in the sidebar', async () =>
+    (await page.$eval('#sidebar', (e) => (e as unknown as { innerText: string }).innerText)).includes('@U0BOB')
+  );
   await screenshot('preview-escalated.png');
 }, 60_000);
 
@@ -143,6 +148,9 @@ test('Acknowledge and Close on the page go through /slack/interactions and chang
 
   const pressesLogged = () => logged.split('\n').filter((line) => line.includes('"msg":"button press"')).length;
   expect(pressesLogged()).toBe(1);
+  closedWorkflowId = await page.$eval('#main button[data-action-id="close"]', (b) =>
+    (b as unknown as { getAttribute(name: string): string }).getAttribute('data-value')
+  );
   await press('Close', 'U0BOB');
   await waitFor('the closed message', async () => (await mainText()).includes('closed by U0BOB'), 20_000);
   expect(await page.$$('#main .message > .body > .blocks button')).toHaveLength(0);
@@ -155,10 +163,6 @@ test('a press on an alert that has ended is answered through response_url, visib
     const element = m as unknown as { getAttribute(name: string): string };
     return { channel: element.getAttribute('data-channel'), messageTs: element.getAttribute('data-ts') };
   });
-  const workflowId = await waitFor(
-    'the workflow id of the closed alert',
-    () => /"workflowId":"(alert\/[^"]+)","action":"close"/.exec(logged)?.[1]
-  );
   const answer = await page.evaluate(
     async (body) =>
       (
@@ -168,11 +172,13 @@ test('a press on an alert that has ended is answered through response_url, visib
           body: JSON.stringify(body),
         })
       ).json() as Promise<{ status: number }>,
-    { ...closed, actionId: 'ack', value: workflowId, userId: 'U0ALICE', label: 'Acknowledge' }
+    { ...closed, actionId: 'ack', value: closedWorkflowId, userId: 'U0ALICE', label: 'Acknowledge' }
   );
 
   expect(answer.status).toBe(200);
-  await waitFor('the ephemeral reply', async () => (await mainText()).includes('This alert is already closed.'));
+  await waitFor('the ephemeral reply', async () =>
+    (await mainText()).includes('This alert was already closed by U0BOB')
+  );
   expect(await mainText()).toContain('Only visible to @U0ALICE');
 });
 
