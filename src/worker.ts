@@ -9,6 +9,7 @@ import { Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
+import { assertSchemaMigrated, SchemaNotMigratedError } from './db/schema-status';
 import { ensureSearchAttributes } from './infra/temporal-setup';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 import { createLogger, type Logger } from './logger';
@@ -120,12 +121,13 @@ async function main(): Promise<void> {
     );
   }
   assertSecretsConfigured(config);
+  const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+  await assertSchemaMigrated(db);
   installTemporalRuntime(log, `0.0.0.0:${config.temporalMetricsPort}`);
   const setupConnection = await Connection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(setupConnection, config.temporal.namespace, (message) => log.info(message));
   await setupConnection.close();
 
-  const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     process.stderr.write(
-      `${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`
+      `${error instanceof ConfigError || error instanceof SchemaNotMigratedError ? error.message : ((error as Error).stack ?? String(error))}\n`
     );
     process.exit(1);
   });
