@@ -15,6 +15,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { temporalConnectionOptions } from './infra/temporal-connection';
 import { ensureSearchAttributes } from './infra/temporal-setup';
 import { PROJECT_ROOT, resolveTemporalBinary } from './infra/temporal-binaries';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
@@ -109,7 +110,11 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
       webUiUrl = `http://localhost:${config.temporal.uiPort}`;
     }
 
-    const clientConnection = await Connection.connect({ address: temporalAddress });
+    // TLS and API key settings belong to a server of the user's own, never to the embedded dev server.
+    const connectionOptions = config.temporal.address
+      ? temporalConnectionOptions(config.temporal)
+      : { address: temporalAddress };
+    const clientConnection = await Connection.connect(connectionOptions);
     stack.push({ what: 'the Temporal client', stop: () => clientConnection.close() });
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, (message) => log.info(message));
     const db = createDatabase(databaseUrl, { poolSize: config.databasePoolSize });
@@ -119,7 +124,7 @@ export async function startEscalator(config: Config, log: Logger): Promise<Runni
       slackApp: databaseSlackAppInventory(db),
     });
 
-    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    const workerConnection = await NativeConnection.connect(connectionOptions);
     stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
     const workflowBundlePath = await bundleWorkflowsInChildProcess(path.join(dataDir, 'workflow-bundle.js'));
     const worker = await createAlertWorker({

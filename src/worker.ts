@@ -10,6 +10,7 @@ import { createActivities } from './activities';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { assertSchemaMigrated, SchemaNotMigratedError } from './db/schema-status';
+import { temporalConnectionOptions } from './infra/temporal-connection';
 import { ensureSearchAttributes } from './infra/temporal-setup';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 import { createLogger, type Logger } from './logger';
@@ -124,13 +125,13 @@ async function main(): Promise<void> {
   const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   await assertSchemaMigrated(db);
   installTemporalRuntime(log, `0.0.0.0:${config.temporalMetricsPort}`);
-  const setupConnection = await Connection.connect({ address: config.temporal.address });
+  const setupConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   await ensureSearchAttributes(setupConnection, config.temporal.namespace, (message) => log.info(message));
   await setupConnection.close();
 
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const workflowBundlePath = await bundleWorkflowsInChildProcess(
     path.join(os.tmpdir(), `escalator-workflows-${process.pid}.js`)
   );

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
 import { createDatabase } from '../db/client';
 import { assertSchemaMigrated, SchemaNotMigratedError } from '../db/schema-status';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { createLogger } from '../logger';
 import { databaseInventory } from '../observability/inventory';
 import { createMetrics } from '../observability/metrics';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   assertSecretsConfigured(config);
   const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   await assertSchemaMigrated(db);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   // The gateway alone reports the teams/endpoints/live-alert gauges: workers leave them out, so they count once.
   const metrics = createMetrics(undefined, {
