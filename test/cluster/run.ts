@@ -15,6 +15,7 @@
  *
  *   npm run test:cluster              # ends with `N passed, N failed`; exit code 1 on a failure
  *   npm run test:cluster -- --keep    # then leaves everything running for inspection until Ctrl-C
+ *   npm run test:cluster -- --bench   # then runs the bench's intake loads on it (bench/results/)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePort } from '../../src/infra/free-port';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../helpers/fake-slack';
+import { benchIntake } from './intake-bench';
 import { pinnedTemporalVersion, resolveTemporalServerBinaries } from './temporal-server-binaries';
 import {
   planTemporalServer,
@@ -41,6 +43,8 @@ import {
 } from './topology';
 
 const KEEP = process.argv.includes('--keep') || process.env.CLUSTER_KEEP === '1';
+/** After the checks, the bench's intake loads on both gateways, figures to bench/results/. */
+const BENCH = process.argv.includes('--bench');
 /** Escalation timeout of the worker-kill scenario: short, so that it runs in seconds. */
 const ESCALATION_TIMEOUT_S = 10;
 /** How late an escalation may come when its worker was killed: Temporal hands a dead worker's
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
       password: composeEnv.POSTGRES_PWD!,
       database: 'escalator',
     });
-    say(`PostgreSQL on ${pg.host}:${pg.port}`);
+    say(`PostgreSQL ${pg.version} on ${pg.host}:${pg.port}`);
 
     const plan = await planTemporalServer(pg);
     say(
@@ -382,6 +386,23 @@ async function main(): Promise<void> {
         `rolling restart (${rollSeconds} s): ${deliveries.length} alerts sent, answers ${statuses}; ` +
           `${once} posted once, ${twice} more than once, ${missing} lost`
       );
+    }
+
+    if (BENCH) {
+      const team = await createTeam(admin, 'bench', '1h');
+      say(`intake bench: ${process.env.BENCH_DURATION_S ?? 10} s per load, 10 connections split over both gateways`);
+      const { figures, file } = await benchIntake(
+        gateways.map((gateway) => `${gateway.url}${team.webhookPath}`),
+        `Temporal server ${version} (persistence and visibility on PostgreSQL ${pg.version}), 2 npm run api, ` +
+          `2 npm run worker, Slack stand-in on loopback, all on this machine`
+      );
+      for (const f of figures) {
+        say(
+          `${f.name}: ${f.requestsPerSecond} req/s, latency p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ` +
+            `${f.requests} requests, ${f.failed} failed`
+        );
+      }
+      say(`figures written to ${path.relative(process.cwd(), file)}`);
     }
 
     if (KEEP) await keepForInspection({ plan, pg, slack, gateways, workers, server, logDir });

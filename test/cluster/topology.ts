@@ -129,6 +129,7 @@ export interface ThrowawayPostgres {
   /** What server.env calls POSTGRES_SEEDS / DB_PORT. */
   host: string;
   port: number;
+  version: string;
   /** Escalator's database, as compose's postgresql service creates it (user and password from server.env). */
   databaseUrl: string;
   stop(): Promise<void>;
@@ -154,7 +155,12 @@ export async function startThrowawayPostgres(
   const url = new URL(`postgresql://127.0.0.1:${pg.port}/${role.database}`);
   url.username = role.user;
   url.password = role.password;
-  return { host: '127.0.0.1', port: pg.port, databaseUrl: url.toString(), stop: () => pg.stop() };
+  const versionClient = new Client({ connectionString: pg.databaseUrl });
+  await versionClient.connect();
+  const version = (await versionClient.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+    .server_version;
+  await versionClient.end();
+  return { host: '127.0.0.1', port: pg.port, version, databaseUrl: url.toString(), stop: () => pg.stop() };
 }
 
 export interface TemporalServerPlan {
