@@ -1,5 +1,5 @@
 /** Listening and stopping: the gateway as a running HTTP server, for `npm run api` and `npm start`. */
-import type { Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDispatcher } from '../intake/dispatcher';
 import { createApp, type GatewayDeps } from './app';
@@ -42,23 +42,10 @@ export async function startGateway(deps: GatewayDeps, options: GatewayListenOpti
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
 
   let closing: Promise<void> | undefined;
-  // Once stopping, every answer says `Connection: close`: a client (a load balancer, a sender's
-  // HTTP agent) would otherwise keep sending new requests over its kept-alive connection until the
-  // grace period cuts them off mid-intake; closed, it reconnects to a gateway that stays.
-  const unanswered = new Set<ServerResponse>();
-  const sayClose = (res: ServerResponse) => {
-    if (!res.headersSent) res.setHeader('Connection', 'close');
-  };
-  server.prependListener('request', (_req, res: ServerResponse) => {
-    if (closing) return sayClose(res);
-    unanswered.add(res);
-    res.once('close', () => unanswered.delete(res));
-  });
   return {
     url: `http://${host}:${port}`,
     server,
     close() {
-      for (const res of unanswered) sayClose(res);
       closing ??= new Promise<void>((resolve, reject) => {
         const cutOff = setTimeout(() => server.closeAllConnections(), shutdownGraceMs);
         cutOff.unref();
