@@ -2,7 +2,8 @@
 #   default              the gateway (HTTP on $PORT, 3000 by default)
 #   node dist/worker.js  the Temporal worker (metrics on 9464, Temporal SDK metrics on 9465)
 #   node dist/db/migrate-cli.js && node dist/infra/temporal-setup.js
-#                        one-shot: database migrations, then Temporal namespace and search attributes
+#                        one-shot: database migrations, then Temporal namespace and search attributes;
+#                        the gateway and the worker refuse to start until the migrations are applied
 # docker-compose.yml runs all of them.
 
 FROM node:20-bookworm-slim AS build

@@ -69,6 +69,11 @@ const envSchema = z.object({
     { message: 'expected base64 keys of 32 bytes, separated by commas' }
   ),
   KMS_KEY_ID: optionalText,
+  TEMPORAL_API_KEY: optionalText,
+  TEMPORAL_TLS_CERT: optionalText,
+  TEMPORAL_TLS_KEY: optionalText,
+  TEMPORAL_TLS_CA: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
 });
 
 export interface Config {
@@ -79,6 +84,9 @@ export interface Config {
     uiPort: number;
     namespace: string;
     taskQueue: string;
+    /** Temporal Cloud or a server with TLS: set, every connection uses TLS (and the API key or client certificate). */
+    tls?: TemporalTls;
+    apiKey?: string;
   };
   /** Unset: `npm start` runs an embedded PostgreSQL under .data/. */
   databaseUrl?: string;
@@ -122,6 +130,16 @@ export interface Config {
   };
 }
 
+/** Paths of PEM files, read when a connection is made. */
+export interface TemporalTls {
+  /** Client certificate and key for mTLS (Temporal Cloud's certificate auth); both or neither. */
+  certFile?: string;
+  keyFile?: string;
+  /** CA of the server's certificate when the system's CAs do not know it (a self-hosted server). */
+  caFile?: string;
+  serverName?: string;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -144,6 +162,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET && e.SLACK_STATE_SECRET
       ? { clientId: e.SLACK_CLIENT_ID, clientSecret: e.SLACK_CLIENT_SECRET, stateSecret: e.SLACK_STATE_SECRET }
       : undefined;
+  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: set both (client certificate and its key) or neither'
+    );
+  }
+  const tlsSettings = [e.TEMPORAL_API_KEY, e.TEMPORAL_TLS_CERT, e.TEMPORAL_TLS_CA, e.TEMPORAL_TLS_SERVER_NAME];
   return {
     port: e.PORT,
     temporal: {
@@ -151,6 +175,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      // An API key travels as a bearer token: never without TLS.
+      tls: tlsSettings.some((value) => value !== undefined)
+        ? {
+            certFile: e.TEMPORAL_TLS_CERT,
+            keyFile: e.TEMPORAL_TLS_KEY,
+            caFile: e.TEMPORAL_TLS_CA,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
     },
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,

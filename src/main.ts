@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
+import { temporalConnectionOptions } from './infra/temporal-connection';
 import { ensureSearchAttributes } from './infra/temporal-setup';
 import { PROJECT_ROOT, resolveTemporalBinary } from './infra/temporal-binaries';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
@@ -137,7 +138,11 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
       }
     }
 
-    const clientConnection = await Connection.connect({ address: temporalAddress });
+    // TLS and API key settings belong to a server of the user's own, never to the embedded dev server.
+    const connectionOptions = config.temporal.address
+      ? temporalConnectionOptions(config.temporal)
+      : { address: temporalAddress };
+    const clientConnection = await Connection.connect(connectionOptions);
     stack.push({ what: 'the Temporal client', stop: () => clientConnection.close() });
     await ensureSearchAttributes(clientConnection, config.temporal.namespace, (message) => log.info(message));
     const db = createDatabase(databaseUrl, { poolSize: config.databasePoolSize });
@@ -147,7 +152,7 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
       slackApp: databaseSlackAppInventory(db),
     });
 
-    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    const workerConnection = await NativeConnection.connect(connectionOptions);
     stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
     const workflowBundlePath = await bundleWorkflowsInChildProcess(path.join(dataDir, 'workflow-bundle.js'));
     const worker = await createAlertWorker({

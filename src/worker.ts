@@ -9,6 +9,8 @@ import { Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
+import { assertSchemaMigrated, SchemaNotMigratedError } from './db/schema-status';
+import { temporalConnectionOptions } from './infra/temporal-connection';
 import { ensureSearchAttributes } from './infra/temporal-setup';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 import { createLogger, type Logger } from './logger';
@@ -124,15 +126,16 @@ async function main(): Promise<void> {
     );
   }
   assertSecretsConfigured(config);
+  const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
+  await assertSchemaMigrated(db);
   installTemporalRuntime(log, `0.0.0.0:${config.temporalMetricsPort}`);
-  const setupConnection = await Connection.connect({ address: config.temporal.address });
+  const setupConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   await ensureSearchAttributes(setupConnection, config.temporal.namespace, (message) => log.info(message));
   await setupConnection.close();
 
-  const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const workflowBundlePath = await bundleWorkflowsInChildProcess(
     path.join(os.tmpdir(), `escalator-workflows-${process.pid}.js`)
   );
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     process.stderr.write(
-      `${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`
+      `${error instanceof ConfigError || error instanceof SchemaNotMigratedError ? error.message : ((error as Error).stack ?? String(error))}\n`
     );
     process.exit(1);
   });

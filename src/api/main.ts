@@ -5,6 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
 import { createDatabase } from '../db/client';
+import { assertSchemaMigrated, SchemaNotMigratedError } from '../db/schema-status';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { createLogger } from '../logger';
 import { databaseInventory } from '../observability/inventory';
 import { createMetrics } from '../observability/metrics';
@@ -28,7 +30,8 @@ async function main(): Promise<void> {
 
   assertSecretsConfigured(config);
   const db = createDatabase(config.databaseUrl, { poolSize: config.databasePoolSize });
-  const connection = await Connection.connect({ address: config.temporal.address });
+  await assertSchemaMigrated(db);
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   // The gateway alone reports the teams/endpoints/live-alert gauges: workers leave them out, so they count once.
   const metrics = createMetrics(undefined, {
@@ -62,6 +65,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError || error instanceof SchemaNotMigratedError ? error.message : ((error as Error).stack ?? String(error))}\n`
+  );
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 /**
- * `node dist/db/migrate-cli.js`: applies prisma/migrations to DATABASE_URL and exits. Run once per
- * deploy before the gateway and workers start (docker compose's escalator-migrate does).
+ * `npm run migrate` (`node dist/db/migrate-cli.js` in the image): applies prisma/migrations to
+ * DATABASE_URL and exits. Run once per deploy before the gateway and workers start (docker
+ * compose's escalator-migrate does); they refuse to start on a database that lacks a migration.
  */
 import { loadConfig } from '../config';
 import { migrateDatabase } from './migrate';

@@ -12,7 +12,8 @@ import { SearchAttributeType } from '@temporalio/common';
 // The SDK's own mapping to the operator service's IndexedValueType numbers (not re-exported at top level).
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
+import { temporalConnectionOptions } from './temporal-connection';
 import { alertSearchAttributes } from '../workflows/definitions';
 
 /** gRPC status codes that the operator and workflow services answer with. */
@@ -179,11 +180,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Deployments start this next to a Temporal server that may still be coming up: wait a while for it. */
-async function connectWhenUp(address: string, print: Log): Promise<Connection> {
+async function connectWhenUp(temporal: Config['temporal'], address: string, print: Log): Promise<Connection> {
   const deadline = Date.now() + SERVER_STARTUP_TIMEOUT_MS;
   for (;;) {
     try {
-      return await Connection.connect({ address, connectTimeout: '5s' });
+      return await Connection.connect({ ...temporalConnectionOptions(temporal, address), connectTimeout: '5s' });
     } catch (error) {
       if (Date.now() > deadline) throw error;
       print(`waiting for Temporal at ${address}: ${error instanceof Error ? error.message : String(error)}`);
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     );
   }
   const print: Log = (message) => process.stdout.write(`${message}\n`);
-  const connection = await connectWhenUp(address, print);
+  const connection = await connectWhenUp(config.temporal, address, print);
   try {
     if (!(await ensureNamespace(connection, namespace, print))) print(`namespace ${namespace} already exists`);
     const { alreadyPresent } = await ensureSearchAttributes(connection, namespace, print);

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { createFreshDatabase, type FreshDatabase } from '../db/fresh-database';
 import { CLOSED_PORT_ADDRESS, createTestGateway, type TestGateway } from '../helpers/gateway';
 
 describe('health probes', () => {
@@ -45,6 +46,25 @@ describe('health probes', () => {
     const response = await request(gatewayWithoutDatabase.app).get('/readyz').expect(503);
     expect(response.body.error).toBe('not ready: database did not answer');
     expect(response.body.checks).toMatchObject({ temporal: 'ok', database: expect.stringMatching(/^unavailable: /) });
+  });
+
+  test('/readyz answers 503 on a database that lacks migrations, saying to run npm run migrate', async () => {
+    const unmigrated: FreshDatabase = await createFreshDatabase('escalator_readyz_unmigrated');
+    const gatewayOnUnmigrated = createTestGateway({ databaseUrl: unmigrated.url });
+    try {
+      const response = await request(gatewayOnUnmigrated.app).get('/readyz').expect(503);
+
+      expect(response.body.error).toBe(
+        'not ready: the database is not migrated: run `npm run migrate` (in the image: `node dist/db/migrate-cli.js`)'
+      );
+      expect(response.body.checks).toMatchObject({
+        temporal: 'ok',
+        database: expect.stringMatching(/^unavailable: database is not migrated \(\d+ migrations? (is|are) pending/),
+      });
+    } finally {
+      await gatewayOnUnmigrated.close();
+      await unmigrated.drop();
+    }
   });
 
   test('unknown routes answer 404 with a JSON error, and every answer carries a request id', async () => {

@@ -46,3 +46,30 @@ test('the migrate command fails with a clear message when DATABASE_URL is unset'
 
   await expect(failure).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('DATABASE_URL is not set') });
 });
+
+test('npm run migrate, started three times at once on an empty database, applies each migration exactly once', async () => {
+  const other = await createFreshDatabase('escalator_migrate_race');
+  try {
+    const env = { ...process.env, DATABASE_URL: other.url };
+    const names = readMigrations().map((migration) => migration.name);
+
+    const runs = await Promise.all([1, 2, 3].map(() => run('npm', ['run', '--silent', 'migrate'], { cwd: ROOT, env })));
+
+    // Whoever takes the advisory lock first applies them; the others wait for it, then find nothing to do.
+    const appliedBy = runs.filter((result) => result.stdout.includes('applied migration '));
+    expect(appliedBy).toHaveLength(1);
+    expect(runs.filter((result) => result.stdout.startsWith('database is up to date'))).toHaveLength(2);
+    const client = new Client({ connectionString: other.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ migration_name: string }>(
+        'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY migration_name'
+      );
+      expect(rows.map((row) => row.migration_name)).toEqual(names);
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await other.drop();
+  }
+}, 60_000);

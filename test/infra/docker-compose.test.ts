@@ -33,3 +33,29 @@ test('every command of the compose file and the image runs a file that the build
   for (const entry of entries)
     expect({ entry, exists: existsSync(path.join(ROOT, 'src', `${entry}.ts`)) }).toEqual({ entry, exists: true });
 });
+
+/** The lines of one top-level service of the compose file. */
+function service(name: string): string {
+  const block = new RegExp(`^ {2}${name}:\\n((?: {4}.*\\n|\\n)+)`, 'm').exec(compose);
+  expect(block).not.toBeNull();
+  return block![1]!;
+}
+
+test('the Temporal server and its schema job run the files that npm run test:cluster proves: server.env and setup-schema.sh', () => {
+  const server = service('temporal');
+  const schemaJob = service('temporal-schema');
+
+  // Everything the server image reads comes from the shared file, nothing from an inline list.
+  for (const block of [server, schemaJob]) {
+    expect(block).toContain('env_file: ./deploy/temporal/server.env');
+    expect(block).not.toMatch(/^ {4}environment:/m);
+  }
+  expect(schemaJob).toContain('./deploy/temporal/setup-schema.sh:/scripts/setup-schema.sh:ro');
+  expect(schemaJob).toMatch(/entrypoint: \['\/bin\/sh', '\/scripts\/setup-schema\.sh'\]/);
+  // server.env names the dynamic config file where the compose file mounts it.
+  expect(server).toContain('./deploy/temporal/dynamicconfig:/etc/temporal/config/dynamicconfig:ro');
+  expect(readFileSync(path.join(ROOT, 'deploy/temporal/server.env'), 'utf8')).toMatch(
+    /^DYNAMIC_CONFIG_FILE_PATH=\/etc\/temporal\/config\/dynamicconfig\/escalator\.yaml$/m
+  );
+  expect(existsSync(path.join(ROOT, 'deploy/temporal/dynamicconfig/escalator.yaml'))).toBe(true);
+});

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import type { Database } from '../../db/client';
+import { MIGRATE_COMMAND } from '../../db/schema-status';
 import { checkReadiness } from '../services/readiness';
 
 /** `GET /healthz`: 200 while the process runs, whatever its dependencies do. */
@@ -9,7 +10,7 @@ export const healthz: RequestHandler = (_req, res) => {
   res.status(200).json({ status: 'ok' });
 };
 
-/** `GET /readyz`: 200 when Temporal and PostgreSQL answer; 503 naming the ones that did not. */
+/** `GET /readyz`: 200 when Temporal and PostgreSQL answer and the schema is migrated; 503 saying what is not. */
 export function readyz(deps: { db: Database; temporal: Client }): RequestHandler {
   return async (req, res) => {
     const report = await checkReadiness(deps);
@@ -19,8 +20,17 @@ export function readyz(deps: { db: Database; temporal: Client }): RequestHandler
       res.status(200).json({ status: 'ready', checks });
       return;
     }
-    const failed = (['temporal', 'database'] as const).filter((name) => !report[name].ok);
+    const silent = (['temporal', 'database'] as const).filter((name) => {
+      const status = report[name];
+      return !status.ok && !status.notMigrated;
+    });
+    const reasons = [
+      ...(silent.length > 0 ? [`${silent.join(' and ')} did not answer`] : []),
+      ...(!report.database.ok && report.database.notMigrated
+        ? [`the database is not migrated: run ${MIGRATE_COMMAND}`]
+        : []),
+    ];
     req.log.warn({ checks }, 'not ready');
-    res.status(503).json({ status: 'unavailable', error: `not ready: ${failed.join(' and ')} did not answer`, checks });
+    res.status(503).json({ status: 'unavailable', error: `not ready: ${reasons.join('; ')}`, checks });
   };
 }

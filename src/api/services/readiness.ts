@@ -1,18 +1,22 @@
 /** Readiness: whether this gateway can take alerts now, i.e. whether Temporal and PostgreSQL answer. */
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
+import { describeSchemaProblem, readSchemaStatus } from '../../db/schema-status';
 import { callTemporal } from './temporal-calls';
 
 /** A load balancer probes often; a dependency that takes longer than this is as good as down. */
 export const READINESS_CHECK_TIMEOUT_MS = 2_000;
 
-export type DependencyStatus = { ok: true } | { ok: false; error: string };
+/** `notMigrated`: PostgreSQL answers, but lacks migrations this build needs. */
+export type DependencyStatus = { ok: true } | { ok: false; error: string; notMigrated?: true };
 
 export interface ReadinessReport {
   ready: boolean;
   temporal: DependencyStatus;
   database: DependencyStatus;
 }
+
+class SchemaProblem extends Error {}
 
 async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<DependencyStatus> {
   let timer: NodeJS.Timeout | undefined;
@@ -23,7 +27,11 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
     await Promise.race([check(), timedOut]);
     return { ok: true };
   } catch (error) {
-    return { ok: false, error: (error as Error).message };
+    return {
+      ok: false,
+      error: (error as Error).message,
+      ...(error instanceof SchemaProblem ? { notMigrated: true } : {}),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -40,7 +48,11 @@ export async function checkReadiness(
         callTemporal(temporal, 'getSystemInfo', timeoutMs, () => temporal.connection.workflowService.getSystemInfo({})),
       timeoutMs
     ),
-    probe(() => db.$queryRaw`SELECT 1`, timeoutMs),
+    probe(async () => {
+      // PostgreSQL answering is not enough: a schema that lacks this build's migrations fails every intake.
+      const problem = describeSchemaProblem(await readSchemaStatus(db));
+      if (problem) throw new SchemaProblem(problem);
+    }, timeoutMs),
   ]);
   return { ready: temporalStatus.ok && databaseStatus.ok, temporal: temporalStatus, database: databaseStatus };
 }
