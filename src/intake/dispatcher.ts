@@ -61,6 +61,8 @@ const MAX_ATTEMPTS = 20;
 const KEEP_DISPATCHED_MS = 60 * 60_000;
 const CLEANUP_INTERVAL_MS = 5 * 60_000;
 const TAKE_INTERVAL_MS = 1_000;
+/** At shutdown, entries still waiting are relayed for at most this long. */
+const FINAL_RELAY_MS = 5_000;
 
 type AlertWorkflow = (input: AlertWorkflowInput) => Promise<unknown>;
 
@@ -379,6 +381,13 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       closed = true;
       wake?.();
       await running;
+      // What this gateway answered last is relayed before it goes: with no other gateway running,
+      // it would otherwise wait for the next start.
+      const deadline = Date.now() + FINAL_RELAY_MS;
+      while (owned.size > 0 && Date.now() < deadline) {
+        const round = await dispatchRound().catch(() => ({ read: 0, temporalDown: true }));
+        if (round.read === 0 || round.temporalDown) break;
+      }
       await giveUpPartitions(session);
       await session?.end().catch(() => undefined);
     },
