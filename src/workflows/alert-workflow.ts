@@ -147,30 +147,26 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return undefined;
   }
 
-  /** The alert ended while it waited for its post: the storm digest lists it, and it is never posted. */
+  /** The alert ended before its post in a storm: the storm digest lists it, and it is never posted. */
   let listedInDigest = false;
 
   /**
    * Waits for this alert's turn to post into the team channel (Slack's pace, docs/storm.md). False
-   * when the alert ended while it waited in the channel's queue: the storm digest lists it instead,
-   * and it is never posted, as firing or otherwise. An alert that had ended before it asked (say,
-   * resolved before its first post) is posted in its final state if its turn comes at once, and
-   * listed in the digest if it would have to wait behind others.
+   * when the alert ended while it waited in the channel's queue, or had ended before it asked while
+   * a storm is on: the storm digest lists it instead, and it is never posted, as firing or
+   * otherwise. Outside a storm an alert that ended before its first post is posted in its final state.
    */
   async function awaitPostTurn(): Promise<boolean> {
     if (listedInDigest) return false;
     if (!patched(CHANNEL_PACING_PATCH)) return true;
-    const endedBeforeAsking = ending() !== undefined;
-    let queued = false;
+    const endedBeforeAsking = ending();
     const came = await turns.take({
       kind: 'post',
       severity: content.severity,
       title: content.title,
-      unwanted: () => (endedBeforeAsking && !queued ? undefined : ending()),
-      onQueued: (ahead) => {
-        queued = true;
-        showInWebUi(`waiting to be posted: ${ahead} ahead`);
-      },
+      ended: endedBeforeAsking?.state,
+      unwanted: () => (endedBeforeAsking ? undefined : ending()),
+      onQueued: (ahead) => showInWebUi(`waiting to be posted: ${ahead} ahead`),
     });
     if (!came) listedInDigest = true;
     return came;
@@ -235,10 +231,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     if (!(await awaitPostTurn())) return 'stopped';
     // A page whose turn came just as a press or resolution did stands back; the message is posted
     // later in its new state, never as firing.
-    if (calling && stopWaiting()) return 'stopped';
+    if (calling && stopWaiting()) {
+      await turns.done();
+      return 'stopped';
+    }
     const posted = await trySlack('post the alert', () =>
       slack.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
     );
+    await turns.done();
     if (posted === 'stopped') {
       await awaitStop();
       return 'stopped';
@@ -283,6 +283,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const called = await trySlack('call in the thread', () =>
       slack.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
     );
+    await turns.done();
     if (called === 'stopped') {
       await awaitStop();
       return standBack();
@@ -465,6 +466,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       const called = await trySlack('call in the thread', () =>
         slack.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
       );
+      await turns.done();
       if (called === 'stopped') await awaitStop();
     }
     showInWebUi(`assigned to ${describeHolder(status.holder)}`);

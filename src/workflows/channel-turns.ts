@@ -6,11 +6,17 @@
  * firing. Direct messages and message rewrites go to other conversations or another limit and take
  * no turn.
  */
-import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities';
 import type { Severity } from '../domain/alert';
 import { CHANNEL_TURN_ACTIVITY_OPTIONS } from './activity-options';
-import { channelTurnSignal, type ChannelTurnKind, type ChannelTurnWithdrawal } from './definitions';
+import {
+  channelTurnDoneSignal,
+  channelTurnSignal,
+  channelWorkflowId,
+  type ChannelTurnKind,
+  type ChannelTurnWithdrawal,
+} from './definitions';
 
 const pacer = proxyActivities<ChannelActivities>(CHANNEL_TURN_ACTIVITY_OPTIONS);
 
@@ -23,11 +29,18 @@ export interface TurnWanted {
    * answered, `{ state }` for an alert that ended before its post).
    */
   unwanted: () => Omit<ChannelTurnWithdrawal, 'requestId'> | undefined;
+  /** The alert had already ended when it asked (see ChannelTurnRequest.ended). */
+  ended?: 'closed' | 'resolved';
   /** Told how many turns are queued ahead, when the pacer says so (for the Web UI's current details). */
   onQueued?: (ahead: number) => void;
 }
 
 export interface ChannelTurns {
+  /**
+   * Tells the pacer that the Slack call of the turn that came is over, so that the next one may
+   * go. Taking the next turn does it too; a turn never reported is counted over after a while.
+   */
+  done(): Promise<void>;
   /**
    * Resolves `true` when the turn came (post now, rendering the alert as it is now), `false` when
    * it was withdrawn as unwanted.
@@ -41,11 +54,27 @@ export interface ChannelTurns {
  */
 export function channelTurns({ channelId, alertId }: { channelId: string; alertId: string }): ChannelTurns {
   const granted = new Set<string>();
-  setHandler(channelTurnSignal, ({ requestId }) => void granted.add(requestId));
+  const declined = new Set<string>();
+  setHandler(channelTurnSignal, ({ requestId, declined: no }) => void (no ? declined : granted).add(requestId));
   let requests = 0;
+  /** The turn that came and whose call is not reported over yet. */
+  let held: string | undefined;
+
+  async function done(): Promise<void> {
+    if (!held) return;
+    const requestId = held;
+    held = undefined;
+    try {
+      await getExternalWorkflowHandle(channelWorkflowId(channelId)).signal(channelTurnDoneSignal, { requestId });
+    } catch {
+      // The pacer ended since: it holds no turn of ours any more.
+    }
+  }
 
   return {
-    async take({ kind, severity, title, unwanted, onQueued }) {
+    done,
+    async take({ kind, severity, title, unwanted, onQueued, ended }) {
+      await done();
       const { workflowId, runId } = workflowInfo();
       requests += 1;
       const requestId = `${workflowId}/${runId}/${kind}-${requests}`;
@@ -58,16 +87,20 @@ export function channelTurns({ channelId, alertId }: { channelId: string; alertI
         severity,
         title,
         requestedAt: new Date().toISOString(),
+        ended,
       });
       if (ahead !== undefined && ahead > 0 && !granted.has(requestId)) onQueued?.(ahead);
-      await condition(() => granted.has(requestId) || unwanted() !== undefined);
+      await condition(() => granted.has(requestId) || declined.has(requestId) || unwanted() !== undefined);
+      if (declined.delete(requestId)) return false;
       const withdrawal = unwanted();
       const came = granted.delete(requestId);
+      if (came) held = requestId;
       if (!withdrawal) return came;
       // A call nobody needs any more is never made. A post whose turn came just as its alert ended
       // uses the turn (the pacer no longer holds it to list in the digest): the caller posts the
       // alert as it is now, ended, never as firing.
       if (came && kind === 'post') return true;
+      if (came) await done();
       await pacer.withdrawChannelTurn({ channelId, requestId, ...withdrawal });
       return false;
     },

@@ -30,6 +30,7 @@ import type { ChannelDigestView, DigestAlert, WithdrawnDigestAlert } from '../sl
 import { CHANNEL_METRICS_ACTIVITY_OPTIONS, DIGEST_ACTIVITY_OPTIONS } from './activity-options';
 import {
   channelQueuePositionQuery,
+  channelTurnDoneSignal,
   channelTurnRequestSignal,
   channelTurnSignal,
   channelTurnWithdrawalSignal,
@@ -53,6 +54,14 @@ export interface ChannelPace {
   digestIntervalMs: number;
   /** The storm is over once nothing has waited and nothing new came for this long. */
   stormOverAfterMs: number;
+  /**
+   * Alert messages granted whose Slack call is not over yet, at most. A turn is granted before the
+   * alert workflow gets to its call, and on a loaded worker that can take seconds: without this,
+   * turns granted a second apart would reach Slack together.
+   */
+  maxPostsInFlight: number;
+  /** A granted turn not reported over within this long is counted over (its alert may have crashed). */
+  inFlightTimeoutMs: number;
   /** The pacer ends after this long with nothing to do; the next request starts it again. */
   idleExitMs: number;
   /** The queue length is reported to metrics at most this often while it changes. */
@@ -64,6 +73,8 @@ export const DEFAULT_CHANNEL_PACE: ChannelPace = {
   burst: 3,
   reservedForCalls: 1,
   stormThreshold: 3,
+  maxPostsInFlight: 2,
+  inFlightTimeoutMs: 30_000,
   digestIntervalMs: 5_000,
   stormOverAfterMs: 15_000,
   idleExitMs: 5 * 60_000,
@@ -109,6 +120,8 @@ export interface ChannelState {
   tokens: number;
   tokensAt: number;
   granted: string[];
+  /** Turns granted whose call is not reported over yet, with when they were granted. */
+  inFlight: Array<{ requestId: string; grantedAt: number }>;
   storm?: Storm;
   lastBusyAt: number;
 }
@@ -132,8 +145,10 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     tokens: pace.burst,
     tokensAt: Date.now(),
     granted: [],
+    inFlight: [],
     lastBusyAt: Date.now(),
   };
+  state.inFlight ??= [];
   /** Grant signals on their way; awaited before the run ends or continues as new. */
   const signalling = new Set<Promise<void>>();
   let digestWriting: Promise<void> | undefined;
@@ -169,6 +184,11 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     storm.withdrawn.unshift({ alertId: turn.alertId, title: turn.title, severity: turn.severity, state: ended });
     if (storm.withdrawn.length > REMEMBERED_WITHDRAWN) storm.withdrawn.pop();
     storm.changed = true;
+    woken = true;
+  });
+
+  setHandler(channelTurnDoneSignal, ({ requestId }) => {
+    state.inFlight = state.inFlight.filter((turn) => turn.requestId !== requestId);
     woken = true;
   });
 
@@ -215,6 +235,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     state.queue.splice(state.queue.indexOf(turn), 1);
     state.tokens -= 1;
     state.granted.push(turn.requestId);
+    state.inFlight.push({ requestId: turn.requestId, grantedAt: Date.now() });
     if (state.granted.length > REMEMBERED_REQUESTS) state.granted.shift();
     if (turn.kind === 'post' && state.storm) {
       state.storm.posted += 1;
@@ -226,6 +247,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
         // The alert ended (or was never there): its turn goes to the next one.
         log.info('Turn not delivered; given back', { requestId: turn.requestId, error: String(error) });
         state.tokens = Math.min(pace.burst, state.tokens + 1);
+        state.inFlight = state.inFlight.filter((t) => t.requestId !== turn.requestId);
       })
       .finally(() => {
         signalling.delete(signalled);
@@ -235,8 +257,45 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   }
 
   /** Hands out every turn the bucket allows, best first; posts the digest when a storm needs one. */
+  /** Whether another alert message may go now: not too many granted ones still on their way to Slack. */
+  function roomInFlight(now: number): boolean {
+    state.inFlight = state.inFlight.filter((turn) => now - turn.grantedAt < pace.inFlightTimeoutMs);
+    const digestPosting = digestWriting && state.storm && !state.storm.digest ? 1 : 0;
+    return state.inFlight.length + digestPosting < pace.maxPostsInFlight;
+  }
+
+  /**
+   * Alerts that had ended before they asked to be posted: in a storm (or behind a queue) they are
+   * listed in the digest and told not to post; otherwise they wait for their turn like any post.
+   */
+  function declineEndedPosts(): void {
+    for (const turn of [...state.queue]) {
+      if (turn.kind !== 'post' || !turn.ended) continue;
+      const othersWaiting = state.queue.some((other) => other !== turn && other.kind === 'post');
+      if (!state.storm && !othersWaiting) continue;
+      state.queue.splice(state.queue.indexOf(turn), 1);
+      const fresh = !state.storm;
+      const storm = state.storm ?? startStorm();
+      if (fresh) storm.counts[turn.severity] += 1;
+      storm.withdrawn.unshift({ alertId: turn.alertId, title: turn.title, severity: turn.severity, state: turn.ended });
+      if (storm.withdrawn.length > REMEMBERED_WITHDRAWN) storm.withdrawn.pop();
+      storm.changed = true;
+      state.granted.push(turn.requestId);
+      if (state.granted.length > REMEMBERED_REQUESTS) state.granted.shift();
+      const signalled = getExternalWorkflowHandle(turn.workflowId)
+        .signal(channelTurnSignal, { requestId: turn.requestId, declined: true })
+        .catch(() => undefined) // the alert has nothing left to post
+        .finally(() => {
+          signalling.delete(signalled);
+          woken = true;
+        });
+      signalling.add(signalled);
+    }
+  }
+
   function grantTurns(now: number): void {
     refill(now);
+    declineEndedPosts();
     for (;;) {
       const next = state.queue.reduce<QueuedTurn | undefined>(
         (best, turn) => (!best || byPriority(turn, best) < 0 ? turn : best),
@@ -247,12 +306,12 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
         continue;
       }
       const storm = state.storm;
-      if (storm && !storm.digest && !digestWriting && state.tokens >= tokensNeeded('digest')) {
+      if (storm && !storm.digest && !digestWriting && roomInFlight(now) && state.tokens >= tokensNeeded('digest')) {
         state.tokens -= 1;
         writeDigest(storm, now);
         continue;
       }
-      if (next?.kind === 'post' && state.tokens >= tokensNeeded('post')) {
+      if (next?.kind === 'post' && roomInFlight(now) && state.tokens >= tokensNeeded('post')) {
         grant(next);
         if (!state.storm && waitingPosts().length > pace.stormThreshold) startStorm();
         continue;
@@ -346,7 +405,13 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
       undefined
     );
     const digestToPost = state.storm && !state.storm.digest && !digestWriting;
-    if (next || digestToPost) {
+    const blockedInFlight = next?.kind !== 'call' && !roomInFlight(now);
+    if (blockedInFlight) {
+      // A done signal (or the digest's post) wakes the pacer; a turn never reported over frees its
+      // place at its timeout.
+      if (state.inFlight.length > 0)
+        due.push(Math.min(...state.inFlight.map((t) => t.grantedAt)) + pace.inFlightTimeoutMs - now);
+    } else if (next || digestToPost) {
       const needed = next ? tokensNeeded(next.kind) : tokensNeeded('digest');
       due.push(((needed - state.tokens) / pace.postsPerSecond) * 1000);
     }

@@ -134,6 +134,11 @@ export interface ChannelTurnRequest {
   severity: AlertContent['severity'];
   title: string;
   requestedAt: string;
+  /**
+   * The alert had ended before it asked to be posted: in a storm the pacer lists it in the digest
+   * and declines the turn; otherwise it is posted in its final state.
+   */
+  ended?: 'closed' | 'resolved';
 }
 
 /**
@@ -145,13 +150,17 @@ export interface ChannelTurnWithdrawal {
   state?: 'closed' | 'resolved';
 }
 
-/** The pacer to the alert workflow: this turn is yours, post now. */
+/** The pacer to the alert workflow: this turn is yours, post now (or, `declined`, do not post). */
 export interface ChannelTurnGranted {
   requestId: string;
+  /** The alert ended before it asked, and a storm is on: it is listed in the digest instead. */
+  declined?: boolean;
 }
 
 export const channelTurnRequestSignal = defineSignal<[ChannelTurnRequest]>('channelTurnRequest');
 export const channelTurnWithdrawalSignal = defineSignal<[ChannelTurnWithdrawal]>('channelTurnWithdrawal');
 export const channelTurnSignal = defineSignal<[ChannelTurnGranted]>('channelTurn');
+/** The alert to the pacer: the Slack call of this turn is over (made, failed or not made). */
+export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
 /** How many turns are queued before `requestId`; undefined once it was granted (or never queued). */
 export const channelQueuePositionQuery = defineQuery<number | undefined, [string]>('channelQueuePosition');
