@@ -60,5 +60,7 @@ export async function turnTaker(input: TurnTakerInput): Promise<TurnTaken> {
     ahead,
   };
   await test.recordTurn(taken);
+  // The stand-in's "Slack call" (recordTurn) is over: the pacer may let the next one go.
+  await turns.done();
   return taken;
 }
