@@ -24,7 +24,7 @@ import type { ActivityDeps } from './index';
 export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
 
 /** How long a turn request waits for the pacer to say where it stands; it is only for the Web UI. */
-const POSITION_QUERY_TIMEOUT_MS = 2_000;
+const POSITION_QUERY_TIMEOUT_MS = 5_000;
 
 export function createChannelActivities({ slack, db, log, metrics, temporal }: ActivityDeps) {
   async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {

@@ -170,8 +170,9 @@ describe('channel pacer', () => {
     expect(order.map((t) => t?.severity)).toEqual(['critical', 'critical', 'error', 'warning', 'info']);
     // Arrival decides between equals.
     expect(order[0]?.alertId).toBe(waiting[1]?.alertId);
+    // Turns are 2 s apart; `at` is when each stand-in saw its turn, which jitters by a worker task.
     const times = [firstTaken!.at, ...taken.map((t) => t.at).sort((a, b) => a - b)];
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1_900);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1_500);
     await drain(channel);
   });
 
