@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
@@ -63,7 +63,15 @@ export async function createAlertWorker({
     ...(workflowBundlePath
       ? { workflowBundle: { codePath: workflowBundlePath } }
       : { workflowsPath: require.resolve('./workflows') }),
-    activities: createActivities({ slack, db, log, metrics, slackForTeam }),
+    // The worker's own connection serves the client of the channel-turn activity (signal-with-start).
+    activities: createActivities({
+      slack,
+      db,
+      log,
+      metrics,
+      slackForTeam,
+      temporal: new Client({ connection, namespace: config.temporal.namespace }),
+    }),
     ...WORKER_TUNING,
   });
 }

@@ -2,11 +2,13 @@
  * The alert workflow's activities, built over their dependencies so that tests and the worker
  * hand in real clients. The workflow proxies `AlertActivities` (types only).
  */
+import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import type { SlackApi } from '../slack/client';
 import type { SlackForTeam } from '../slack/team-slack';
+import { createChannelActivities } from './channel-activities';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
 
@@ -18,10 +20,16 @@ export interface ActivityDeps {
   metrics?: Metrics;
   /** The Slack client of an alert's team (its installation's bot); unset: `slack` for every team. */
   slackForTeam?: SlackForTeam;
+  /** Temporal client: asking a channel's pacer for a turn is a signal-with-start (channel-activities.ts). */
+  temporal?: Client;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createSlackActivities(deps), ...createTimelineActivities(deps) };
+  return { ...createSlackActivities(deps), ...createTimelineActivities(deps), ...createChannelActivities(deps) };
 }
 
-export type AlertActivities = ReturnType<typeof createActivities>;
+/** What the alert workflow calls: Slack and the timeline. */
+export type AlertActivities = ReturnType<typeof createSlackActivities> & ReturnType<typeof createTimelineActivities>;
+
+/** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
+export type ChannelActivities = ReturnType<typeof createChannelActivities>;

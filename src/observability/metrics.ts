@@ -181,11 +181,43 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     registerInventoryGauges(registry, options.inventory, options.inventoryTimeoutMs ?? 2_000);
   }
   if (options.slackApp) registerSlackAppGauges(registry, options.slackApp);
-  return metrics;
+  return { ...metrics, channelQueue: channelQueueGauge(registry) };
 }
 
 /** The instruments of one process, as `createMetrics` returns them. */
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** A channel pacer's report counts this long; after it, another worker's newer report is the truth. */
+export const CHANNEL_QUEUE_REPORT_TTL_MS = 30_000;
+
+/**
+ * `escalator_slack_channel_queue_length{channel}`: turns waiting in a channel's pacer (storm mode).
+ * The pacer reports through whichever worker runs its activity, so each process shows only its
+ * recent reports (within CHANNEL_QUEUE_REPORT_TTL_MS); across workers, `max by (channel)` is the
+ * queue. The pacer reports at least every few seconds while it changes, and 0 when it empties.
+ */
+function channelQueueGauge(registry: Registry) {
+  const reports = new Map<string, { waiting: number; at: number }>();
+  new Gauge({
+    name: 'escalator_slack_channel_queue_length',
+    help: 'Slack messages waiting for their turn in a channel (alert posts and thread calls), as its pacer last reported.',
+    labelNames: ['channel'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = Date.now();
+      for (const [channel, report] of reports) {
+        if (now - report.at > CHANNEL_QUEUE_REPORT_TTL_MS) reports.delete(channel);
+        else this.set({ channel }, report.waiting);
+      }
+    },
+  });
+  return {
+    set(channel: string, waiting: number): void {
+      reports.set(channel, { waiting, at: Date.now() });
+    },
+  };
+}
 
 interface InventorySnapshot {
   teams?: number;

@@ -26,3 +26,33 @@ export const DATABASE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
+
+/**
+ * Asking the channel pacer for a turn (a signal-with-start to Temporal itself): quick, and retried
+ * until it lands, since an alert that never gets its turn would never be posted.
+ */
+export const CHANNEL_TURN_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/**
+ * The storm digest: posted or rewritten in the background of the channel pacer. A digest that
+ * cannot be written within a minute is skipped: the next change writes it again.
+ */
+export const DIGEST_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '1m',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    nonRetryableErrorTypes: [SLACK_PERMANENT_ERROR],
+  },
+};
+
+/** Reporting the queue length to metrics: best effort, never worth a retry of its own. */
+export const CHANNEL_METRICS_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 1 },
+};

@@ -14,6 +14,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -26,6 +27,7 @@ import type { AlertContent, AlertHolder, AlertState, AlertView } from '../domain
 import type { PageGuard } from '../activities/slack-activities';
 import type { SlackMessageRef } from '../slack/client';
 import { DATABASE_ACTIVITY_OPTIONS, SLACK_ACTIVITY_OPTIONS } from './activity-options';
+import { channelTurns } from './channel-turns';
 import {
   actionSignal,
   alertSearchAttributes,
@@ -51,6 +53,9 @@ const REMEMBERED_PRESSES = 100;
  * this long. It comes within moments; past this, the step goes on rather than page nobody.
  */
 const STOP_ARRIVAL_TIMEOUT = '1 minute';
+
+/** Alerts started before channel pacing existed replay without it (their histories have no turns). */
+const CHANNEL_PACING_PATCH = 'channel-pacing';
 
 type InboxItem =
   | ({ kind: 'occurrence' } & AlertOccurrence)
@@ -102,6 +107,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     inbox.push({ kind: 'action', ...action });
   });
   setHandler(statusQuery, () => status);
+  /** Every chat.postMessage into the team channel waits for its turn from the channel's pacer. */
+  const turns = channelTurns({ channelId: team.slackChannelId, alertId: input.alertId });
 
   function firstHolder(): AlertHolder {
     const first = team.engineers[0];
@@ -128,6 +135,53 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   /** A press or a resolution is waiting in the inbox: whatever step is under way must not page anyone. */
   function stopWaiting(): boolean {
     return inbox.some((item) => item.kind !== 'occurrence');
+  }
+
+  /** The alert ends (a close or a resolution is in the inbox, or it has ended): it needs no post any more. */
+  function ending(): { state: 'closed' | 'resolved' } | undefined {
+    if (status.state === 'closed' || status.state === 'resolved') return { state: status.state };
+    for (const item of inbox) {
+      if (item.kind === 'resolution') return { state: 'resolved' };
+      if (item.kind === 'action' && item.action === 'close') return { state: 'closed' };
+    }
+    return undefined;
+  }
+
+  /** The alert ended before its post in a storm: the storm digest lists it, and it is never posted. */
+  let listedInDigest = false;
+
+  /**
+   * Waits for this alert's turn to post into the team channel (Slack's pace, docs/storm.md). False
+   * when the alert ended while it waited in the channel's queue, or had ended before it asked while
+   * a storm is on: the storm digest lists it instead, and it is never posted, as firing or
+   * otherwise. Outside a storm an alert that ended before its first post is posted in its final state.
+   */
+  async function awaitPostTurn(): Promise<boolean> {
+    if (listedInDigest) return false;
+    if (!patched(CHANNEL_PACING_PATCH)) return true;
+    const endedBeforeAsking = ending();
+    const came = await turns.take({
+      kind: 'post',
+      severity: content.severity,
+      title: content.title,
+      ended: endedBeforeAsking?.state,
+      unwanted: () => (endedBeforeAsking ? undefined : ending()),
+      onQueued: (ahead) => showInWebUi(`waiting to be posted: ${ahead} ahead`),
+    });
+    if (!came) listedInDigest = true;
+    return came;
+  }
+
+  /** Waits for a turn to call someone in the thread; false when a press or resolution made it moot. */
+  async function awaitCallTurn(): Promise<boolean> {
+    if (stopWaiting()) return false;
+    if (!patched(CHANNEL_PACING_PATCH)) return true;
+    return turns.take({
+      kind: 'call',
+      severity: content.severity,
+      title: content.title,
+      unwanted: () => (stopWaiting() ? {} : undefined),
+    });
   }
 
   /** What a paging activity checks the journal against: the last entry this run has received. */
@@ -174,9 +228,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   async function ensurePosted(calling?: AlertHolder): Promise<SlackMessageRef | 'stopped' | undefined> {
     if (status.slackMessage) return status.slackMessage;
     if (calling && stopWaiting()) return 'stopped';
+    if (!(await awaitPostTurn())) return 'stopped';
+    // A page whose turn came just as a press or resolution did stands back; the message is posted
+    // later in its new state, never as firing.
+    if (calling && stopWaiting()) {
+      await turns.done();
+      return 'stopped';
+    }
     const posted = await trySlack('post the alert', () =>
       slack.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
     );
+    await turns.done();
     if (posted === 'stopped') {
       await awaitStop();
       return 'stopped';
@@ -217,10 +279,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     // step: the alert goes on to its next holder, and the post is tried again then.
     if (!message) return true;
     await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view(holder) }));
-    if (stopWaiting()) return standBack();
+    if (stopWaiting() || !(await awaitCallTurn())) return standBack();
     const called = await trySlack('call in the thread', () =>
       slack.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
     );
+    await turns.done();
     if (called === 'stopped') {
       await awaitStop();
       return standBack();
@@ -393,14 +456,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     if (input.notice) {
       await ensurePosted();
     } else {
-      if (status.holder.kind === 'engineer') restartTimer();
-      await ensurePosted(status.holder);
+      // The clock starts once the alert can be seen and acknowledged: in a storm its post waits
+      // for its turn (docs/storm.md), and nobody is paged about a message they cannot see yet.
+      const posted = await ensurePosted(status.holder);
+      if (status.holder.kind === 'engineer' && posted !== 'stopped') restartTimer();
     }
     const message = status.slackMessage;
-    if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting()) {
+    if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
       const called = await trySlack('call in the thread', () =>
         slack.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
       );
+      await turns.done();
       if (called === 'stopped') await awaitStop();
     }
     showInWebUi(`assigned to ${describeHolder(status.holder)}`);

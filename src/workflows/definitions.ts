@@ -116,3 +116,61 @@ const SEARCHABLE_TITLE_LENGTH = 200;
 function shortTitle(title: string): string {
   return title.length <= SEARCHABLE_TITLE_LENGTH ? title : `${title.slice(0, SEARCHABLE_TITLE_LENGTH - 1)}…`;
 }
+
+// The channel pacer (channel-workflow.ts, docs/storm.md): one workflow per Slack channel that
+// hands out turns to post there at Slack's pace.
+
+export const CHANNEL_WORKFLOW_TYPE = 'channelWorkflow';
+
+/** The pacer of one channel: `channel/<channelId>`. */
+export function channelWorkflowId(channelId: string): string {
+  return `channel/${channelId}`;
+}
+
+/**
+ * What a turn is for. A `call` (a mention in an alert's thread) goes before every `post` (a new
+ * alert message): nobody's page waits behind other alerts' posts.
+ */
+export type ChannelTurnKind = 'call' | 'post';
+
+/** An alert workflow asks for one chat.postMessage in the channel. */
+export interface ChannelTurnRequest {
+  /** Unique per turn (alert workflow id + step): a request signalled twice queues once. */
+  requestId: string;
+  /** The alert workflow that `channelTurnSignal` goes to when its turn comes. */
+  workflowId: string;
+  alertId: string;
+  kind: ChannelTurnKind;
+  severity: AlertContent['severity'];
+  title: string;
+  requestedAt: string;
+  /**
+   * The alert had ended before it asked to be posted: in a storm the pacer lists it in the digest
+   * and declines the turn; otherwise it is posted in its final state.
+   */
+  ended?: 'closed' | 'resolved';
+}
+
+/**
+ * The turn is no longer wanted: the alert ended (closed, resolved) before its post, which leaves
+ * the queue and is listed in the digest instead; or someone answered before a thread call (no state).
+ */
+export interface ChannelTurnWithdrawal {
+  requestId: string;
+  state?: 'closed' | 'resolved';
+}
+
+/** The pacer to the alert workflow: this turn is yours, post now (or, `declined`, do not post). */
+export interface ChannelTurnGranted {
+  requestId: string;
+  /** The alert ended before it asked, and a storm is on: it is listed in the digest instead. */
+  declined?: boolean;
+}
+
+export const channelTurnRequestSignal = defineSignal<[ChannelTurnRequest]>('channelTurnRequest');
+export const channelTurnWithdrawalSignal = defineSignal<[ChannelTurnWithdrawal]>('channelTurnWithdrawal');
+export const channelTurnSignal = defineSignal<[ChannelTurnGranted]>('channelTurn');
+/** The alert to the pacer: the Slack call of this turn is over (made, failed or not made). */
+export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
+/** How many turns are queued before `requestId`; undefined once it was granted (or never queued). */
+export const channelQueuePositionQuery = defineQuery<number | undefined, [string]>('channelQueuePosition');

@@ -1,2 +1,3 @@
 /** The worker's workflow bundle entry: every workflow type Escalator runs. */
 export { alertWorkflow } from './alert-workflow';
+export { channelWorkflow } from './channel-workflow';

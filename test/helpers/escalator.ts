@@ -13,7 +13,7 @@ import { createDatabase, type Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { createAlertWorker } from '../../src/worker';
-import { startFakeSlack, type FakeSlack } from './fake-slack';
+import { startFakeSlack, type FakeSlack, type FakeSlackOptions } from './fake-slack';
 import { signedInteraction, blockActionsPayload, type ButtonPress } from './slack-requests';
 
 export interface RunningTestEscalator {
@@ -56,6 +56,8 @@ export interface TestTeam {
 }
 
 export interface TestEscalatorOptions {
+  /** The Slack stand-in enforces Slack's rate limits (storm tests); off by default. */
+  slackPace?: FakeSlackOptions['pace'];
   /** Where gateway and worker write their log lines (stdout by default); tests capture them here. */
   logDestination?: pino.DestinationStream;
   /** Gateway seams for tests: an SNS verifier with the test certificate, a recording subscription confirmer. */
@@ -68,7 +70,7 @@ export async function startTestEscalator(
   options: TestEscalatorOptions = {}
 ): Promise<RunningTestEscalator> {
   // The stand-in accepts only the bot token the gateway is configured with, as Slack would.
-  const slack = await startFakeSlack({ token: env.SLACK_BOT_TOKEN ?? 'xoxb-test' });
+  const slack = await startFakeSlack({ token: env.SLACK_BOT_TOKEN ?? 'xoxb-test', pace: options.slackPace });
   const adminToken = randomBytes(24).toString('base64url');
   const config = loadConfig({
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,

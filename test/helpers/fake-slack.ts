@@ -22,6 +22,13 @@
  *
  * Interaction replies: `responseUrl()` hands out a `response_url` (POST /response/<id>) whose
  * calls are recorded under the method name `response_url`.
+ *
+ * Slack's pace (`startFakeSlack({ pace: true })`, off by default so that tests about other things
+ * never meet a 429): chat.postMessage is allowed about once per second per channel with a short
+ * burst, chat.update at Tier 3 (about 50 per minute for the whole workspace); a call beyond that
+ * answers HTTP 429 `ratelimited` with `Retry-After` (whole seconds until the allowance has room
+ * again), as Slack does. A refused call uses up nothing. `counts()` says how many calls came and
+ * how many were refused.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -93,7 +100,9 @@ export interface FakeSlack {
   responseUrl(): string;
   /** Adds a workspace member that users.lookupByEmail finds. */
   addUser(email: string, userId: string): void;
-  /** Forgets calls, messages and pending faults. */
+  /** Calls received, and how many of them were answered 429 (a `rate_limited` fault or the pace). */
+  counts(method?: string): { calls: number; rateLimited: number };
+  /** Forgets calls, messages and pending faults (and refills the pace's allowances). */
   reset(): void;
   /** Stops the server, cutting hanging calls short. */
   close(): Promise<void>;
@@ -101,16 +110,76 @@ export interface FakeSlack {
   workspaces: FakeWorkspaces;
 }
 
+/** Slack's rate limits as the stand-in enforces them; each field has Slack's published figure as default. */
+export interface SlackPace {
+  /** chat.postMessage per channel, sustained (Slack: about 1 per second). */
+  postsPerSecond?: number;
+  /** chat.postMessage per channel in a burst before the sustained rate applies. */
+  postBurst?: number;
+  /** chat.update per workspace per minute (Tier 3: about 50); 0 leaves chat.update unlimited. */
+  updatesPerMinute?: number;
+  /** chat.update in a burst before the Tier 3 rate applies. */
+  updateBurst?: number;
+}
+
+export const SLACK_PACE_DEFAULTS: Required<SlackPace> = {
+  postsPerSecond: 1,
+  postBurst: 4,
+  updatesPerMinute: 50,
+  updateBurst: 10,
+};
+
 export interface FakeSlackOptions {
   /** When set, calls with any other token answer `invalid_auth`. */
   token?: string;
   /** Workspace members by e-mail address: user id. */
   users?: Record<string, string>;
+  /** Enforce Slack's rate limits (`true` for Slack's figures); off by default. */
+  pace?: boolean | SlackPace;
+}
+
+/**
+ * A token bucket: `burst` calls at once, refilled at `perSecond`. `take` says 0 when the call may
+ * go, otherwise the seconds until it could (what Retry-After carries).
+ */
+function tokenBucket(perSecond: number, burst: number) {
+  let tokens = burst;
+  let at = Date.now();
+  return {
+    take(now: number): number {
+      tokens = Math.min(burst, tokens + ((now - at) / 1000) * perSecond);
+      at = now;
+      if (tokens >= 1) {
+        tokens -= 1;
+        return 0;
+      }
+      return Math.max(1, Math.ceil((1 - tokens) / perSecond));
+    },
+  };
 }
 
 /** Starts a fake Slack Web API on 127.0.0.1 at a random port. */
-export async function startFakeSlack({ token: expectedToken, users = {} }: FakeSlackOptions = {}): Promise<FakeSlack> {
+export async function startFakeSlack({
+  token: expectedToken,
+  users = {},
+  pace,
+}: FakeSlackOptions = {}): Promise<FakeSlack> {
   const members = new Map(Object.entries(users).map(([email, id]) => [email.toLowerCase(), id]));
+  const limits = pace ? { ...SLACK_PACE_DEFAULTS, ...(pace === true ? {} : pace) } : undefined;
+  let postBuckets = new Map<string, ReturnType<typeof tokenBucket>>();
+  let updateBucket = limits ? tokenBucket(limits.updatesPerMinute / 60, limits.updateBurst) : undefined;
+  /** Seconds to wait before this call would be within Slack's pace; 0 when it may go now. */
+  const paceDelay = (method: string, body: SlackPayload, now: number): number => {
+    if (!limits) return 0;
+    if (method === 'chat.postMessage' && body.channel) {
+      const channel = directMessageChannel(String(body.channel));
+      let bucket = postBuckets.get(channel);
+      if (!bucket) postBuckets.set(channel, (bucket = tokenBucket(limits.postsPerSecond, limits.postBurst)));
+      return bucket.take(now);
+    }
+    if (method === 'chat.update' && limits.updatesPerMinute > 0) return updateBucket?.take(now) ?? 0;
+    return 0;
+  };
   const calls: SlackCall[] = [];
   const faults = new Map<string, SlackFault[]>();
   const messages: FakeSlackMessage[] = [];
@@ -149,6 +218,8 @@ export async function startFakeSlack({ token: expectedToken, users = {} }: FakeS
       if (expectedToken !== undefined && token !== expectedToken && !workspaces.knows(token)) {
         return send(res, 200, { ok: false, error: 'invalid_auth' }, call);
       }
+      const retryAfter = paceDelay(method, body, at);
+      if (retryAfter > 0) return answerWithFault(res, { kind: 'rate_limited', retryAfter }, call);
       return send(res, 200, answer(method, body), call);
     });
   });
@@ -305,11 +376,17 @@ export async function startFakeSlack({ token: expectedToken, users = {} }: FakeS
     },
     responseUrl: () => `${origin}/response/${randomUUID()}`,
     workspaces,
+    counts(method) {
+      const matching = calls.filter((call) => method === undefined || call.method === method);
+      return { calls: matching.length, rateLimited: matching.filter((call) => call.outcome === 'rate_limited').length };
+    },
     reset() {
       calls.length = 0;
       messages.length = 0;
       faults.clear();
       stalls.clear();
+      postBuckets = new Map();
+      updateBucket = limits ? tokenBucket(limits.updatesPerMinute / 60, limits.updateBurst) : undefined;
     },
     async close() {
       for (const timer of hangs) clearTimeout(timer);

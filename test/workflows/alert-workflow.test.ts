@@ -12,7 +12,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { AlertActivities } from '../../src/activities';
+import type { AlertActivities, ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
 import type { AlertEventInput } from '../../src/activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
@@ -20,6 +20,7 @@ import { SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
 import {
   actionSignal,
   alertSearchAttributes,
+  channelTurnSignal,
   occurrenceSignal,
   resolutionSignal,
   type AlertActionTaken,
@@ -169,7 +170,13 @@ beforeAll(async () => {
       notifyInThread: (input) => forwardTo().notifyInThread(input),
       sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
       recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
-    } satisfies AlertActivities,
+      // The channel's pacer is not under test here (channel-workflow.test.ts): every turn comes at once.
+      requestChannelTurn: async ({ workflowId, requestId }) => {
+        await env.client.workflow.getHandle(workflowId).signal(channelTurnSignal, { requestId });
+        return {};
+      },
+      withdrawChannelTurn: async () => undefined,
+    } satisfies AlertActivities & Pick<ChannelActivities, 'requestChannelTurn' | 'withdrawChannelTurn'>,
   });
   workerRun = worker.run();
 }, 120_000);
