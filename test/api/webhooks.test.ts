@@ -178,6 +178,30 @@ describe('POST /webhooks/:token', () => {
     await request(gateway.app).get('/healthz').expect(200);
   });
 
+  test('answers 400, not a crash, for 10,000 nested lists in an extra field, and keeps serving', async () => {
+    const deep = `{"title":"x","extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .set('Content-Type', 'application/json')
+      .send(deep)
+      .expect(400);
+
+    expect(response.body.error).toBe('extra is nested more than 32 levels deep');
+    await request(gateway.app).get('/healthz').expect(200);
+  });
+
+  test('answers 400 for an extra field with more entries than any alert needs', async () => {
+    const wide = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i]));
+
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({ title: 'Wide', labels: wide })
+      .expect(400);
+
+    expect(response.body.error).toBe('labels has more than 1000 entries in one object or list');
+  });
+
   test('answers 404 for an unknown token and for a malformed one', async () => {
     const unknown = await request(gateway.app)
       .post(`/webhooks/${randomBytes(32).toString('base64url')}`)
