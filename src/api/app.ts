@@ -12,7 +12,7 @@ import { createSlackDirectory, type SlackDirectory } from '../slack/directory';
 import type { SubscriptionConfirmer } from '../sns/subscription';
 import { createSnsVerifier, type SnsVerifier } from '../sns/verify';
 import { errorMiddleware, routeNotFound } from './errors';
-import { requestLogging } from './middleware/request-logging';
+import { mountedAt, requestLogging } from './middleware/request-logging';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { previewRoutes } from './routes/preview';
@@ -77,10 +77,11 @@ export function createApp(deps: GatewayDeps): Express {
     (config.slack.botToken
       ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
       : undefined);
-  app.use('/api', adminRoutes({ config, db, directory }));
-  app.use('/webhooks', intakeLoad, webhookRoutes({ db, intake }));
+  app.use('/api', mountedAt('/api'), adminRoutes({ config, db, directory }));
+  app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake }));
   app.use(
     '/sns',
+    mountedAt('/sns'),
     intakeLoad,
     snsRoutes({
       db,
@@ -93,6 +94,7 @@ export function createApp(deps: GatewayDeps): Express {
   const responder = deps.slackResponder ?? createSlackResponder();
   app.use(
     '/slack',
+    mountedAt('/slack'),
     slackRoutes({
       signingSecret: config.slack.signingSecret,
       clock,
