@@ -341,6 +341,10 @@ describe('POST /webhooks/:token with metrics', () => {
     await gateway?.close();
   });
 
+  test('by default the public port does not serve /metrics (team names and counts): 404', async () => {
+    await request(gateway.app).get('/metrics').expect(404);
+  });
+
   test('counts opened and repeated alerts by team, and times requests by route pattern, never by token', async () => {
     const alert = { title: 'Disk full', key: 'disk', severity: 'critical' };
     await request(gateway.app).post(`/webhooks/${team.token}`).send(alert).expect(202);
