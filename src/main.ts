@@ -178,11 +178,13 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
     );
     stack.push({ what: 'the gateway', stop: () => gateway.close() });
 
+    // The demo team exists for trying Escalator without Slack: never beside real Slack channels.
+    const demo = config.slack.dryRun ? await demoEndpoint(db, config, log, dataDir) : undefined;
     printWelcome({
       config,
       gatewayUrl: gateway.url,
       webUiUrl,
-      demo: await demoEndpoint(db, config, log, dataDir),
+      demo,
       adminTokenFile: dryRun?.adminTokenFile,
       temporalCli: temporalCli ? { path: temporalCli, address: temporalAddress } : undefined,
     });

@@ -94,10 +94,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const binaries = runAs
     ? reachableCopyOfBinaries(options.binariesDir ?? packagedBinariesDir(), systemDir)
     : (options.binariesDir ?? packagedBinariesDir());
-  const clusterDir = runAs ? clusterDirForRoot(systemDir, dataDir) : path.join(dataDir, 'cluster');
-  const credentials = readOrCreateCredentials(path.join(dataDir, 'credentials.json'));
+  if (runAs) prepareClustersDir(systemDir);
+  const clusterDir = embeddedClusterDir(dataDir, systemDir);
+  const credentialsFile = path.join(dataDir, 'credentials.json');
+  // Root's cluster outlives a deleted data directory; without the passwords nobody can use it.
+  const orphanedCluster = !existsSync(credentialsFile);
+  const credentials = readOrCreateCredentials(credentialsFile);
 
-  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+  if (orphanedCluster || !existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     rmSync(clusterDir, { recursive: true, force: true });
     await initialiseCluster({ binaries, clusterDir, credentials, runAs, log });
   }
@@ -212,15 +216,21 @@ function chmodTree(dir: string): void {
 }
 
 /**
- * Root's cluster for a data directory: named by a hash of its real path, in a folder that others
- * may traverse but not list.
+ * Where the cluster of an (existing) data directory is: inside it for a normal user; for root,
+ * under `<systemDir>/clusters/`, named by a hash of the data directory's real path.
  */
-function clusterDirForRoot(systemDir: string, dataDir: string): string {
+export function embeddedClusterDir(dataDir: string, systemDir: string = DEFAULT_SYSTEM_DIR): string {
+  if (!isRoot()) return path.join(dataDir, 'cluster');
+  const real = existsSync(dataDir) ? realpathSync(dataDir) : path.resolve(dataDir);
+  const id = createHash('sha256').update(real).digest('hex').slice(0, 16);
+  return path.join(systemDir, 'clusters', id);
+}
+
+/** Root's clusters folder: others may traverse it (the service user must) but not list it. */
+function prepareClustersDir(systemDir: string): void {
   const clusters = path.join(systemDir, 'clusters');
   mkdirSync(clusters, { recursive: true, mode: 0o711 });
   chmodSync(clusters, 0o711);
-  const id = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
-  return path.join(clusters, id);
 }
 
 async function initialiseCluster(options: {
@@ -376,9 +386,7 @@ async function ensureAppDatabase(
       credentials.app.user,
     ]);
     await client.query(roleExists ? `ALTER ROLE ${role} ${attributes}` : `CREATE ROLE ${role} ${attributes}`);
-    const { rowCount: databaseExists } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
-      database,
-    ]);
+    const { rowCount: databaseExists } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (!databaseExists) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)} OWNER ${role}`);
   } finally {
     await client.end();

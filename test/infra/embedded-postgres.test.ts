@@ -126,3 +126,22 @@ test('refuses a cluster left by an older Escalator, which had the password "post
     /older Escalator.*Delete that folder/
   );
 });
+
+test('starts afresh after its data directory was deleted, whatever was left elsewhere', async () => {
+  const parent = privateDir();
+  cleanup.push(parent);
+  const dataDir = path.join(parent, 'postgres');
+  const first = await startEmbeddedPostgres({ dataDir, database: 'escalator', persistent: true });
+  await first.stop();
+  rmSync(dataDir, { recursive: true });
+
+  const second = await startEmbeddedPostgres({ dataDir, database: 'escalator', persistent: false });
+  try {
+    const client = new Client({ connectionString: second.databaseUrl });
+    await client.connect();
+    await client.end();
+    expect(second.clusterDir).toBe(first.clusterDir);
+  } finally {
+    await second.stop();
+  }
+});
