@@ -108,6 +108,38 @@ describe('POST /webhooks/:token', () => {
     ]);
   });
 
+  test('masks secrets a sender put in the alert, and drops hidden characters, before the workflow or the database sees them', async () => {
+    const secret = `hunter2-${randomUUID().slice(0, 8)}`;
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({
+        title: `Login failed on https://admin:${secret}@db-1.example.com \u202Egnp.exe\u202C`,
+        text: `retried with password=${secret} and Authorization: Bearer ${secret}`,
+        link: `https://grafana.example.com/d/abc?orgId=1&api_key=${secret}`,
+        key: `secrets-${randomUUID().slice(0, 8)}`,
+        db: { host: 'db-1', password: secret },
+        api_key: secret,
+      })
+      .expect(202);
+
+    const input = await startInputOf(handleOf(gateway.temporal, response.body.workflowId));
+    const detail = await request(gateway.app).get(`/api/alerts/${response.body.alertId}`).set(gateway.adminAuth);
+    for (const seen of [JSON.stringify(input), JSON.stringify(detail.body), JSON.stringify(gateway.logLines())]) {
+      expect(seen).not.toContain(secret);
+      expect(seen).not.toMatch(/[\u202A-\u202E\u200B]/);
+    }
+    expect(input.content).toMatchObject({
+      title: 'Login failed on https://[masked]@db-1.example.com gnp.exe',
+      text: 'retried with password=[masked] and Authorization: Bearer [masked]',
+      link: 'https://grafana.example.com/d/abc?orgId=1&api_key=[masked]',
+      fields: expect.arrayContaining([
+        { label: 'db.host', value: 'db-1' },
+        { label: 'db.password', value: '[masked]' },
+        { label: 'api_key', value: '[masked]' },
+      ]),
+    });
+  });
+
   test('a repeat of an open alert counts on it: duplicate true, 2 occurrences, a second signal', async () => {
     const key = `cpu-${randomUUID().slice(0, 8)}`;
     const alert = { title: 'CPU high on web-3', key };
