@@ -107,7 +107,7 @@ export function createApp(deps: GatewayDeps): Express {
       subscriptionConfirmer: deps.snsSubscriptionConfirmer,
     })
   );
-  const responder = deps.slackResponder ?? createSlackResponder();
+  const responder = deps.slackResponder ?? createSlackResponder({ slackApiUrl: config.slack.apiUrl });
   app.use(
     '/slack',
     mountedAt('/slack'),
