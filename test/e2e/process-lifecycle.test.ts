@@ -13,6 +13,7 @@ import {
   descendantsOf,
   exitWithin,
   killProcessGroup,
+  listeningAddresses,
   listProcesses,
   runCommand,
   START_CAP_MS,
@@ -87,6 +88,12 @@ test('npm start becomes ready, and SIGTERM stops everything it started and exits
     true
   );
   expect(children.some((child) => /server start-dev/.test(child.cmdline))).toBe(true);
+  // The dev server (frontend, Web UI) and PostgreSQL take no connection from other machines.
+  const devServer = children.find((child) => /server start-dev/.test(child.cmdline))!;
+  const postgres = children.filter((child) => /\bpostgres\b/.test(child.cmdline));
+  const listening = [devServer, ...postgres].flatMap((child) => listeningAddresses(child.pid));
+  expect(listening).toContain(`127.0.0.1:${uiPort}`);
+  expect(listening.filter((address) => !address.startsWith('127.0.0.1:'))).toEqual([]);
 
   // As a supervisor (or `kill`) stops it: one SIGTERM to the npm process alone.
   process.kill(started.pid, 'SIGTERM');
