@@ -2,9 +2,11 @@
  * The embedded PostgreSQL of `npm start` and of the test run: it starts for root from a clone that
  * no other user can enter, and it is no open superuser.
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/infra/embedded-postgres';
 
@@ -144,4 +146,27 @@ test('starts afresh after its data directory was deleted, whatever was left else
   } finally {
     await second.stop();
   }
+});
+
+test('starts for a normal user too, from that user’s own private folder (as root: tried as nobody)', async () => {
+  const script = ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'embedded-postgres-as-user.ts')];
+  const [file, args] = asRoot
+    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...script]]
+    : [process.execPath, script];
+
+  const { stdout } = await promisify(execFile)(file, args, {
+    cwd: path.join(__dirname, '..', '..'),
+    env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+    timeout: 60_000,
+  });
+
+  const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    uid: number;
+    dir: string;
+    clusterDir: string;
+    user: string;
+  };
+  expect(seen.uid).not.toBe(0);
+  expect(seen.clusterDir).toBe(path.join(seen.dir, 'postgres', 'cluster'));
+  expect(seen.user).toBe('escalator');
 });
