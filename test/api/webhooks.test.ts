@@ -122,7 +122,7 @@ describe('POST /webhooks/:token', () => {
       })
       .expect(202);
 
-    const input = await startInputOf(handleOf(gateway.temporal, response.body.workflowId));
+    const input = await startInputOf(await handleOf(gateway, response.body.workflowId));
     const detail = await request(gateway.app).get(`/api/alerts/${response.body.alertId}`).set(gateway.adminAuth);
     for (const seen of [JSON.stringify(input), JSON.stringify(detail.body), JSON.stringify(gateway.logLines())]) {
       expect(seen).not.toContain(secret);
