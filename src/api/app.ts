@@ -62,7 +62,7 @@ export function createApp(deps: GatewayDeps): Express {
   const intakeLoad = shedLoad(config.intake.maxInFlight, () => deps.metrics?.intakeShed.inc({ reason: 'busy' }));
 
   // One per app: failed tokens and bearers from a client count together, wherever they are tried.
-  const guard = createCredentialGuard();
+  const guard = createCredentialGuard(log);
 
   const app = express();
   app.disable('x-powered-by');

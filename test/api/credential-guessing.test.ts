@@ -5,7 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { FAILED_CREDENTIALS_PER_WINDOW } from '../../src/api/middleware/credential-guard';
+import {
+  FAILED_CREDENTIALS_PER_WINDOW,
+  FAILED_CREDENTIALS_WINDOW_SECONDS,
+} from '../../src/api/middleware/credential-guard';
 import { createTestGateway, registerTeam, type RegisteredTeam, type TestGateway } from '../helpers/gateway';
 
 const guess = () => randomBytes(32).toString('base64url');
@@ -48,9 +51,17 @@ describe('a client guessing endpoint tokens', () => {
 
     expect(statuses.slice(0, FAILED_CREDENTIALS_PER_WINDOW - 1).every((status) => status === 404)).toBe(true);
     expect(statuses.slice(FAILED_CREDENTIALS_PER_WINDOW).every((status) => status === 429)).toBe(true);
-    expect(Number(retryAfter)).toBeGreaterThan(0);
+    // Blocked for BLOCK_SECONDS, longer than the counting window.
+    expect(Number(retryAfter)).toBeGreaterThan(FAILED_CREDENTIALS_WINDOW_SECONDS);
     // At most one query per allowed failure, none for the rest of the flood.
     expect(lookups.count()).toBeLessThanOrEqual(FAILED_CREDENTIALS_PER_WINDOW);
+    // One warning says who was blocked; the refused requests do not fill the log (debug only).
+    const lines = gateway.logLines();
+    expect(lines.filter((line) => line.client === attacker && /client blocked/.test(String(line.msg)))).toHaveLength(1);
+    const refusedAtInfo = lines.filter(
+      (line) => (line.res as { statusCode?: number } | undefined)?.statusCode === 429 && Number(line.level) >= 30
+    );
+    expect(refusedAtInfo).toEqual([]);
   });
 
   test('does not shut out other clients, nor the blocked address’s own working token, nor /healthz', async () => {

@@ -12,6 +12,7 @@
 import type { Request } from 'express';
 import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Logger } from '../../logger';
 import { HttpError } from '../errors';
 
 /** Failed credentials one client address may present per window before it is blocked. */
@@ -41,7 +42,11 @@ export interface CredentialGuard {
   isKnownUnknown(tokenHash: string): boolean;
 }
 
-export function createCredentialGuard(): CredentialGuard {
+/**
+ * One warning is logged when a client is blocked; its refused requests are logged at debug only
+ * (see request-logging), so that a flood cannot fill the log either.
+ */
+export function createCredentialGuard(log?: Logger): CredentialGuard {
   const failures = new RateLimiterMemory({
     keyPrefix: 'failed-credentials',
     points: FAILED_CREDENTIALS_PER_WINDOW,
@@ -60,11 +65,21 @@ export function createCredentialGuard(): CredentialGuard {
     },
     async recordFailure(req, tokenHash) {
       if (tokenHash) unknownTokens.set(tokenHash, true);
+      const client = clientOf(req);
+      let state: RateLimiterRes;
       try {
-        await failures.consume(clientOf(req));
+        state = await failures.consume(client);
       } catch (error) {
         if (error instanceof RateLimiterRes) throw blocked(error);
         throw error;
+      }
+      // This failure used the client's last point: block it now, for longer than the window.
+      if (state.remainingPoints === 0) {
+        await failures.block(client, BLOCK_SECONDS);
+        log?.warn(
+          { client, blockSeconds: BLOCK_SECONDS },
+          `client blocked after ${FAILED_CREDENTIALS_PER_WINDOW} failed tokens or bearers in ${FAILED_CREDENTIALS_WINDOW_SECONDS} s`
+        );
       }
     },
     recordSuccess(tokenHash) {

@@ -55,7 +55,10 @@ export function requestLogging(log: Logger): HttpLogger {
       ...fields,
       route: matchedRoute(req as Request, res as Response),
     }),
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    // A guessing client's 429s are counted in metrics and announced once by the credential guard:
+    // one line each would let a flood fill the log.
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode === 429 ? 'debug' : 'info',
     serializers: {
       // Only what helps to follow a request: headers carry bearer tokens and Slack signatures.
       // Bound when the request arrives, before routing: so no URL here; the route is added at the end.
