@@ -295,7 +295,6 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-bench-'));
   const slack = await startFakeSlack({ token: 'xoxb-bench' });
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'bench', persistent: false });
-  const postgresPid = readPostmasterPid(path.join(dir, 'pg'));
   const postgresPid = readPostmasterPid(postgres.clusterDir);
   const signingSecret = randomUUID();
   const adminToken = randomUUID();
