@@ -105,8 +105,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     rmSync(clusterDir, { recursive: true, force: true });
     await initialiseCluster({ binaries, clusterDir, credentials, runAs, log });
   }
+  await stopLeftoverServer(clusterDir, log);
   const port = options.port ?? (await findFreePort());
-  const server = startServer({ binaries, clusterDir, port, runAs, log });
+  const server = startServer({ binaries, clusterDir, dataDir, port, runAs, log });
   const stop = async () => {
     await server.stop();
     if (!options.persistent) {
@@ -297,14 +298,43 @@ interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * A server left running on this cluster by a start that was killed (kill -9): whoever called us
+ * holds the data directory now, so it is stopped (fast shutdown, then SIGKILL) rather than refused.
+ */
+async function stopLeftoverServer(clusterDir: string, log: (line: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(clusterDir)) return;
+  } catch {
+    return;
+  }
+  log(`stopping the PostgreSQL (pid ${pid}) that an earlier start left running on ${clusterDir}`);
+  const alive = () => existsSync(`/proc/${pid}`) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // Gone already.
+    }
+  };
+  signal('SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (alive()) signal('SIGKILL');
+}
+
 function startServer(options: {
   binaries: string;
   clusterDir: string;
+  /** Named on the server's command line, so that the data directory's owner can find it. */
+  dataDir: string;
   port: number;
   runAs?: ServiceUser;
   log: (line: string) => void;
 }): RunningServer {
-  const { binaries, clusterDir, port, runAs, log } = options;
+  const { binaries, clusterDir, dataDir, port, runAs, log } = options;
   const child = spawn(
     path.join(binaries, 'bin', 'postgres'),
     [
@@ -319,6 +349,8 @@ function startServer(options: {
       'unix_socket_directories=',
       '-c',
       'max_connections=200',
+      '-c',
+      `cluster_name=${dataDir}${path.sep}`,
     ],
     { ...runAs, env: serverEnvironment(), stdio: ['ignore', 'ignore', 'pipe'] }
   );
