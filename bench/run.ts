@@ -10,7 +10,7 @@
  * BENCH_SOAK_S sets the memory soak (600 s for the issue's 10-minute figure; 60 s by default).
  */
 import { execSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,8 @@ const TARGETS = {
   rssMiB: 512,
   /** Half of the 115 ms measured before this intake. */
   cpuPerLifecycleMs: 57,
+  /** /healthz while one client floods guessed endpoint tokens (issue 10: it went from 7 ms to 300–650 ms). */
+  healthzDuringGuessingP99Ms: 50,
 };
 
 interface Figure {
@@ -184,6 +186,44 @@ async function mapConcurrently(count: number, limit: number, work: (i: number) =
   );
 }
 
+/** /healthz answer times, one every 50 ms for `seconds`. */
+async function healthzLatencies(gatewayUrl: string, seconds: number, keepGoing = () => true): Promise<number[]> {
+  const samples: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end && keepGoing()) {
+    const started = performance.now();
+    await fetch(`${gatewayUrl}/healthz`);
+    samples.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return samples;
+}
+
+/** Random endpoint tokens from one client, 16 connections, while /healthz is probed. */
+async function guessingFlood(gatewayUrl: string, seconds: number) {
+  let flooding = true;
+  const probe = healthzLatencies(gatewayUrl, seconds + 5, () => flooding);
+  const result = await autocannon({
+    url: `${gatewayUrl}/webhooks/guess`,
+    method: 'POST',
+    connections: CONCURRENCY,
+    duration: seconds,
+    headers: { 'content-type': 'application/json' },
+    body: '{"title":"guess"}',
+    requests: [
+      { setupRequest: (request) => ({ ...request, path: `/webhooks/${randomBytes(32).toString('base64url')}` }) },
+    ],
+  });
+  flooding = false;
+  const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats;
+  return {
+    healthzP99: percentile(await probe, 99),
+    requests: result.requests.total,
+    refused: statusCounts?.['429']?.count ?? 0,
+    serverErrors: result['5xx'] + result.errors + result.timeouts,
+  };
+}
+
 /** The postmaster's pid, from the first line of its pid file. */
 function readPostmasterPid(dataDir: string): number | undefined {
   try {
@@ -255,7 +295,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-bench-'));
   const slack = await startFakeSlack({ token: 'xoxb-bench' });
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'bench', persistent: false });
-  const postgresPid = readPostmasterPid(path.join(dir, 'pg'));
+  const postgresPid = readPostmasterPid(postgres.clusterDir);
   const signingSecret = randomUUID();
   const adminToken = randomUUID();
   const port = await findFreePort();
@@ -528,6 +568,21 @@ async function main(): Promise<void> {
       target: `≤ ${TARGETS.cpuPerLifecycleMs} ms (half of 115 ms)`,
       ok: cpuPerLifecycle <= TARGETS.cpuPerLifecycleMs,
       note: `${Math.round((lifecycleCpu * 1000) / SCALE.lifecycles)} ms before taking away the idle ${Math.round(idleCpuPerSecond * 1000)} ms/s`,
+    });
+
+    // One client guessing endpoint tokens as fast as it can while /healthz is asked every 50 ms:
+    // after its first failures it is answered 429 without a query, so /healthz does not notice.
+    const healthzIdle = await healthzLatencies(escalator.gatewayUrl, 2);
+    const flood = await guessingFlood(escalator.gatewayUrl, SCALE.seconds);
+    record({
+      name: '/healthz p99 while one client floods guessed endpoint tokens',
+      value: Math.round(flood.healthzP99),
+      unit: 'ms',
+      target: `≤ ${TARGETS.healthzDuringGuessingP99Ms} ms, flood never 5xx`,
+      reference: `${Math.round(percentile(healthzIdle, 99))} ms idle, same run`,
+      ok: flood.healthzP99 <= TARGETS.healthzDuringGuessingP99Ms && flood.serverErrors === 0,
+      mustHold: flood.serverErrors === 0 && flood.refused > 0,
+      note: `${flood.requests} guesses, ${flood.refused} answered 429`,
     });
 
     // Memory with every alert above still open, over a soak.

@@ -74,6 +74,12 @@ const envSchema = z.object({
   TEMPORAL_TLS_KEY: optionalText,
   TEMPORAL_TLS_CA: optionalText,
   TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TRUST_PROXY: optionalText,
+  METRICS_TOKEN: optionalText,
+  GATEWAY_METRICS_PORT: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(65_535).optional()
+  ),
 });
 
 export interface Config {
@@ -128,6 +134,12 @@ export interface Config {
     /** AWS KMS key (id, ARN or alias); when set it is the current key-encryption key. */
     kmsKeyId?: string;
   };
+  /** Bearer that opens the gateway's `/metrics` on its public port; unset: not served there. */
+  metricsToken?: string;
+  /** Port on which the gateway serves its `/metrics` apart from the public one; unset: none. */
+  gatewayMetricsPort?: number;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client; unset: none. */
+  trustProxy?: string | number | boolean;
 }
 
 /** Paths of PEM files, read when a connection is made. */
@@ -209,5 +221,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       previousKeys: e.ENCRYPTION_KEY_PREVIOUS?.split(',').map((key) => key.trim()) ?? [],
       kmsKeyId: e.KMS_KEY_ID,
     },
+    trustProxy: trustProxySetting(e.TRUST_PROXY),
+    metricsToken: e.METRICS_TOKEN,
+    gatewayMetricsPort: e.GATEWAY_METRICS_PORT,
   };
+}
+
+/** `true`/`false`, a hop count, or addresses and subnets (`loopback`, `10.0.0.0/8`), as Express takes them. */
+function trustProxySetting(value: string | undefined): string | number | boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -1,7 +1,9 @@
 /**
  * Structured logging (pino): one JSON line per event, or, for a person at a terminal, one short
- * line through pino-pretty. Secrets are redacted by path so that a
- * token, signing secret or signature never reaches a log line, whoever logs the object.
+ * line through pino-pretty. Secrets are redacted by path so that a token, signing secret or
+ * signature never reaches a log line, whoever logs the object; Temporal task tokens (which let
+ * their holder complete an activity) are dropped; and strings a sender controls are cut to a sane
+ * length, so that a 900 KB button value is not a 900 KB log line.
  */
 import pino from 'pino';
 import pretty from 'pino-pretty';
@@ -25,6 +27,14 @@ const REDACTED_PATHS = [
   'headers.authorization',
   'headers["x-slack-signature"]',
 ];
+
+/** Dropped from every line rather than masked: nobody reading a log needs them. */
+const DROPPED_PATHS = ['taskToken', '*.taskToken'];
+
+/** Longest string kept whole in a log line; the rest is cut with a note of the original length. */
+export const MAX_LOGGED_STRING_LENGTH = 2_000;
+/** How deep into a logged object strings are cut; deeper objects are left as they are. */
+const MAX_CUT_DEPTH = 6;
 
 export interface LoggerOptions {
   level?: string;
@@ -61,7 +71,12 @@ export function createLogger({ level = 'info', destination, format }: LoggerOpti
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'escalator' },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    redact: {
+      paths: [...REDACTED_PATHS, ...DROPPED_PATHS],
+      // A censor that answers undefined removes the key from the line.
+      censor: (_value: unknown, path: string[]) => (path.at(-1) === 'taskToken' ? undefined : '[redacted]'),
+    },
+    formatters: { log: (object) => cutLongStrings(object, 0) as Record<string, unknown> },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const wantsPretty = format === 'pretty' || (format === undefined && !destination && process.stdout.isTTY === true);
@@ -78,4 +93,17 @@ export function createLogger({ level = 'info', destination, format }: LoggerOpti
     return pino(options, stream);
   }
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** A copy of `value` with every string longer than MAX_LOGGED_STRING_LENGTH cut; errors pass whole. */
+function cutLongStrings(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') {
+    return value.length <= MAX_LOGGED_STRING_LENGTH
+      ? value
+      : `${value.slice(0, MAX_LOGGED_STRING_LENGTH)}… [${value.length} characters]`;
+  }
+  if (depth >= MAX_CUT_DEPTH || typeof value !== 'object' || value === null || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => cutLongStrings(item, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cutLongStrings(item, depth + 1)]));
 }

@@ -4,7 +4,7 @@
  * under .data/; then the worker and the gateway. SIGINT/SIGTERM stop everything it started.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -73,7 +73,9 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
     }
   };
   try {
-    mkdirSync(dataDir, { recursive: true });
+    // Readable by its owner only: database credentials, the Temporal state and the demo token live here.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
     config = withLocalEncryptionKey(config, dataDir);
     const lock = await lockDataDir(dataDir, (message) => log.warn(message));
     stack.push({ what: 'the data directory lock', stop: () => Promise.resolve(lock.release()) });
@@ -181,11 +183,13 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
     );
     stack.push({ what: 'the gateway', stop: () => gateway.close() });
 
+    // The demo team exists for trying Escalator without Slack: never beside real Slack channels.
+    const demo = config.slack.dryRun ? await demoEndpoint(db, config, log, dataDir) : undefined;
     printWelcome({
       config,
       gatewayUrl: gateway.url,
       webUiUrl,
-      demo: await demoEndpoint(db, config, log, dataDir),
+      demo,
       adminTokenFile: dryRun?.adminTokenFile,
       temporalCli: temporalCli ? { path: temporalCli, address: temporalAddress } : undefined,
     });

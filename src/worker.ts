@@ -109,19 +109,27 @@ export function installTemporalRuntime(log: Logger, metricsBindAddress?: string)
     shutdownSignals: [],
     // The SDK's info lines (worker state changes, the workflow bundle's webpack summary) are detail
     // for whoever debugs the SDK: they go out at debug, its warnings and errors as they are.
-    logger: {
-      log: (level, message, meta) => log[SDK_LOG_LEVELS[level]]({ ...meta }, message),
-      trace: (message, meta) => log.trace({ ...meta }, message),
-      debug: (message, meta) => log.debug({ ...meta }, message),
-      info: (message, meta) => log.debug({ ...meta }, message),
-      warn: (message, meta) => log.warn({ ...meta }, message),
-      error: (message, meta) => log.error({ ...meta }, message),
-    },
+    logger: sdkLogger(log),
     telemetryOptions: {
       ...(metricsBindAddress ? temporalRuntimeTelemetry(metricsBindAddress) : {}),
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
     },
   });
+}
+
+/**
+ * The Temporal SDK's logger over ours: its lines get our redaction (activity lines carry a task
+ * token, which the process logger drops) and its info lines go out at debug.
+ */
+export function sdkLogger(log: Logger): NonNullable<Parameters<typeof Runtime.install>[0]['logger']> {
+  return {
+    log: (level, message, meta) => log[SDK_LOG_LEVELS[level]]({ ...meta }, message),
+    trace: (message, meta) => log.trace({ ...meta }, message),
+    debug: (message, meta) => log.debug({ ...meta }, message),
+    info: (message, meta) => log.debug({ ...meta }, message),
+    warn: (message, meta) => log.warn({ ...meta }, message),
+    error: (message, meta) => log.error({ ...meta }, message),
+  };
 }
 
 async function main(): Promise<void> {

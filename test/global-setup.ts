@@ -40,6 +40,8 @@ export default async function globalSetup(): Promise<void> {
       dataDir: path.join(dir, 'cluster'),
       database: 'escalator_test',
       persistent: false,
+      // Suites make throwaway databases of their own (test/db/fresh-database.ts).
+      appRoleMayCreateDatabases: true,
     });
     servers.stopPostgres = () => pg.stop();
     process.env.DATABASE_URL = pg.databaseUrl;

@@ -12,7 +12,9 @@ import { createSlackDirectory, type SlackDirectory } from '../slack/directory';
 import type { SubscriptionConfirmer } from '../sns/subscription';
 import { createSnsVerifier, type SnsVerifier } from '../sns/verify';
 import { errorMiddleware, routeNotFound } from './errors';
-import { requestLogging } from './middleware/request-logging';
+import { requireBearerToken } from './middleware/admin-auth';
+import { createCredentialGuard } from './middleware/credential-guard';
+import { mountedAt, requestLogging } from './middleware/request-logging';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { previewRoutes } from './routes/preview';
@@ -59,12 +61,25 @@ export function createApp(deps: GatewayDeps): Express {
   const intake = createAlertIntake({ config, db, log, clock, gate, metrics: deps.metrics });
   const intakeLoad = shedLoad(config.intake.maxInFlight, () => deps.metrics?.intakeShed.inc({ reason: 'busy' }));
 
+  // One per app: failed tokens and bearers from a client count together, wherever they are tried.
+  const guard = createCredentialGuard(log);
+
   const app = express();
   app.disable('x-powered-by');
+  // Behind a reverse proxy, the client address (which failed credentials are counted by) is in X-Forwarded-For.
+  if (config.trustProxy !== undefined) app.set('trust proxy', config.trustProxy);
   // First, so that it times whole requests, including those refused by later middleware.
   if (deps.metrics) app.use(httpMetricsMiddleware(deps.metrics));
-  // Before request logging: Prometheus scrapes every few seconds and would drown the log.
-  if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics.registry));
+  // Before request logging: Prometheus scrapes every few seconds and would drown the log. Team names
+  // and counts are nobody else's business: on the public port only behind METRICS_TOKEN (or on a
+  // port of their own, GATEWAY_METRICS_PORT, see gateway.ts).
+  if (deps.metrics && config.metricsToken) {
+    app.get(
+      '/metrics',
+      requireBearerToken(config.metricsToken, guard, { variable: 'METRICS_TOKEN', what: 'metrics', closed: '' }),
+      metricsHandler(deps.metrics.registry)
+    );
+  }
   // Before request logging too: the preview page polls every second.
   app.use(
     '/preview',
@@ -77,22 +92,25 @@ export function createApp(deps: GatewayDeps): Express {
     (config.slack.botToken
       ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
       : undefined);
-  app.use('/api', adminRoutes({ config, db, directory }));
-  app.use('/webhooks', intakeLoad, webhookRoutes({ db, intake }));
+  app.use('/api', mountedAt('/api'), adminRoutes({ config, db, directory, guard }));
+  app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake, guard }));
   app.use(
     '/sns',
+    mountedAt('/sns'),
     intakeLoad,
     snsRoutes({
       db,
+      guard,
       intake,
       log,
       verifier: deps.snsVerifier ?? createSnsVerifier({ now: clock }),
       subscriptionConfirmer: deps.snsSubscriptionConfirmer,
     })
   );
-  const responder = deps.slackResponder ?? createSlackResponder();
+  const responder = deps.slackResponder ?? createSlackResponder({ slackApiUrl: config.slack.apiUrl });
   app.use(
     '/slack',
+    mountedAt('/slack'),
     slackRoutes({
       signingSecret: config.slack.signingSecret,
       clock,

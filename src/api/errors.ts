@@ -7,7 +7,9 @@ export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: number,
-    message: string
+    message: string,
+    /** Sent as Retry-After (seconds) with a 429 or 503. */
+    readonly retryAfterSeconds?: number
   ) {
     super(message);
   }
@@ -78,6 +80,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     }
     const requestLog = (req as { log?: Logger }).log ?? log;
     if (error instanceof HttpError) {
+      if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
       res.status(error.status).json({ error: error.message });
       return;
     }

@@ -2,12 +2,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDispatcher } from '../intake/dispatcher';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server';
 import { createApp, type GatewayDeps } from './app';
 import { settleTemporalCalls } from './services/temporal-calls';
 
 export interface RunningGateway {
   /** `http://<host>:<port>`, with the port actually bound (useful with port 0). */
   url: string;
+  /** Where the gateway's metrics are served apart from the public port (GATEWAY_METRICS_PORT), if they are. */
+  metricsUrl?: string;
   server: Server;
   /**
    * Stops accepting connections, waits for requests in flight, stops the intake dispatcher and
@@ -30,10 +33,19 @@ export interface GatewayListenOptions {
  */
 export async function startGateway(deps: GatewayDeps, options: GatewayListenOptions): Promise<RunningGateway> {
   const app = createApp(deps);
+  // Its own port, as the worker's: the public port is for senders and Slack, not for inventories.
+  const { gatewayMetricsPort } = deps.config;
+  let metricsServer: MetricsServer | undefined;
+  if (deps.metrics && gatewayMetricsPort !== undefined) {
+    metricsServer = await startMetricsServer({ registry: deps.metrics.registry, port: gatewayMetricsPort });
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(options.port, options.host ?? '0.0.0.0', (error?: Error) =>
       error ? reject(error) : resolve(listening)
     );
+  }).catch(async (error: unknown) => {
+    await metricsServer?.close();
+    throw error;
   });
   // Behind the app's answers: takes what the intake wrote to its workflows.
   const dispatcher = startDispatcher(deps);
@@ -44,6 +56,7 @@ export async function startGateway(deps: GatewayDeps, options: GatewayListenOpti
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
+    metricsUrl: metricsServer?.url,
     server,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
@@ -58,6 +71,7 @@ export async function startGateway(deps: GatewayDeps, options: GatewayListenOpti
         server.closeIdleConnections();
       })
         .then(() => dispatcher.close())
+        .then(() => metricsServer?.close())
         .then(() => settleTemporalCalls(deps.temporal));
       return closing;
     },

@@ -11,6 +11,7 @@
  */
 import { createVerify, X509Certificate } from 'node:crypto';
 import { SnsTopicNotAllowedError, SnsUnavailableError, SnsVerificationError } from './errors';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { isSnsCertificateUrl } from './hosts';
 import { parseSnsEnvelope, snsStringToSign, type SnsMessage } from './message';
 
@@ -29,6 +30,10 @@ export interface SnsVerifierOptions {
   certificateTimeoutMs?: number;
   /** How many certificate URLs are remembered; AWS uses one per region at a time. */
   certificateCacheSize?: number;
+  /** How long a failed download is answered from memory (its error again) before it is tried anew. */
+  failedCertificateTtlMs?: number;
+  /** Certificate downloads allowed per minute in all; more are answered 503 without a request. */
+  certificateDownloadsPerMinute?: number;
 }
 
 export interface SnsVerifier {
@@ -80,10 +85,19 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
   const maxFutureSkewMs = options.maxFutureSkewMs ?? 5 * 60 * 1000;
   const certificateTimeoutMs = options.certificateTimeoutMs ?? 5_000;
   const cacheSize = Math.max(1, options.certificateCacheSize ?? 32);
+  const failedCertificateTtlMs = options.failedCertificateTtlMs ?? 30_000;
+  // Forged messages can name any .pem on an SNS host: each distinct URL would be one download.
+  const downloads = new RateLimiterMemory({ points: options.certificateDownloadsPerMinute ?? 20, duration: 60 });
   // Promises, so that a burst of messages shares one download; insertion order makes it an LRU.
-  const certificates = new Map<string, Promise<X509Certificate>>();
+  // A failed download stays (with when to forget it), so that a flood of messages naming it costs nothing.
+  const certificates = new Map<string, { certificate: Promise<X509Certificate>; failedUntil?: number }>();
 
   async function downloadCertificate(url: string): Promise<X509Certificate> {
+    try {
+      await downloads.consume('certificates');
+    } catch {
+      throw new SnsUnavailableError('too many signing certificate downloads: retry later');
+    }
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -110,16 +124,17 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
 
   function certificateFor(url: string): Promise<X509Certificate> {
     const cached = certificates.get(url);
-    if (cached) {
+    if (cached && (cached.failedUntil === undefined || now() < cached.failedUntil)) {
       certificates.delete(url);
       certificates.set(url, cached);
-      return cached;
+      return cached.certificate;
     }
     const loading = downloadCertificate(url);
-    certificates.set(url, loading);
-    // A failed download is forgotten, so that the next delivery tries again.
+    const entry: { certificate: Promise<X509Certificate>; failedUntil?: number } = { certificate: loading };
+    certificates.set(url, entry);
+    // A failed download is remembered briefly, then tried again by the next delivery.
     void loading.catch(() => {
-      if (certificates.get(url) === loading) certificates.delete(url);
+      entry.failedUntil = now() + failedCertificateTtlMs;
     });
     for (const oldest of certificates.keys()) {
       if (certificates.size <= cacheSize) break;

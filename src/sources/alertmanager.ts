@@ -8,6 +8,7 @@ import { derivedFingerprint } from '../domain/fingerprint';
 import { compactFields, field, httpLink, isPlainObject, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, truncate } from './fields';
 import { normaliseSeverity } from './severity';
 import type { IncomingAlert } from './types';
+import { withSecretsMasked } from './secrets';
 import { parseOrThrow } from './validation';
 
 const MAX_FIELDS = 10;
@@ -51,6 +52,11 @@ export function isAlertmanagerWebhook(value: unknown): boolean {
  * InvalidAlertError naming what is wrong (a status that is neither firing nor resolved, no alerts).
  */
 export function normaliseAlertmanagerWebhook(body: unknown): IncomingAlert[] {
+  return withSecretsMasked(alertmanagerAlerts(body));
+}
+
+/** The same, unmasked: for normaliseWebhookRequest, which masks whatever it recognised once. */
+export function alertmanagerAlerts(body: unknown): IncomingAlert[] {
   const webhook = parseOrThrow(webhookSchema, body, 'Alertmanager webhook');
   const fromGrafana =
     webhook.orgId !== undefined ||

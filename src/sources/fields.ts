@@ -1,11 +1,19 @@
 /** Turning what a source sent into the few labelled values shown with an alert. */
 import type { AlertField } from '../domain/alert';
+import { InvalidAlertError } from './types';
 
 export const MAX_TITLE_LENGTH = 500;
 export const MAX_TEXT_LENGTH = 20_000;
 const MAX_FIELD_VALUE_LENGTH = 200;
 const MAX_LINK_LENGTH = 2_000;
 const DEFAULT_FIELD_LIMIT = 8;
+/**
+ * How deep and how wide a sender's extra values may be. Flattening and showing them recurse, and
+ * a 20 KB body of 10,000 nested arrays would otherwise overflow the stack (a 500, which senders retry
+ * for ever); no real alert comes near these.
+ */
+export const MAX_VALUE_DEPTH = 32;
+export const MAX_VALUE_ENTRIES = 1_000;
 
 /** Cuts `value` to `max` characters, marking the cut with an ellipsis. */
 export function truncate(value: string, max: number): string {
@@ -50,6 +58,9 @@ export function flattenedFields(
 ): AlertField[] {
   const exclude = new Set(options.exclude ?? []);
   const limit = options.limit ?? DEFAULT_FIELD_LIMIT;
+  for (const [key, value] of Object.entries(record)) {
+    if (!exclude.has(key)) assertBoundedValue(key, value);
+  }
   const fields: AlertField[] = [];
   const visit = (value: unknown, path: string): void => {
     if (fields.length >= limit) return;
@@ -71,10 +82,32 @@ export function displayValue(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.trim();
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  assertBoundedValue('value', value);
   if (Array.isArray(value) && value.every((item) => ['string', 'number', 'boolean'].includes(typeof item))) {
     return value.join(', ');
   }
   return JSON.stringify(value) ?? '';
+}
+
+/**
+ * Refuses (InvalidAlertError, a 400) a value nested deeper than MAX_VALUE_DEPTH or with more than
+ * MAX_VALUE_ENTRIES entries in one object or list. Walks with its own stack, so that the check
+ * itself cannot overflow.
+ */
+export function assertBoundedValue(name: string, value: unknown): void {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  while (pending.length > 0) {
+    const { value: current, depth } = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > MAX_VALUE_DEPTH) {
+      throw new InvalidAlertError(`${name} is nested more than ${MAX_VALUE_DEPTH} levels deep`);
+    }
+    const entries = Array.isArray(current) ? current : Object.values(current);
+    if (entries.length > MAX_VALUE_ENTRIES) {
+      throw new InvalidAlertError(`${name} has more than ${MAX_VALUE_ENTRIES} entries in one object or list`);
+    }
+    for (const entry of entries) pending.push({ value: entry, depth: depth + 1 });
+  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

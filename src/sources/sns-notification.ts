@@ -16,6 +16,7 @@ import {
   truncate,
 } from './fields';
 import type { IncomingAlert } from './types';
+import { withSecretsMasked } from './secrets';
 
 /**
  * The alerts in an SNS notification (verify it first). CloudWatch alarms and EventBridge events
@@ -27,9 +28,9 @@ export function normaliseSnsNotification(
   options: CloudWatchOptions = {}
 ): IncomingAlert[] {
   const message = parseJsonObject(notification.Message);
-  if (isCloudWatchAlarmMessage(message)) return [normaliseCloudWatchAlarm(message, options)];
-  if (isEventBridgeEvent(message)) return [normaliseEventBridgeEvent(message, options)];
-  return [publishedMessageAlert(notification, message)];
+  if (isCloudWatchAlarmMessage(message)) return withSecretsMasked([normaliseCloudWatchAlarm(message, options)]);
+  if (isEventBridgeEvent(message)) return withSecretsMasked([normaliseEventBridgeEvent(message, options)]);
+  return withSecretsMasked([publishedMessageAlert(notification, message)]);
 }
 
 function publishedMessageAlert(

@@ -3,11 +3,12 @@
  * an EventBridge API destination, a CloudWatch alarm forwarded as JSON, Uptime Robot, New Relic)
  * and falls back to the generic webhook.
  */
-import { isAlertmanagerWebhook, normaliseAlertmanagerWebhook } from './alertmanager';
+import { alertmanagerAlerts, isAlertmanagerWebhook } from './alertmanager';
 import { isCloudWatchAlarmMessage, normaliseCloudWatchAlarm, type CloudWatchOptions } from './cloudwatch';
 import { isEventBridgeEvent, normaliseEventBridgeEvent } from './eventbridge';
 import { isPlainObject } from './fields';
 import { normaliseGenericRequest, readRequestBody, type GenericRequest } from './generic';
+import { withSecretsMasked } from './secrets';
 import { InvalidAlertError, type IncomingAlert } from './types';
 
 export type WebhookRequest = GenericRequest;
@@ -15,9 +16,14 @@ export type WebhookRequest = GenericRequest;
 /**
  * The alerts in one webhook request: several for an Alertmanager or Grafana group, otherwise one.
  * X-Alert-Key (`request.alertKey`) applies to single generic alerts, not to sources that carry
- * their own keys. Throws InvalidAlertError (400) naming what is wrong.
+ * their own keys. Secrets in them are masked (see secrets.ts). Throws InvalidAlertError (400)
+ * naming what is wrong.
  */
 export function normaliseWebhookRequest(request: WebhookRequest, options: CloudWatchOptions = {}): IncomingAlert[] {
+  return withSecretsMasked(webhookAlerts(request, options));
+}
+
+function webhookAlerts(request: WebhookRequest, options: CloudWatchOptions): IncomingAlert[] {
   const body = readRequestBody(request);
   const json = body.kind === 'json' && isPlainObject(body.value) ? body.value : undefined;
   if (looksLikeSnsEnvelope(json)) {
@@ -27,7 +33,7 @@ export function normaliseWebhookRequest(request: WebhookRequest, options: CloudW
     );
   }
   if (json) {
-    if (isAlertmanagerWebhook(json)) return normaliseAlertmanagerWebhook(json);
+    if (isAlertmanagerWebhook(json)) return alertmanagerAlerts(json);
     if (isEventBridgeEvent(json)) return [normaliseEventBridgeEvent(json, options)];
     if (isCloudWatchAlarmMessage(json)) return [normaliseCloudWatchAlarm(json, options)];
   }

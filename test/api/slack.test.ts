@@ -45,7 +45,8 @@ describe('POST /slack/interactions', () => {
 
   beforeAll(async () => {
     slack = await startFakeSlack();
-    gateway = createTestGateway();
+    // The stand-in's response_url is on its own origin: the gateway posts only to Slack or to it.
+    gateway = createTestGateway({ env: { SLACK_API_URL: slack.url } });
     team = await registerTeam(gateway);
   });
 
@@ -256,7 +257,7 @@ describe('POST /slack/interactions while Temporal is unreachable', () => {
 
   beforeAll(async () => {
     slack = await startFakeSlack();
-    gateway = createTestGateway({ temporalAddress: CLOSED_PORT_ADDRESS });
+    gateway = createTestGateway({ temporalAddress: CLOSED_PORT_ADDRESS, env: { SLACK_API_URL: slack.url } });
   });
 
   afterAll(async () => {

@@ -108,6 +108,38 @@ describe('POST /webhooks/:token', () => {
     ]);
   });
 
+  test('masks secrets a sender put in the alert, and drops hidden characters, before the workflow or the database sees them', async () => {
+    const secret = `hunter2-${randomUUID().slice(0, 8)}`;
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({
+        title: `Login failed on https://admin:${secret}@db-1.example.com \u202Egnp.exe\u202C`,
+        text: `retried with password=${secret} and Authorization: Bearer ${secret}`,
+        link: `https://grafana.example.com/d/abc?orgId=1&api_key=${secret}`,
+        key: `secrets-${randomUUID().slice(0, 8)}`,
+        db: { host: 'db-1', password: secret },
+        api_key: secret,
+      })
+      .expect(202);
+
+    const input = await startInputOf(await handleOf(gateway, response.body.workflowId));
+    const detail = await request(gateway.app).get(`/api/alerts/${response.body.alertId}`).set(gateway.adminAuth);
+    for (const seen of [JSON.stringify(input), JSON.stringify(detail.body), JSON.stringify(gateway.logLines())]) {
+      expect(seen).not.toContain(secret);
+      expect(seen).not.toMatch(/[\u202A-\u202E\u200B]/);
+    }
+    expect(input.content).toMatchObject({
+      title: 'Login failed on https://[masked]@db-1.example.com gnp.exe',
+      text: 'retried with password=[masked] and Authorization: Bearer [masked]',
+      link: 'https://grafana.example.com/d/abc?orgId=1&api_key=[masked]',
+      fields: expect.arrayContaining([
+        { label: 'db.host', value: 'db-1' },
+        { label: 'db.password', value: '[masked]' },
+        { label: 'api_key', value: '[masked]' },
+      ]),
+    });
+  });
+
   test('a repeat of an open alert counts on it: duplicate true, 2 occurrences, a second signal', async () => {
     const key = `cpu-${randomUUID().slice(0, 8)}`;
     const alert = { title: 'CPU high on web-3', key };
@@ -176,6 +208,30 @@ describe('POST /webhooks/:token', () => {
 
     expect(response.body.error).toMatch(/^body is not valid JSON: /);
     await request(gateway.app).get('/healthz').expect(200);
+  });
+
+  test('answers 400, not a crash, for 10,000 nested lists in an extra field, and keeps serving', async () => {
+    const deep = `{"title":"x","extra":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .set('Content-Type', 'application/json')
+      .send(deep)
+      .expect(400);
+
+    expect(response.body.error).toBe('extra is nested more than 32 levels deep');
+    await request(gateway.app).get('/healthz').expect(200);
+  });
+
+  test('answers 400 for an extra field with more entries than any alert needs', async () => {
+    const wide = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, i]));
+
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({ title: 'Wide', labels: wide })
+      .expect(400);
+
+    expect(response.body.error).toBe('labels has more than 1000 entries in one object or list');
   });
 
   test('answers 404 for an unknown token and for a malformed one', async () => {
@@ -272,7 +328,7 @@ describe('POST /webhooks/:token', () => {
     await request(gateway.app).post(`/webhooks/${team.token}`).send({}).expect(400);
 
     const lines = gateway.logLines();
-    expect(lines.some((line) => JSON.stringify(line).includes('/webhooks/[redacted]'))).toBe(true);
+    expect(lines.some((line) => line.route === '/webhooks/:token')).toBe(true);
     expect(JSON.stringify(lines)).not.toContain(team.token);
   });
 });
@@ -315,6 +371,10 @@ describe('POST /webhooks/:token with metrics', () => {
 
   afterAll(async () => {
     await gateway?.close();
+  });
+
+  test('by default the public port does not serve /metrics (team names and counts): 404', async () => {
+    await request(gateway.app).get('/metrics').expect(404);
   });
 
   test('counts opened and repeated alerts by team, and times requests by route pattern, never by token', async () => {

@@ -4,14 +4,16 @@
  * directory behind. Its data directory is a fresh temporary one (ESCALATOR_DATA_DIR), never the
  * project's `.data/`, which a developer may be using.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { embeddedClusterDir } from '../../src/infra/embedded-postgres';
 import { findFreePort } from '../../src/infra/free-port';
 import {
   descendantsOf,
   exitWithin,
   killProcessGroup,
+  listeningAddresses,
   listProcesses,
   runCommand,
   START_CAP_MS,
@@ -21,6 +23,7 @@ import {
   waitForUrl,
   type RunningCommand,
 } from '../helpers/processes';
+import { startFakeSlack } from '../helpers/fake-slack';
 import { StopWaiting, waitFor } from '../helpers/wait';
 
 // Each test starts and stops `npm start` once; its waits end on what they wait for, this is only the net.
@@ -36,15 +39,23 @@ beforeEach(() => {
 afterEach(() => {
   killProcessGroup(escalator);
   escalator = undefined;
+  rmSync(clusterDir(), { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** PostgreSQL's lock on its data directory: present while a server runs on it. */
-function postmasterPid(): string {
-  return path.join(dataDir, 'postgres', 'postmaster.pid');
+/** Where the embedded PostgreSQL keeps its cluster (for root, under /var/lib/escalator). */
+function clusterDir(): string {
+  return embeddedClusterDir(path.join(dataDir, 'postgres'));
 }
 
-async function npmStart(): Promise<{ started: RunningCommand; port: number; uiPort: number }> {
+/** PostgreSQL's lock on its data directory: present while a server runs on it. */
+function postmasterPid(): string {
+  return path.join(clusterDir(), 'postmaster.pid');
+}
+
+async function npmStart(
+  env: Record<string, string> = {}
+): Promise<{ started: RunningCommand; port: number; uiPort: number }> {
   const [port, uiPort] = [await findFreePort(), await findFreePort()];
   escalator = runCommand('npm', ['start'], {
     PORT: String(port),
@@ -53,6 +64,7 @@ async function npmStart(): Promise<{ started: RunningCommand; port: number; uiPo
     // Where the test run found the Temporal CLI (this machine may not reach its download host).
     TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH,
     LOG_LEVEL: 'info',
+    ...env,
   });
   return { started: escalator, port, uiPort };
 }
@@ -72,8 +84,16 @@ test('npm start becomes ready, and SIGTERM stops everything it started and exits
   // What it started, seen from outside: PostgreSQL holds its data directory, the dev server runs.
   expect(existsSync(postmasterPid())).toBe(true);
   const children = descendantsOf(started.pid);
-  expect(children.some((child) => /\bpostgres\b/.test(child.cmdline) && child.cmdline.includes(dataDir))).toBe(true);
+  expect(children.some((child) => /\bpostgres\b/.test(child.cmdline) && child.cmdline.includes(clusterDir()))).toBe(
+    true
+  );
   expect(children.some((child) => /server start-dev/.test(child.cmdline))).toBe(true);
+  // The dev server (frontend, Web UI) and PostgreSQL take no connection from other machines.
+  const devServer = children.find((child) => /server start-dev/.test(child.cmdline))!;
+  const postgres = children.filter((child) => /\bpostgres\b/.test(child.cmdline));
+  const listening = [devServer, ...postgres].flatMap((child) => listeningAddresses(child.pid));
+  expect(listening).toContain(`127.0.0.1:${uiPort}`);
+  expect(listening.filter((address) => !address.startsWith('127.0.0.1:'))).toEqual([]);
 
   // As a supervisor (or `kill`) stops it: one SIGTERM to the npm process alone.
   process.kill(started.pid, 'SIGTERM');
@@ -81,7 +101,9 @@ test('npm start becomes ready, and SIGTERM stops everything it started and exits
 
   expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
   expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
-  expect(listProcesses().filter((other) => other.cmdline.includes(dataDir))).toEqual([]);
+  expect(
+    listProcesses().filter((other) => other.cmdline.includes(dataDir) || other.cmdline.includes(clusterDir()))
+  ).toEqual([]);
   expect(existsSync(postmasterPid())).toBe(false);
   expect(started.output()).toContain('"msg":"stopped"');
 });
@@ -120,6 +142,32 @@ test('SIGTERM while it is still starting stops what was already started', async 
   expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
   expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
   // What it started after the snapshot (the dev server keeps its state in the data directory too).
-  expect(listProcesses().filter((other) => other.cmdline.includes(dataDir))).toEqual([]);
+  expect(
+    listProcesses().filter((other) => other.cmdline.includes(dataDir) || other.cmdline.includes(clusterDir()))
+  ).toEqual([]);
   expect(existsSync(postmasterPid())).toBe(false);
+});
+
+test('with Slack configured, npm start makes no demo team and prints no demo token; its data folder is private', async () => {
+  const slack = await startFakeSlack({ token: 'xoxb-process-lifecycle' });
+  try {
+    const privateData = path.join(dataDir, 'data');
+    const { started } = await npmStart({
+      ESCALATOR_DATA_DIR: privateData,
+      SLACK_API_URL: slack.url,
+      SLACK_BOT_TOKEN: 'xoxb-process-lifecycle',
+    });
+    await waitUntilRunning(started);
+
+    expect(started.output()).not.toContain('demo');
+    expect(existsSync(path.join(privateData, 'demo-endpoint.json'))).toBe(false);
+    expect(statSync(privateData).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(privateData, 'postgres', 'credentials.json')).mode & 0o777).toBe(0o600);
+
+    process.kill(started.pid, 'SIGTERM');
+    expect(await exitWithin(started)).toMatchObject({ code: 0 });
+    rmSync(embeddedClusterDir(path.join(privateData, 'postgres')), { recursive: true, force: true });
+  } finally {
+    await slack.close();
+  }
 });

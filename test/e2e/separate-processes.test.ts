@@ -32,12 +32,18 @@ let slack: FakeSlack;
 let gateway: RunningCommand;
 let worker: RunningCommand;
 let gatewayUrl: string;
+let gatewayMetricsUrl: string;
 let workerMetricsUrl: string;
 let temporalMetricsUrl: string;
 
 beforeAll(async () => {
   slack = await startFakeSlack({ token: BOT_TOKEN });
-  const [port, metricsPort, temporalMetricsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const [port, gatewayMetricsPort, metricsPort, temporalMetricsPort] = [
+    await findFreePort(),
+    await findFreePort(),
+    await findFreePort(),
+    await findFreePort(),
+  ];
   const env = {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
     DATABASE_URL: process.env.DATABASE_URL,
@@ -49,13 +55,18 @@ beforeAll(async () => {
     ESCALATION_TIMEOUT: '5m',
     LOG_LEVEL: 'debug',
   };
-  gateway = runCommand('npm', ['run', 'api'], { ...env, PORT: String(port) });
+  gateway = runCommand('npm', ['run', 'api'], {
+    ...env,
+    PORT: String(port),
+    GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
+  });
   worker = runCommand('npm', ['run', 'worker'], {
     ...env,
     METRICS_PORT: String(metricsPort),
     TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
   });
   gatewayUrl = `http://127.0.0.1:${port}`;
+  gatewayMetricsUrl = `http://127.0.0.1:${gatewayMetricsPort}/metrics`;
   workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   temporalMetricsUrl = `http://127.0.0.1:${temporalMetricsPort}/metrics`;
 
@@ -135,8 +146,9 @@ test('an alert goes through gateway and worker processes, and each serves its ow
   // Teams and endpoints are counted by the gateway alone, so that Prometheus does not add them up twice.
   expect(workerMetrics).not.toContain('escalator_teams_configured');
 
-  // The gateway's /metrics: intake, request latency, and what is configured.
-  const gatewayMetrics = await metricsText(`${gatewayUrl}/metrics`);
+  // The gateway's /metrics, on its own port (GATEWAY_METRICS_PORT), never on the public one.
+  expect((await fetch(`${gatewayUrl}/metrics`)).status).toBe(404);
+  const gatewayMetrics = await metricsText(gatewayMetricsUrl);
   expect(sample(gatewayMetrics, `escalator_alerts_opened_total{team="${team.name}",severity="critical"}`)).toBe(1);
   expect(sample(gatewayMetrics, 'escalator_teams_configured')).toBeGreaterThanOrEqual(1);
   expect(gatewayMetrics).toMatch(/^escalator_http_request_duration_seconds_count\{.*route="\/:token".*\} \d+$/m);

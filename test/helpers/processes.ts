@@ -3,7 +3,7 @@
  * output, their exit, and the process table (Linux `/proc`) for anything they left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { StopWaiting, waitFor } from './wait';
 
@@ -155,4 +155,46 @@ export async function waitForUrl(command: RunningCommand, url: string, capMs = S
     },
     capMs
   );
+}
+
+/**
+ * The addresses a process listens on (TCP, IPv4 and IPv6), as `host:port`: its socket inodes
+ * matched against the kernel's tables in /proc/net.
+ */
+export function listeningAddresses(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  const addresses: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address, rem_address, st (0A: LISTEN), …, inode (10th field).
+      if (fields[3] !== '0A' || !inodes.has(fields[9] ?? '')) continue;
+      const [hexHost, hexPort] = (fields[1] ?? '').split(':') as [string, string];
+      addresses.push(`${decodeHost(hexHost)}:${parseInt(hexPort, 16)}`);
+    }
+  }
+  return addresses;
+}
+
+/** /proc/net's little-endian hex addresses: `0100007F` is 127.0.0.1; IPv6 in four such words. */
+function decodeHost(hex: string): string {
+  const ipv4 = (word: string) => (word.match(/../g) ?? []).reverse().map((byte) => parseInt(byte, 16));
+  if (hex.length === 8) return ipv4(hex).join('.');
+  const words = (hex.match(/.{8}/g) ?? []).flatMap((word) => ipv4(word));
+  if (words.slice(0, 10).every((b) => b === 0) && words[10] === 255 && words[11] === 255) {
+    return words.slice(12).join('.');
+  }
+  if (words.every((b) => b === 0)) return '::';
+  if (words.slice(0, 15).every((b) => b === 0) && words[15] === 1) return '::1';
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((words[i]! << 8) | words[i + 1]!).toString(16));
+  return groups.join(':');
 }

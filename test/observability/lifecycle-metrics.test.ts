@@ -1,14 +1,17 @@
 /**
- * `GET /metrics` on the gateway, scraped as Prometheus would, while real alerts go through their
- * life: gateway and worker share one registry here, as they do under `npm start`.
+ * `GET /metrics` on the gateway, scraped as Prometheus would (with METRICS_TOKEN as its bearer),
+ * while real alerts go through their life: gateway and worker share one registry here, as they do
+ * under `npm start`.
  */
+import { randomBytes } from 'node:crypto';
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
 import { waitFor } from '../helpers/wait';
 
+const METRICS_TOKEN = randomBytes(24).toString('base64url');
 let escalator: RunningTestEscalator;
 
 beforeAll(async () => {
-  escalator = await startTestEscalator();
+  escalator = await startTestEscalator({ METRICS_TOKEN });
 }, 60_000);
 
 afterAll(async () => {
@@ -37,7 +40,7 @@ function parseExposition(text: string): Sample[] {
 }
 
 async function scrape(): Promise<Sample[]> {
-  const response = await fetch(`${escalator.url}/metrics`);
+  const response = await fetch(`${escalator.url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return parseExposition(await response.text());
@@ -135,4 +138,12 @@ test('an alert nobody acknowledges counts each escalation step, then its resolut
   expect(valueOf(afterResolve, 'escalator_time_to_close_seconds_count', { team: team.name, state: 'resolved' })).toBe(
     1
   );
+});
+
+test('without the METRICS_TOKEN bearer, /metrics shows nothing: 401', async () => {
+  const anonymous = await fetch(`${escalator.url}/metrics`);
+  const wrong = await fetch(`${escalator.url}/metrics`, { headers: { Authorization: 'Bearer guess' } });
+
+  expect([anonymous.status, wrong.status]).toEqual([401, 401]);
+  expect(await wrong.text()).not.toContain('escalator_');
 });

@@ -262,9 +262,12 @@ describe('SNS message verification', () => {
     expect(aborted).toBe(true);
   });
 
-  it('does not remember a failed download: the next delivery fetches again', async () => {
+  it('remembers a failed download briefly: a flood naming it fetches once, a delivery after the pause fetches again', async () => {
     const requested: string[] = [];
+    let clock = Date.now();
     const verifier = createSnsVerifier({
+      now: () => clock,
+      failedCertificateTtlMs: 30_000,
       fetchCertificate: (url) => {
         requested.push(url);
         return requested.length === 1
@@ -274,9 +277,39 @@ describe('SNS message verification', () => {
     });
     const envelope = signSnsEnvelope(snsFixture('notification-plain-text'));
 
-    await expect(verifier.verify(envelope)).rejects.toThrow(SnsUnavailableError);
+    for (let i = 0; i < 50; i++) await expect(verifier.verify(envelope)).rejects.toThrow(SnsUnavailableError);
+    expect(requested).toHaveLength(1);
+
+    clock += 31_000;
     await expect(verifier.verify(envelope)).resolves.toBeDefined();
     expect(requested).toHaveLength(2);
+  });
+
+  it('bounds certificate downloads: forged messages naming ever new .pem URLs stop costing requests', async () => {
+    const { fetchCertificate, requestedUrls } = recordingCertificateFetcher();
+    const verifier = createSnsVerifier({ fetchCertificate, certificateDownloadsPerMinute: 5 });
+    const outcomes: string[] = [];
+    const key = forgerKey();
+
+    for (let i = 0; i < 40; i++) {
+      const forged = signSnsEnvelope(
+        {
+          ...snsFixture('notification-plain-text'),
+          SigningCertURL: `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-forged${i}.pem`,
+        },
+        { key }
+      );
+      outcomes.push(
+        await verifier.verify(forged).then(
+          () => 'verified',
+          (error: Error) => error.name
+        )
+      );
+    }
+
+    expect(requestedUrls).toHaveLength(5);
+    expect(outcomes.slice(0, 5).every((outcome) => outcome === 'SnsVerificationError')).toBe(true);
+    expect(outcomes.slice(5).every((outcome) => outcome === 'SnsUnavailableError')).toBe(true);
   });
 
   it('refuses a certificate URL that serves something other than a certificate', async () => {

@@ -11,7 +11,8 @@ import { normaliseWebhookRequest } from '../../sources/webhook';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
 import type { AlertIntake, IntakeResult } from '../services/alert-intake';
-import { findEndpointByToken, type EndpointWithTeam } from '../services/endpoints';
+import type { CredentialGuard } from '../middleware/credential-guard';
+import { findEndpointByToken, hashEndpointToken, type EndpointWithTeam } from '../services/endpoints';
 
 /** The answer to a request that carried a group of alerts: one result per alert, in order. */
 export interface GroupIntakeResult {
@@ -20,13 +21,20 @@ export interface GroupIntakeResult {
 
 /**
  * Looks up the endpoint of the token in the path before anything else happens (reading the body,
- * verifying a signature): an unknown token is 404 whatever was sent. The endpoint is kept for the
- * handler in `res.locals.endpoint`.
+ * verifying a signature): an unknown token is 404 whatever was sent, and too many of them from one
+ * client are 429 without a query (see credential-guard). The endpoint is kept for the handler in
+ * `res.locals.endpoint`.
  */
-export function endpointFromToken(db: Database): RequestHandler<{ token: string }> {
+export function endpointFromToken(db: Database, guard: CredentialGuard): RequestHandler<{ token: string }> {
   return async (req, res, next) => {
-    const endpoint = await findEndpointByToken(db, req.params.token);
-    if (!endpoint) throw new HttpError(404, 'unknown endpoint token');
+    const tokenHash = hashEndpointToken(req.params.token);
+    await guard.checkNotBlocked(req, tokenHash);
+    const endpoint = guard.isKnownUnknown(tokenHash) ? null : await findEndpointByToken(db, req.params.token);
+    if (!endpoint) {
+      await guard.recordFailure(req, tokenHash);
+      throw new HttpError(404, 'unknown endpoint token');
+    }
+    guard.recordSuccess(tokenHash);
     if (endpoint.team.pausedAt) throw new HttpError(410, teamPausedMessage(endpoint.team.name));
     res.locals.endpoint = endpoint;
     next();

@@ -14,12 +14,18 @@ import {
 } from '../handlers/teams';
 import { requireAdminToken } from '../middleware/admin-auth';
 import { jsonBody } from '../middleware/body';
+import type { CredentialGuard } from '../middleware/credential-guard';
 
 const ADMIN_BODY_LIMIT = '64kb';
 
-export function adminRoutes(deps: { config: Config; db: Database; directory?: SlackDirectory }): Router {
+export function adminRoutes(deps: {
+  config: Config;
+  db: Database;
+  directory?: SlackDirectory;
+  guard: CredentialGuard;
+}): Router {
   const router = Router();
-  router.use(requireAdminToken(deps.config.adminToken));
+  router.use(requireAdminToken(deps.config.adminToken, deps.guard));
   router.post('/teams', ...jsonBody(ADMIN_BODY_LIMIT), createTeamHandler(deps));
   router.get('/teams', listTeamsHandler(deps));
   router.get('/teams/:id', getTeamHandler(deps));

@@ -4,6 +4,7 @@ import type { Database } from '../../db/client';
 import { snsHandler, type SnsHandlerDeps } from '../handlers/sns';
 import { endpointFromToken } from '../handlers/webhooks';
 import { rawBody } from '../middleware/body';
+import type { CredentialGuard } from '../middleware/credential-guard';
 
 /**
  * SNS caps the published message at 256 KiB, not the HTTP body: the envelope's fields and the
@@ -16,8 +17,8 @@ export const SNS_BODY_LIMIT = '512kb';
  * `POST /sns/:token`: the body is read raw whatever its Content-Type (SNS sends JSON as
  * text/plain), and only after the token named an endpoint.
  */
-export function snsRoutes(deps: SnsHandlerDeps & { db: Database }): Router {
+export function snsRoutes(deps: SnsHandlerDeps & { db: Database; guard: CredentialGuard }): Router {
   const router = Router();
-  router.post('/:token', endpointFromToken(deps.db), rawBody(SNS_BODY_LIMIT), snsHandler(deps));
+  router.post('/:token', endpointFromToken(deps.db, deps.guard), rawBody(SNS_BODY_LIMIT), snsHandler(deps));
   return router;
 }

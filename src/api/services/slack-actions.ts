@@ -69,15 +69,54 @@ export interface SlackResponder {
 
 const RESPONSE_URL_TIMEOUT_MS = 5_000;
 
-/** The real responder: a JSON POST to the response_url Slack gave in the (verified) payload. */
-export function createSlackResponder(timeoutMs = RESPONSE_URL_TIMEOUT_MS): SlackResponder {
+/** Slack's own domains: commercial (`hooks.slack.com`) and GovSlack (`hooks.slack-gov.com`). */
+const SLACK_DOMAINS = ['slack.com', 'slack-gov.com'];
+
+/** A response_url that is not Slack's: refused before any request is made. */
+export class ResponseUrlNotAllowedError extends Error {
+  override name = 'ResponseUrlNotAllowedError';
+}
+
+/**
+ * Whether Escalator may POST to `responseUrl`: HTTPS on a Slack domain, or the origin of the
+ * configured Slack API URL when it is not Slack's own (the local stand-in of tests and trials).
+ * A payload is signed by Slack, but a leaked signing secret must not turn the gateway into a
+ * client for any address its network can reach.
+ */
+export function isAllowedResponseUrl(responseUrl: string, slackApiUrl?: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(responseUrl);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  const host = url.hostname.toLowerCase();
+  if (url.protocol === 'https:' && SLACK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`))) {
+    return true;
+  }
+  if (!slackApiUrl) return false;
+  const standIn = new URL(slackApiUrl);
+  return !SLACK_DOMAINS.some((domain) => standIn.hostname.endsWith(domain)) && url.origin === standIn.origin;
+}
+
+/**
+ * The real responder: a JSON POST to the response_url Slack gave in the (verified) payload, only
+ * when it is Slack's (see isAllowedResponseUrl), never following a redirect.
+ */
+export function createSlackResponder(options: { slackApiUrl?: string; timeoutMs?: number } = {}): SlackResponder {
+  const timeoutMs = options.timeoutMs ?? RESPONSE_URL_TIMEOUT_MS;
   return {
     async replyEphemeral(responseUrl, text) {
+      if (!isAllowedResponseUrl(responseUrl, options.slackApiUrl)) {
+        throw new ResponseUrlNotAllowedError(`response_url is not a Slack URL: ${new URL(responseUrl).host || '?'}`);
+      }
       const response = await fetch(responseUrl, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json; charset=utf-8' },
         body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
         signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
       });
       if (!response.ok) throw new Error(`response_url answered ${response.status}`);
     },
