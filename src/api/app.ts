@@ -107,7 +107,9 @@ export function createApp(deps: GatewayDeps): Express {
       subscriptionConfirmer: deps.snsSubscriptionConfirmer,
     })
   );
-  const responder = deps.slackResponder ?? createSlackResponder({ slackApiUrl: config.slack.apiUrl });
+  const responder =
+    deps.slackResponder ??
+    createSlackResponder({ slackApiUrl: config.slack.apiUrl, previewReplies: deps.dryRunOutbox !== undefined });
   app.use(
     '/slack',
     mountedAt('/slack'),

@@ -77,13 +77,15 @@ export class ResponseUrlNotAllowedError extends Error {
   override name = 'ResponseUrlNotAllowedError';
 }
 
+const LOOPBACK_HOSTNAMES = ['localhost', '127.0.0.1', '[::1]'];
+
 /**
  * Whether Escalator may POST to `responseUrl`: HTTPS on a Slack domain, or the origin of the
  * configured Slack API URL when it is not Slack's own (the local stand-in of tests and trials).
  * A payload is signed by Slack, but a leaked signing secret must not turn the gateway into a
  * client for any address its network can reach.
  */
-export function isAllowedResponseUrl(responseUrl: string, slackApiUrl?: string): boolean {
+export function isAllowedResponseUrl(responseUrl: string, slackApiUrl?: string, previewReplies = false): boolean {
   let url: URL;
   try {
     url = new URL(responseUrl);
@@ -92,6 +94,8 @@ export function isAllowedResponseUrl(responseUrl: string, slackApiUrl?: string):
   }
   if (url.username || url.password) return false;
   const host = url.hostname.toLowerCase();
+  // In dry run the local preview plays Slack, and hands out response_urls of its own, on loopback.
+  if (previewReplies && LOOPBACK_HOSTNAMES.includes(host) && url.pathname.startsWith('/preview/response/')) return true;
   if (url.protocol === 'https:' && SLACK_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`))) {
     return true;
   }
@@ -104,11 +108,13 @@ export function isAllowedResponseUrl(responseUrl: string, slackApiUrl?: string):
  * The real responder: a JSON POST to the response_url Slack gave in the (verified) payload, only
  * when it is Slack's (see isAllowedResponseUrl), never following a redirect.
  */
-export function createSlackResponder(options: { slackApiUrl?: string; timeoutMs?: number } = {}): SlackResponder {
+export function createSlackResponder(
+  options: { slackApiUrl?: string; timeoutMs?: number; previewReplies?: boolean } = {}
+): SlackResponder {
   const timeoutMs = options.timeoutMs ?? RESPONSE_URL_TIMEOUT_MS;
   return {
     async replyEphemeral(responseUrl, text) {
-      if (!isAllowedResponseUrl(responseUrl, options.slackApiUrl)) {
+      if (!isAllowedResponseUrl(responseUrl, options.slackApiUrl, options.previewReplies)) {
         throw new ResponseUrlNotAllowedError(`response_url is not a Slack URL: ${new URL(responseUrl).host || '?'}`);
       }
       const response = await fetch(responseUrl, {
