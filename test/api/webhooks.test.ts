@@ -308,6 +308,8 @@ describe('POST /webhooks/:token', () => {
       .send({ title: 'Queue stuck', key })
       .expect(202);
 
+    // The source's resolution is in the database at once; its timeline line comes with its relay.
+    await gateway.dispatched(opened.body.workflowId);
     const ended = await request(gateway.app)
       .get(`/api/alerts/${opened.body.alertId}`)
       .set(gateway.adminAuth)
