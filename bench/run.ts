@@ -664,7 +664,7 @@ function writeResults(): void {
     [
       `# Benchmark (${kind}), ${date}`,
       '',
-      `Commit ${commit}; ${machine}. Everything as \`npm start\` runs it, in one process, with a local Slack stand-in.`,
+      `Commit ${commit}; ${machine}. \`npm start\` as a child process (gateway and worker in one Node process, its dev server beside it) over a PostgreSQL of the bench's own, with a local Slack stand-in; the load comes from the bench's process.`,
       '',
       '| figure | measured | target | reference, same run | | notes |',
       '| --- | --- | --- | --- | --- | --- |',
