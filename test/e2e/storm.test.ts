@@ -125,8 +125,10 @@ test(
     const ranks = stormPosts.map((a) => SEVERITY_RANK[a.severity]).slice(6);
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
 
-    // Within Slack's pace: no post refused.
-    expect(escalator.slack.counts('chat.postMessage').rateLimited).toBe(0);
+    // Within Slack's pace: a 429 is rare (issue 9: at most 5% of calls). A grant can still reach
+    // Slack a moment late, behind a loaded worker, and meet the next one there.
+    const posts = escalator.slack.counts('chat.postMessage');
+    expect(posts.rateLimited).toBeLessThanOrEqual(Math.floor(posts.calls * 0.05));
 
     // The early alert's escalation went out on time, through the storm's backlog.
     const mention = await waitFor(
