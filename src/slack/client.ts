@@ -3,7 +3,13 @@
  * `@slack/web-api`, or a dry run that writes each message to the log (no SLACK_BOT_TOKEN yet).
  */
 import { randomInt } from 'node:crypto';
-import { WebClient, LogLevel, type KnownBlock, type Logger as SlackLogger } from '@slack/web-api';
+import {
+  WebClient,
+  LogLevel,
+  type KnownBlock,
+  type Logger as SlackLogger,
+  type WebClientOptions,
+} from '@slack/web-api';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { messageToPlainText } from './block-kit-html';
@@ -43,19 +49,34 @@ export interface SlackApiOptions {
 }
 
 /**
+ * A `WebClient` set up as every Slack call of Escalator wants it: one HTTP attempt with a timeout,
+ * a 429 rejected at once with its `retryAfter` (retries belong to Temporal), method names only.
+ */
+export function createSlackWebClient(
+  token: string | undefined,
+  apiUrl: string,
+  options: Pick<WebClientOptions, 'timeout' | 'logger'> = {}
+): WebClient {
+  return new WebClient(token, {
+    slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+    timeout: SLACK_HTTP_TIMEOUT_MS,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    // Method names only: a URL in a method name must never redirect the token elsewhere.
+    allowAbsoluteUrls: false,
+    ...options,
+  });
+}
+
+/**
  * The real Slack client. `@slack/web-api`'s defaults suit scripts, not activities (FACTS.md): here
  * each call gets one HTTP attempt with a 3-second timeout, and a 429 is rejected at once with its
  * `retryAfter` instead of pausing the client's queue, because retries belong to Temporal.
  * Errors are thrown as the client raises them; activities classify them (errors.ts).
  */
 export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIMEOUT_MS }: SlackApiOptions): SlackApi {
-  const client = new WebClient(token, {
-    slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+  const client = createSlackWebClient(token, apiUrl, {
     timeout: timeoutMs,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    // Method names only: a URL in a method name must never redirect the token elsewhere.
-    allowAbsoluteUrls: false,
     logger: slackLogger(log.child({ component: 'slack-web-api' })),
   });
   return {

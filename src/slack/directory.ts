@@ -2,8 +2,8 @@
  * Finding people in Slack: an engineer given to the admin API as an e-mail address becomes the
  * Slack user id that Escalator mentions and messages (`users.lookupByEmail`, scope `users:read.email`).
  */
-import { ErrorCode, WebClient } from '@slack/web-api';
-import { SLACK_HTTP_TIMEOUT_MS } from './client';
+import { ErrorCode } from '@slack/web-api';
+import { createSlackWebClient } from './client';
 
 export interface SlackDirectory {
   /** The user id of the workspace member with this e-mail address, or undefined when there is none. */
@@ -16,13 +16,7 @@ export class SlackLookupError extends Error {
 }
 
 export function createSlackDirectory({ token, apiUrl }: { token: string; apiUrl: string }): SlackDirectory {
-  const client = new WebClient(token, {
-    slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
-    timeout: SLACK_HTTP_TIMEOUT_MS,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    allowAbsoluteUrls: false,
-  });
+  const client = createSlackWebClient(token, apiUrl);
   return {
     async userIdByEmail(email) {
       try {

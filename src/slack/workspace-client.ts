@@ -4,9 +4,9 @@
  * The alert workflow's calls stay behind `SlackApi` (client.ts); these run in request handlers,
  * after the answer to Slack, with the same short timeout and no retries of their own.
  */
-import { WebClient, type KnownBlock } from '@slack/web-api';
+import type { KnownBlock } from '@slack/web-api';
 import type { Logger } from '../logger';
-import { SLACK_HTTP_TIMEOUT_MS } from './client';
+import { createSlackWebClient } from './client';
 
 export interface WorkspaceSlack {
   /** The bot's own user id (auth.test). */
@@ -31,13 +31,7 @@ export function createWorkspaceSlack({
   apiUrl: string;
   log: Logger;
 }): WorkspaceSlack {
-  const client = new WebClient(token, {
-    slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
-    timeout: SLACK_HTTP_TIMEOUT_MS,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-    allowAbsoluteUrls: false,
-  });
+  const client = createSlackWebClient(token, apiUrl);
   let botUser: Promise<string> | undefined;
   return {
     botUserId() {
