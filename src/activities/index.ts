@@ -2,6 +2,7 @@
  * The alert workflow's activities, built over their dependencies so that tests and the worker
  * hand in real clients. The workflow proxies `AlertActivities` (types only).
  */
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
@@ -33,3 +34,12 @@ export type AlertActivities = ReturnType<typeof createSlackActivities> & ReturnT
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;
+
+/**
+ * The identity of the running activity, the same for each of its attempts: what makes its writes
+ * and posts happen once. Local activities count their ids apart from the others, hence the mark.
+ */
+export function activityKey(): string {
+  const { workflowExecution, activityId, isLocal } = Context.current().info;
+  return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${isLocal ? 'local-' : ''}${activityId}`;
+}

@@ -12,7 +12,8 @@ import { renderAlertMessage, renderDirectMessage, renderThreadNotification } fro
 import type { SlackMessageRef } from '../slack/client';
 import { toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
-import type { ActivityDeps } from './index';
+import { sqlPoolOf } from '../db/client';
+import { activityKey, type ActivityDeps } from './index';
 
 /**
  * Given to an activity that pages someone (a mention or a DM): the last intake journal entry the
@@ -28,6 +29,7 @@ export type PageOutcome = 'sent' | 'stopped';
 
 export function createSlackActivities({ slack, db, log, slackForTeam }: ActivityDeps) {
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
+  const sql = sqlPoolOf(db);
   const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
 
   /** Checked right before the Slack call, so that nothing a person answered is followed by a page. */
@@ -69,14 +71,17 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
     post: () => Promise<SlackMessageRef>,
     standBack: () => Promise<boolean> = () => Promise.resolve(false)
   ): Promise<SlackMessageRef | 'stopped'> {
-    const { workflowExecution, activityId } = Context.current().info;
-    const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
-    const earlier = await db.slackMessage.findUnique({ where: { key } });
-    if (earlier) return { channel: earlier.channel, ts: earlier.ts };
+    const key = activityKey();
+    const earlier = await sql.query<SlackMessageRef>('SELECT channel, ts FROM slack_messages WHERE key = $1', [key]);
+    if (earlier.rows[0]) return earlier.rows[0];
     if (await standBack()) return 'stopped';
     const posted = await post();
     // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
-    await db.slackMessage.createMany({ data: [{ key, channel: posted.channel, ts: posted.ts }], skipDuplicates: true });
+    await sql.query('INSERT INTO slack_messages (key, channel, ts) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [
+      key,
+      posted.channel,
+      posted.ts,
+    ]);
     return posted;
   }
 

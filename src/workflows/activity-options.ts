@@ -2,7 +2,7 @@
  * Timeouts and retry policies of the alert workflow's activities. Retries belong here, to
  * Temporal, and nowhere else: the Slack client itself never retries or queues (FACTS.md).
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { SLACK_PERMANENT_ERROR } from '../domain/failures';
 
 /**
@@ -26,6 +26,16 @@ export const DATABASE_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
+
+/**
+ * The alert workflow's own Slack calls and timeline writes run as local activities, with the same
+ * timeouts and retries: in the worker that runs the workflow, recorded in the workflow task that
+ * asked for them. A regular activity costs the server a task of its own and the workflow a task
+ * more to see its result; for calls this short that was most of an alert's cost (README,
+ * "Performance"). Retries past a minute wait on a timer, so a long Slack outage holds no task open.
+ */
+export const LOCAL_SLACK_ACTIVITY_OPTIONS: LocalActivityOptions = { ...SLACK_ACTIVITY_OPTIONS };
+export const LOCAL_DATABASE_ACTIVITY_OPTIONS: LocalActivityOptions = { ...DATABASE_ACTIVITY_OPTIONS };
 
 /**
  * Asking the channel pacer for a turn (a signal-with-start to Temporal itself): quick, and retried

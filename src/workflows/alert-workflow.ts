@@ -16,6 +16,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -26,7 +27,12 @@ import type { AlertEventInput } from '../activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertState, AlertView } from '../domain/alert';
 import type { PageGuard } from '../activities/slack-activities';
 import type { SlackMessageRef } from '../slack/client';
-import { DATABASE_ACTIVITY_OPTIONS, SLACK_ACTIVITY_OPTIONS } from './activity-options';
+import {
+  DATABASE_ACTIVITY_OPTIONS,
+  LOCAL_DATABASE_ACTIVITY_OPTIONS,
+  LOCAL_SLACK_ACTIVITY_OPTIONS,
+  SLACK_ACTIVITY_OPTIONS,
+} from './activity-options';
 import { channelTurns } from './channel-turns';
 import {
   actionSignal,
@@ -41,8 +47,14 @@ import {
   type AlertWorkflowInput,
 } from './definitions';
 
-const slack = proxyActivities<AlertActivities>(SLACK_ACTIVITY_OPTIONS);
-const database = proxyActivities<AlertActivities>(DATABASE_ACTIVITY_OPTIONS);
+const activities = {
+  slack: proxyActivities<AlertActivities>(SLACK_ACTIVITY_OPTIONS),
+  database: proxyActivities<AlertActivities>(DATABASE_ACTIVITY_OPTIONS),
+};
+const localActivities = {
+  slack: proxyLocalActivities<AlertActivities>(LOCAL_SLACK_ACTIVITY_OPTIONS),
+  database: proxyLocalActivities<AlertActivities>(LOCAL_DATABASE_ACTIVITY_OPTIONS),
+};
 
 /** Well under Temporal's 10,240-event warning, so an alert that repeats for days stays cheap to replay. */
 export const DEFAULT_MAX_HISTORY_EVENTS = 2_000;
@@ -56,6 +68,13 @@ const STOP_ARRIVAL_TIMEOUT = '1 minute';
 
 /** Alerts started before channel pacing existed replay without it (their histories have no turns). */
 const CHANNEL_PACING_PATCH = 'channel-pacing';
+/** Alerts whose histories have regular activity tasks for Slack and the timeline replay with them. */
+const LOCAL_ACTIVITIES_PATCH = 'local-activities';
+
+/** The Slack calls and timeline writes (activity-options.ts says why they are local). */
+function steps(): typeof activities {
+  return patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
+}
 
 type InboxItem =
   | ({ kind: 'occurrence' } & AlertOccurrence)
@@ -205,7 +224,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   async function record(event: Omit<AlertEventInput, 'alertId'>): Promise<void> {
-    await database.recordAlertEvent({ alertId: status.alertId, ...event });
+    await steps().database.recordAlertEvent({ alertId: status.alertId, ...event });
   }
 
   /** Runs one Slack call; a failure that outlived its retries lands in the timeline, and the alert goes on. */
@@ -236,7 +255,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       return 'stopped';
     }
     const posted = await trySlack('post the alert', () =>
-      slack.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
+      steps().slack.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
     );
     await turns.done();
     if (posted === 'stopped') {
@@ -254,7 +273,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   async function refreshMessage(): Promise<void> {
     const message = await ensurePosted();
     if (message && message !== 'stopped')
-      await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view() }));
+      await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view() }));
   }
 
   /**
@@ -278,10 +297,10 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     // A post that failed (Slack refused it or is down; written to the timeline) does not stop the
     // step: the alert goes on to its next holder, and the post is tried again then.
     if (!message) return true;
-    await trySlack('update the alert message', () => slack.updateAlertMessage({ message, view: view(holder) }));
+    await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view(holder) }));
     if (stopWaiting() || !(await awaitCallTurn())) return standBack();
     const called = await trySlack('call in the thread', () =>
-      slack.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
+      steps().slack.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
     );
     await turns.done();
     if (called === 'stopped') {
@@ -290,7 +309,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
     if (holder.kind === 'engineer' && !stopWaiting()) {
       const messaged = await trySlack('send a direct message', () =>
-        slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
+        steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
       );
       if (messaged === 'stopped') await awaitStop();
     }
@@ -464,7 +483,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const message = status.slackMessage;
     if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
       const called = await trySlack('call in the thread', () =>
-        slack.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
+        steps().slack.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
       );
       await turns.done();
       if (called === 'stopped') await awaitStop();

@@ -53,12 +53,18 @@ async function waitForDetails(handle: WorkflowHandle, pattern: RegExp): Promise<
   });
 }
 
+/** The steps the history names: activity tasks, and local activities (the Web UI shows their markers by name). */
 async function activityNames(handle: WorkflowHandle): Promise<Set<string>> {
   const history = await handle.fetchHistory();
   return new Set(
     (history.events ?? []).flatMap((event) => {
       const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
-      return name ? [name] : [];
+      if (name) return [name];
+      const marker = event.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+      if (!data) return [];
+      const { activity_type: localName } = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string };
+      return localName ? [localName] : [];
     })
   );
 }
