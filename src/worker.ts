@@ -79,16 +79,18 @@ export async function createAlertWorker({
 /**
  * Chosen for alerts, which spend their lives waiting on a timer or a person, and whose activities
  * wait on Slack and PostgreSQL rather than on the CPU:
- * - one V8 context for every workflow (reuseV8Context): a cached workflow costs kilobytes, not a
- *   context of its own, so thousands of open alerts stay in memory;
- * - the cache holds 2,000 alerts: an event for a cached alert is handled without replaying its
- *   history; beyond that the least recent are evicted and replayed when they next wake;
+ * - one V8 context for every workflow (reuseV8Context): a cached workflow does not get a context
+ *   of its own;
+ * - the cache holds 250 alerts, those busy now: an event for a cached alert is handled without
+ *   replaying its history. A cached alert still costs about 350 KiB of the process (1,000 alerts
+ *   took `npm start` from 320 to 680 MiB with 2,000 cached), while the others wait minutes on a
+ *   timer or a person and replay their short histories in milliseconds when they wake;
  * - 100 activities at once (each mostly waits for an answer), 40 workflow tasks at once (each is
  *   short and CPU-bound; more only queue behind the workflow threads).
  */
 const WORKER_TUNING = {
   reuseV8Context: true,
-  maxCachedWorkflows: 2_000,
+  maxCachedWorkflows: 250,
   maxConcurrentActivityTaskExecutions: 100,
   maxConcurrentWorkflowTaskExecutions: 40,
 } as const;

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { Database } from '../db/client';
+import { sqlPoolOf, type Database } from '../db/client';
 import type { AlertActionTaken, AlertOccurrence, AlertResolution, AlertWorkflowInput } from '../workflows/definitions';
 
 /** Dispatcher locks: each gateway's dispatcher holds some, so several share the work and take over from a dead one. */
@@ -68,9 +68,9 @@ export async function appendToJournal(sql: PoolClient, entry: JournalEntry): Pro
  * workflow has not acted on it yet, but its sender has been answered, so nobody may be paged.
  */
 export async function stopTakenSince(db: Database, workflowId: string, seenReportId: number): Promise<boolean> {
-  const stop = await db.intakeEntry.findFirst({
-    where: { workflowId, id: { gt: BigInt(seenReportId) }, kind: { in: [...STOPPING_KINDS] } },
-    select: { id: true },
-  });
-  return stop !== null;
+  const { rowCount } = await sqlPoolOf(db).query(
+    'SELECT 1 FROM intake_journal WHERE workflow_id = $1 AND id > $2 AND kind = ANY($3::text[]) LIMIT 1',
+    [workflowId, seenReportId, [...STOPPING_KINDS]]
+  );
+  return (rowCount ?? 0) > 0;
 }

@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
-import type { Database } from '../db/client';
+import { sqlPoolOf, type Database } from '../db/client';
 import type { TeamSnapshot } from '../domain/alert';
 import type { Logger } from '../logger';
 import { createSlackApi, type SlackApi } from './client';
@@ -39,10 +39,13 @@ export function createSlackForTeam({
 }): SlackForTeam {
   const clients = new Map<string, { token: string; client: SlackApi }>();
   return async (team) => {
-    const row = await db.team.findFirst({
-      where: { slackChannelId: team.slackChannelId, installationId: team.installationId ?? null },
-      select: { name: true, pausedAt: true },
-    });
+    // Asked before every call of every alert: one plain query on the pool.
+    const { rows } = await sqlPoolOf(db).query<{ name: string; pausedAt: Date | null }>(
+      `SELECT name, paused_at AS "pausedAt" FROM teams
+       WHERE slack_channel_id = $1 AND installation_id IS NOT DISTINCT FROM $2::uuid LIMIT 1`,
+      [team.slackChannelId, team.installationId ?? null]
+    );
+    const row = rows[0];
     if (row?.pausedAt) {
       throw ApplicationFailure.nonRetryable(
         `team ${row.name} is paused (Escalator was removed from its channel or uninstalled)`,

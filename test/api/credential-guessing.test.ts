@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { sqlPoolOf } from '../../src/db/client';
 import {
   FAILED_CREDENTIALS_PER_WINDOW,
   FAILED_CREDENTIALS_WINDOW_SECONDS,
@@ -13,13 +14,15 @@ import { createTestGateway, registerTeam, type RegisteredTeam, type TestGateway 
 
 const guess = () => randomBytes(32).toString('base64url');
 
-/** Counts the endpoint lookups the app makes on the real database. */
+/** Counts the endpoint lookups the app sends to the real database (through the pool under its client). */
 function countingEndpointLookups(gateway: TestGateway): { count: () => number } {
   let lookups = 0;
-  const findUnique = gateway.db.endpoint.findUnique.bind(gateway.db.endpoint);
-  (gateway.db.endpoint as { findUnique: unknown }).findUnique = (...args: Parameters<typeof findUnique>) => {
-    lookups += 1;
-    return findUnique(...args);
+  const pool = sqlPoolOf(gateway.db);
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as { query: unknown }).query = (...args: unknown[]) => {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (text && /FROM endpoints\b/.test(text)) lookups += 1;
+    return query(...args);
   };
   return { count: () => lookups };
 }

@@ -1,6 +1,6 @@
 /** Endpoint tokens: issued once, kept only as a SHA-256, looked up by hashing what arrives. */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '../../db/client';
+import { sqlPoolOf, type Database } from '../../db/client';
 import type { InsufficientDataPolicy } from '../../sources/cloudwatch';
 
 /** The team behind an endpoint, with its engineers in escalation order. */
@@ -37,28 +37,49 @@ export function hashEndpointToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/**
+ * The endpoint with its team and rotation in one round trip: every report starts here, so this
+ * is plain SQL on the pool rather than three ORM queries.
+ */
+const ENDPOINT_BY_TOKEN_HASH = `
+  SELECT e.id, e.allowed_topic_arns AS "allowedTopicArns", e.allow_raw_delivery AS "allowRawDelivery",
+         e.insufficient_data::text AS "insufficientData",
+         t.id AS "teamId", t.name, t.slack_channel_id AS "slackChannelId",
+         t.escalation_timeout_ms AS "escalationTimeoutMs", t.installation_id AS "installationId",
+         t.paused_at AS "pausedAt",
+         ARRAY(SELECT slack_user_id FROM engineers WHERE team_id = t.id ORDER BY position) AS engineers
+  FROM endpoints e JOIN teams t ON t.id = e.team_id
+  WHERE e.token_hash = $1`;
+
+interface EndpointRow extends Omit<EndpointWithTeam, 'team'> {
+  teamId: string;
+  name: string;
+  slackChannelId: string;
+  escalationTimeoutMs: number | null;
+  installationId: string | null;
+  pausedAt: Date | null;
+  engineers: string[];
+}
+
 /** The endpoint a token opens, or null when the token is malformed or unknown. */
 export async function findEndpointByToken(db: Database, token: string): Promise<EndpointWithTeam | null> {
   if (!TOKEN_SHAPE.test(token)) return null;
-  const endpoint = await db.endpoint.findUnique({
-    where: { tokenHash: hashEndpointToken(token) },
-    include: { team: { include: { engineers: { orderBy: { position: 'asc' } } } } },
-  });
-  if (!endpoint) return null;
-  const { team } = endpoint;
+  const { rows } = await sqlPoolOf(db).query<EndpointRow>(ENDPOINT_BY_TOKEN_HASH, [hashEndpointToken(token)]);
+  const row = rows[0];
+  if (!row) return null;
   return {
-    id: endpoint.id,
-    allowedTopicArns: endpoint.allowedTopicArns,
-    allowRawDelivery: endpoint.allowRawDelivery,
-    insufficientData: endpoint.insufficientData,
+    id: row.id,
+    allowedTopicArns: row.allowedTopicArns,
+    allowRawDelivery: row.allowRawDelivery,
+    insufficientData: row.insufficientData,
     team: {
-      id: team.id,
-      name: team.name,
-      slackChannelId: team.slackChannelId,
-      escalationTimeoutMs: team.escalationTimeoutMs,
-      engineers: team.engineers.map((engineer) => engineer.slackUserId),
-      installationId: team.installationId,
-      pausedAt: team.pausedAt,
+      id: row.teamId,
+      name: row.name,
+      slackChannelId: row.slackChannelId,
+      escalationTimeoutMs: row.escalationTimeoutMs,
+      engineers: row.engineers,
+      installationId: row.installationId,
+      pausedAt: row.pausedAt,
     },
   };
 }
