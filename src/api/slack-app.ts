@@ -1,7 +1,7 @@
 /**
  * The Slack app's parts of the gateway, built once from the gateway's dependencies: the OAuth
- * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API and the slash
- * command. They share the secret box and the installations' bots.
+ * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API (with mentions
+ * of the bot as commands and the App Home tab) and the slash command. They share the secret box and the installations' bots.
  */
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
@@ -54,7 +54,15 @@ export function createSlackAppRoutes(deps: {
       : undefined;
   return {
     install,
-    events: slackEventsHandler({ db, workspaces, bots, publicUrl: config.publicUrl, log, background: deps.background }),
+    events: slackEventsHandler({
+      db,
+      workspaces,
+      bots,
+      publicUrl: config.publicUrl,
+      escalationTimeoutMs: config.escalationTimeoutMs,
+      log,
+      background: deps.background,
+    }),
     commands: slackCommandsHandler({
       db,
       workspaces,

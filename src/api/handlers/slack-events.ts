@@ -13,9 +13,11 @@ import { forgetInstallationTokens, type InstallationBots } from '../../slack/ins
 import { resumedMessage, welcomeMessage } from '../../slack/setup-messages';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
+import { publishHome } from '../services/slack-home';
 import { joinChannel, leaveChannel } from '../services/slack-team-setup';
 import type { Workspaces } from '../services/slack-workspaces';
 import { parseInput } from '../validation';
+import { answerMention } from './slack-mentions';
 
 const envelopeSchema = z.object({
   type: z.string(),
@@ -32,12 +34,15 @@ type EventCallback = Envelope & { event: NonNullable<Envelope['event']> };
 const membershipEvent = z.object({ user: z.string(), channel: z.string(), inviter: z.string().optional() });
 const channelLeftEvent = z.object({ channel: z.string(), actor_id: z.string().optional() });
 const tokensRevokedEvent = z.object({ tokens: z.object({ bot: z.array(z.string()).optional() }).optional() });
+const homeOpenedEvent = z.object({ user: z.string().min(1), tab: z.string().optional() });
 
 export interface SlackEventDeps {
   db: Database;
   workspaces: Workspaces;
   bots: InstallationBots;
   publicUrl: string;
+  /** ESCALATION_TIMEOUT: what mentions' `status` and the App Home show for a team without its own. */
+  escalationTimeoutMs: number;
   log: Logger;
   /** Work done behind the answer, for tests and shutdown to wait on. */
   background?: Set<Promise<void>>;
@@ -99,6 +104,18 @@ async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackT
     case 'tokens_revoked': {
       const parsed = tokensRevokedEvent.safeParse(event);
       if (parsed.success && (parsed.data.tokens?.bot?.length ?? 0) > 0) await uninstall(deps, slackTeamId);
+      return;
+    }
+    case 'app_mention':
+      await answerMention(deps, slackTeamId, event);
+      return;
+    case 'app_home_opened': {
+      const parsed = homeOpenedEvent.safeParse(event);
+      // The Messages tab opens this event too: only the Home tab is ours to draw.
+      if (!parsed.success || (parsed.data.tab ?? 'home') !== 'home') return;
+      const workspace = await workspaces.find(slackTeamId);
+      if (!workspace) return;
+      await publishHome(deps, workspace, parsed.data.user);
       return;
     }
     case 'member_joined_channel': {
