@@ -14,6 +14,7 @@ import { slackCommandsHandler } from './handlers/slack-commands';
 import { slackEventsHandler } from './handlers/slack-events';
 import { slackInstallHandlers, type SlackInstallRoutes } from './handlers/slack-install';
 import type { SlackResponder } from './services/slack-actions';
+import { createEventReceipts } from './services/slack-event-receipts';
 import { createWorkspaces } from './services/slack-workspaces';
 
 export interface SlackAppRoutes {
@@ -33,6 +34,8 @@ export function createSlackAppRoutes(deps: {
   metrics?: Metrics;
   /** Work running behind answers already sent (events, commands). */
   background?: Set<Promise<void>>;
+  /** Milliseconds since the epoch: when event receipts are taken and pruned. */
+  clock?: () => number;
 }): SlackAppRoutes {
   const { config, db, log } = deps;
   const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
@@ -60,6 +63,8 @@ export function createSlackAppRoutes(deps: {
       bots,
       publicUrl: config.publicUrl,
       escalationTimeoutMs: config.escalationTimeoutMs,
+      receipts: createEventReceipts({ db, clock: deps.clock }),
+      clock: deps.clock,
       log,
       background: deps.background,
     }),

@@ -364,3 +364,30 @@ describe('the App Home tab', () => {
     expect(lines).toContain('…and 15 more teams not shown here.');
   });
 });
+
+describe('event receipts', () => {
+  test('are pruned once older than a day, behind an answer; newer ones are kept', async () => {
+    // A clock of its own, a month back, so that pruning here reaches no other test's receipts.
+    let now = Date.now() - 30 * 24 * 3_600_000;
+    const dated = createTestGateway({ clock: () => now, env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: '' } });
+    const send = (envelope: Record<string, unknown>) => {
+      const event = signedEvent(dated.signingSecret, envelope, now);
+      return request(dated.app).post('/slack/events').set(event.headers).send(event.body).expect(200);
+    };
+    const receipt = (eventId: string) => dated.db.slackEventReceipt.findUnique({ where: { eventId } });
+    try {
+      const old = eventCallback(workspace.teamId, { type: 'reaction_added' });
+      await send(old);
+      expect((await receipt(old.event_id as string))?.receivedAt).toEqual(new Date(now));
+
+      now += 25 * 3_600_000;
+      const fresh = eventCallback(workspace.teamId, { type: 'reaction_added' });
+      await send(fresh);
+
+      await waitFor('the day-old receipt pruned', async () => (await receipt(old.event_id as string)) === null);
+      expect(await receipt(fresh.event_id as string)).not.toBeNull();
+    } finally {
+      await dated.close();
+    }
+  });
+});

@@ -367,6 +367,19 @@ describe('one workspace, from install to uninstall', () => {
     });
     expect(row.uninstalledAt).not.toBeNull();
     expect(await escalator.db.team.count({ where: { installationId: row.id, pausedAt: null } })).toBe(0);
+    // Each team's audit trail says why it stopped taking alerts.
+    const teams = await escalator.db.team.findMany({
+      where: { installationId: row.id },
+      include: { auditEntries: { orderBy: { at: 'asc' } } },
+    });
+    expect(teams.length).toBeGreaterThan(0);
+    for (const team of teams) {
+      expect(team.auditEntries.at(-1)).toMatchObject({
+        actor: 'slack',
+        action: 'paused',
+        detail: { reason: 'the app was uninstalled' },
+      });
+    }
     const report = await fetch(webhookUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
