@@ -502,6 +502,12 @@ describe('a team looked after by mentioning the bot, and the App Home tab', () =
     return ((await response.json()) as { workflowId: string }).workflowId;
   }
 
+  test('the install asks Slack for the mentions scope', async () => {
+    const page = await fetch(`${escalator.url}/slack/install`);
+
+    expect(await page.text()).toMatch(/scope=[^"&]*app_mentions(:|%3A)read/);
+  });
+
   test('members set rotation and timeout by mention (a redelivery acts once, a non-member is refused) and the next alert escalates in that order', async () => {
     const rotation = mention(OPS, ALICE, `rotation <@${BOB}> <@${ALICE}>`);
     const intruder = mention(OPS, MALLORY, `rotation <@${MALLORY}>`);
