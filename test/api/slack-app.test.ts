@@ -257,6 +257,20 @@ describe('mentions of the bot as commands', () => {
     const newToken = /\/webhooks\/([A-Za-z0-9_-]+)/.exec(String(ephemeral.body.text))![1]!;
     expect(slack.calls('chat.postMessage').some((call) => JSON.stringify(call.body).includes(newToken))).toBe(false);
   });
+
+  test('the bot named in its own rotation is left out: Escalator is never on call', async () => {
+    const onlyBot = mention({ text: `<@${workspace.botUserId}> rotation <@${workspace.botUserId}>` });
+
+    await postEvent(
+      mention({ text: `<@${workspace.botUserId}> rotation <@${workspace.botUserId}> <@${ALICE}>` })
+    ).expect(200);
+    await postEvent(onlyBot).expect(200);
+
+    await waitFor('the rotation of Alice alone', async () => ((await engineers()).join() === ALICE ? true : undefined));
+    const usage = await waitFor('the usage reply', () => replies((onlyBot.event as { ts: string }).ts)[0]);
+    expect(usage.text).toContain('Name people with @');
+    expect(await engineers()).toEqual([ALICE]);
+  });
 });
 
 describe('the App Home tab', () => {

@@ -38,6 +38,8 @@ const MAX_ROTATION = 20;
  */
 const USER_MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
 
+const ROTATION_OF_PEOPLE = `Name people with @: \`${COMMAND} rotation @alice @bob\`.`;
+
 export type TeamChange =
   { kind: 'rotation'; engineers: string[] } | { kind: 'timeout'; ms: number; text: string } | { kind: 'token-rotate' };
 
@@ -56,8 +58,7 @@ export function parseCommandText(text: string): ParsedCommand {
     case 'rotation': {
       const engineers = [...args.matchAll(USER_MENTION)].map((match) => match[1] as string);
       const unique = [...new Set(engineers)];
-      if (unique.length === 0)
-        return { kind: 'usage', message: `Name people with @: \`${COMMAND} rotation @alice @bob\`.` };
+      if (unique.length === 0) return { kind: 'usage', message: ROTATION_OF_PEOPLE };
       if (unique.length > MAX_ROTATION)
         return { kind: 'usage', message: `At most ${MAX_ROTATION} people in a rotation.` };
       return { kind: 'rotation', engineers: unique };
@@ -137,6 +138,12 @@ export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCom
         alerts
       ),
     };
+  }
+  if (parsed.kind === 'rotation' && parsed.engineers.includes(workspace.botUserId)) {
+    // Escalator cannot be on call: `@Escalator rotation @Escalator @alice` means Alice.
+    const engineers = parsed.engineers.filter((user) => user !== workspace.botUserId);
+    if (engineers.length === 0) return { kind: 'answer', text: ROTATION_OF_PEOPLE };
+    return { kind: 'change', workspace, team, change: { kind: 'rotation', engineers } };
   }
   return { kind: 'change', workspace, team, change: parsed };
 }
