@@ -1,6 +1,7 @@
 /**
  * Requests of the Slack app as Slack sends them: Events API callbacks (JSON: mentions of the bot,
  * the Home tab opened, …) and slash commands (form-encoded), signed with the app's signing secret.
+ * An event is sent as `signedEvent(secret, eventCallback(teamId, appMention({…})))`.
  */
 import { randomUUID } from 'node:crypto';
 import { signSlackRequest, type SlackSignatureHeaders } from './slack-requests';
@@ -93,20 +94,4 @@ export function appMention(mention: Mention): Record<string, unknown> {
 /** An `app_home_opened` event: `user` opened the app's Home tab (or its Messages tab). */
 export function appHomeOpened(user: string, tab: 'home' | 'messages' = 'home'): Record<string, unknown> {
   return { type: 'app_home_opened', user, channel: `D${user}`, tab };
-}
-
-/** A signed Events API request of one event in workspace `teamId`, as Slack posts it. */
-export function signedEventCallback(
-  signingSecret: string,
-  teamId: string,
-  event: Record<string, unknown>,
-  eventId?: string
-): SignedRequest & { envelope: Record<string, unknown> } {
-  const envelope = eventCallback(teamId, event, eventId);
-  const body = JSON.stringify(envelope);
-  return {
-    envelope,
-    body,
-    headers: { ...signSlackRequest(signingSecret, body), 'Content-Type': 'application/json' },
-  };
 }
