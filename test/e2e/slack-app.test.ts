@@ -248,6 +248,10 @@ describe('one workspace, from install to uninstall', () => {
         [BOB, 'timeout'],
       ])
     );
+    expect(team.auditEntries.find((e) => e.action === 'timeout')?.detail).toEqual({
+      escalationTimeoutMs: 10_000,
+      via: 'command',
+    });
   });
 
   test('a command from someone outside the channel is refused, told to them alone, and changes nothing', async () => {
@@ -538,7 +542,9 @@ describe('a team looked after by mentioning the bot, and the App Home tab', () =
       where: { team: { slackChannelId: OPS, installation: { slackTeamId: ws.teamId } } },
       orderBy: { at: 'asc' },
     });
-    expect(audit.filter((e) => e.action === 'rotation').map((e) => e.actor)).toEqual([ALICE]);
+    expect(audit.filter((e) => e.action === 'rotation').map((e) => [e.actor, e.detail])).toEqual([
+      [ALICE, { engineers: [BOB, ALICE], via: 'mention' }],
+    ]);
     expect(audit.filter((e) => e.action === 'refused').map((e) => e.actor)).toEqual([MALLORY]);
 
     workflowId = await postAlert(opsWebhook, 'Replica lag on db-2');

@@ -40,7 +40,8 @@ export function slackCommandsHandler(deps: SlackCommandDeps): RequestHandler {
 
     res.status(200).end();
     const toAsker = (text: string) => responder.replyEphemeral(form.response_url, text);
-    const work = applyTeamChange(deps, prepared, command, { toAsker, privatelyToAsker: toAsker }).catch(
+    const change = { ...command, via: 'command' as const };
+    const work = applyTeamChange(deps, prepared, change, { toAsker, privatelyToAsker: toAsker }).catch(
       async (error: unknown) => {
         log.error({ err: error, team: prepared.team.name, change: prepared.change.kind }, 'slash command failed');
         await toAsker(CHANGE_FAILED).catch(() => undefined);

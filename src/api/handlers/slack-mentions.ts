@@ -50,11 +50,16 @@ export async function answerMention(deps: TeamCommandDeps, slackTeamId: string, 
   const prepared = await prepareTeamCommand(deps, command);
   if (prepared.kind === 'answer') return inThread(prepared.text);
   try {
-    await applyTeamChange(deps, prepared, command, {
-      toAsker: inThread,
-      privatelyToAsker: (text) =>
-        workspace.slack.postEphemeral({ channel: mention.channel, user: command.userId, text, threadTs }),
-    });
+    await applyTeamChange(
+      deps,
+      prepared,
+      { ...command, via: 'mention' },
+      {
+        toAsker: inThread,
+        privatelyToAsker: (text) =>
+          workspace.slack.postEphemeral({ channel: mention.channel, user: command.userId, text, threadTs }),
+      }
+    );
   } catch (error) {
     log.error({ err: error, team: prepared.team.name, change: prepared.change.kind }, 'mention command failed');
     await inThread(CHANGE_FAILED).catch(() => undefined);

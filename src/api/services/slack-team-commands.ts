@@ -23,6 +23,7 @@ import {
   rotateTeamToken,
   setEscalationTimeout,
   setRotation,
+  type ChangeVia,
   type ChannelTeam,
 } from './slack-team-setup';
 import type { Workspace, Workspaces } from './slack-workspaces';
@@ -164,20 +165,19 @@ export interface CommandReplies {
 export async function applyTeamChange(
   deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log'>,
   prepared: Extract<PreparedCommand, { kind: 'change' }>,
-  command: Pick<TeamCommand, 'channelId' | 'userId'>,
+  command: Pick<TeamCommand, 'channelId' | 'userId'> & { via: ChangeVia },
   replies: CommandReplies
 ): Promise<void> {
   const { db, publicUrl, log } = deps;
   const { workspace, team, change } = prepared;
-  const actor = command.userId;
-  const channel = command.channelId;
+  const { userId: actor, channelId: channel, via } = command;
   if (!(await workspace.slack.isChannelMember(channel, actor))) {
     await db.teamAuditEntry.create({
       data: {
         teamId: team.id,
         actor,
         action: 'refused',
-        detail: { change: change.kind, reason: 'not a channel member' },
+        detail: { change: change.kind, reason: 'not a channel member', via },
       },
     });
     log.warn({ team: team.name, actor, change: change.kind }, 'team change from a non-member refused');
@@ -186,15 +186,15 @@ export async function applyTeamChange(
   }
   switch (change.kind) {
     case 'rotation':
-      await setRotation(db, team.id, change.engineers, actor);
+      await setRotation(db, team.id, change.engineers, actor, via);
       await workspace.slack.postMessage({ channel, text: rotationSetMessage(actor, change.engineers) });
       return;
     case 'timeout':
-      await setEscalationTimeout(db, team.id, change.ms, actor);
+      await setEscalationTimeout(db, team.id, change.ms, actor, via);
       await workspace.slack.postMessage({ channel, text: timeoutSetMessage(actor, change.text) });
       return;
     case 'token-rotate': {
-      const links = await rotateTeamToken(db, publicUrl, team.id, actor);
+      const links = await rotateTeamToken(db, publicUrl, team.id, actor, via);
       await replies.privatelyToAsker(newTokenMessage(links));
       await workspace.slack.postMessage({ channel, text: tokenRotatedMessage(actor) });
       return;
