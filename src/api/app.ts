@@ -126,6 +126,7 @@ export function createApp(deps: GatewayDeps): Express {
         secrets: deps.secrets,
         metrics: deps.metrics,
         background: deps.slackBackground,
+        clock,
       }),
     })
   );

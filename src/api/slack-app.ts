@@ -1,7 +1,7 @@
 /**
  * The Slack app's parts of the gateway, built once from the gateway's dependencies: the OAuth
- * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API and the slash
- * command. They share the secret box and the installations' bots.
+ * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API (with mentions
+ * of the bot as commands and the App Home tab) and the slash command. They share the secret box and the installations' bots.
  */
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
@@ -14,6 +14,7 @@ import { slackCommandsHandler } from './handlers/slack-commands';
 import { slackEventsHandler } from './handlers/slack-events';
 import { slackInstallHandlers, type SlackInstallRoutes } from './handlers/slack-install';
 import type { SlackResponder } from './services/slack-actions';
+import { createEventReceipts } from './services/slack-event-receipts';
 import { createWorkspaces } from './services/slack-workspaces';
 
 export interface SlackAppRoutes {
@@ -33,6 +34,8 @@ export function createSlackAppRoutes(deps: {
   metrics?: Metrics;
   /** Work running behind answers already sent (events, commands). */
   background?: Set<Promise<void>>;
+  /** Milliseconds since the epoch: when event receipts are taken and pruned. */
+  clock?: () => number;
 }): SlackAppRoutes {
   const { config, db, log } = deps;
   const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
@@ -54,7 +57,17 @@ export function createSlackAppRoutes(deps: {
       : undefined;
   return {
     install,
-    events: slackEventsHandler({ db, workspaces, bots, publicUrl: config.publicUrl, log, background: deps.background }),
+    events: slackEventsHandler({
+      db,
+      workspaces,
+      bots,
+      publicUrl: config.publicUrl,
+      escalationTimeoutMs: config.escalationTimeoutMs,
+      receipts: createEventReceipts({ db, clock: deps.clock }),
+      clock: deps.clock,
+      log,
+      background: deps.background,
+    }),
     commands: slackCommandsHandler({
       db,
       workspaces,

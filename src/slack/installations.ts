@@ -5,7 +5,7 @@
  * fields Escalator looks things up by (workspace id, bot user id) sit beside it in the clear.
  */
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
-import type { Database } from '../db/client';
+import type { Database, Prisma } from '../db/client';
 import type { SecretBox } from '../secrets';
 
 /** Binds a sealed installation to its row: a value copied onto another workspace's row does not open. */
@@ -76,21 +76,45 @@ export function createInstallationStore({
 }
 
 /**
- * Drops an installation's tokens (app uninstalled, tokens revoked) and pauses its teams; the row
- * stays so that a reinstall finds its teams again. Returns the row id, if there was one.
+ * Drops an installation's tokens (app uninstalled, tokens revoked) and pauses its teams, each
+ * pause written to that team's audit trail with `reason`; the row stays so that a reinstall finds
+ * its teams again. Returns the row id, if there was one.
  */
-export async function forgetInstallationTokens(db: Database, slackTeamId: string): Promise<string | undefined> {
+export async function forgetInstallationTokens(
+  db: Database,
+  slackTeamId: string,
+  reason = 'the app was uninstalled'
+): Promise<string | undefined> {
   const row = await db.slackInstallation.findUnique({ where: { slackTeamId }, select: { id: true } });
   if (!row) return undefined;
   const now = new Date();
-  await db.$transaction([
-    db.slackInstallation.update({
+  await db.$transaction(async (tx) => {
+    await tx.slackInstallation.update({
       where: { id: row.id },
       data: { sealedInstallation: null, uninstalledAt: now },
-    }),
-    db.team.updateMany({ where: { installationId: row.id, pausedAt: null }, data: { pausedAt: now } }),
-  ]);
+    });
+    await pauseWorkspaceTeams(tx, row.id, reason, now);
+  });
   return row.id;
+}
+
+/**
+ * Pauses the active teams of an installation (`null`: the SLACK_BOT_TOKEN workspace's), writing
+ * each pause to its team's audit trail. Returns how many were paused.
+ */
+export async function pauseWorkspaceTeams(
+  tx: Prisma.TransactionClient,
+  installationId: string | null,
+  reason: string,
+  now = new Date()
+): Promise<number> {
+  const active = await tx.team.findMany({ where: { installationId, pausedAt: null }, select: { id: true } });
+  const teamIds = active.map((team) => team.id);
+  await tx.team.updateMany({ where: { id: { in: teamIds } }, data: { pausedAt: now } });
+  await tx.teamAuditEntry.createMany({
+    data: teamIds.map((teamId) => ({ teamId, actor: 'slack', action: 'paused', detail: { reason } })),
+  });
+  return teamIds.length;
 }
 
 /** What a caller needs to talk to Slack as an installation's bot. */

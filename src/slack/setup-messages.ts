@@ -48,6 +48,7 @@ export function helpMessage(): string {
     `• \`${COMMAND} status\`: the open alerts, with links`,
     `• \`${COMMAND} token rotate\`: new endpoint URLs; the old ones stop working at once`,
     `• \`${COMMAND} help\`: this message`,
+    'The same works as a mention in the channel: `@Escalator rotation @alice @bob`, `@Escalator status`.',
   ].join('\n');
 }
 
@@ -76,14 +77,20 @@ export interface OpenAlertLine {
   slackMessageTs: string | null;
 }
 
-/** A link to an alert's Slack message (Slack's archive URL redirects to the message). */
-function messageLink(alert: OpenAlertLine): string {
+/**
+ * The address of a message in Slack: `https://slack.com/archives/<channel>/p<ts without its dot>`,
+ * which Slack redirects to the message in the reader's workspace. Built here rather than asked of
+ * chat.getPermalink: no Slack call per alert listed (status, App Home).
+ */
+export function slackMessageUrl(channel: string, ts: string): string {
+  return `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+}
+
+/** A link to an alert's Slack message, its title as the (escaped) label. */
+export function alertMessageLink(alert: Pick<OpenAlertLine, 'title' | 'slackChannelId' | 'slackMessageTs'>): string {
   const title = escapeAndTruncate(alert.title, 150);
   if (!alert.slackChannelId || !alert.slackMessageTs) return title;
-  return safeLink(
-    `https://slack.com/archives/${alert.slackChannelId}/p${alert.slackMessageTs.replace('.', '')}`,
-    alert.title.slice(0, 150)
-  );
+  return safeLink(slackMessageUrl(alert.slackChannelId, alert.slackMessageTs), alert.title.slice(0, 150));
 }
 
 export function statusMessage(
@@ -98,7 +105,7 @@ export function statusMessage(
     alerts.length === 0 ? 'No open alerts.' : `Open alerts (${alerts.length}):`,
     ...alerts.map(
       (alert) =>
-        `• ${messageLink(alert)} · ${alert.state} · ${alert.severity}${alert.assignee ? ` · ${userName(alert.assignee)}` : ''}`
+        `• ${alertMessageLink(alert)} · ${alert.state} · ${alert.severity}${alert.assignee ? ` · ${userName(alert.assignee)}` : ''}`
     ),
   ].join('\n');
 }

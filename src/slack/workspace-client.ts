@@ -1,10 +1,11 @@
 /**
  * The Slack calls that the gateway makes for a workspace while setting a team up (Events API,
- * slash command): who the bot is, a channel's name and members, and messages in the channel.
+ * slash command, mentions, App Home): who the bot is, a channel's name and members, messages in
+ * the channel, and a person's Home tab.
  * The alert workflow's calls stay behind `SlackApi` (client.ts); these run in request handlers,
  * after the answer to Slack, with the same short timeout and no retries of their own.
  */
-import type { KnownBlock } from '@slack/web-api';
+import type { HomeView, KnownBlock } from '@slack/web-api';
 import type { Logger } from '../logger';
 import { createSlackWebClient } from './client';
 
@@ -15,8 +16,12 @@ export interface WorkspaceSlack {
   channelName(channel: string): Promise<string>;
   /** Whether `user` is a member of `channel` (conversations.members, every page). */
   isChannelMember(channel: string, user: string): Promise<boolean>;
-  /** A message in the channel, without link previews. */
-  postMessage(args: { channel: string; text: string; blocks?: unknown[] }): Promise<void>;
+  /** A message in the channel (in a thread when `threadTs` is given), without link previews. */
+  postMessage(args: { channel: string; text: string; blocks?: unknown[]; threadTs?: string }): Promise<void>;
+  /** A message in the channel that only `user` sees (chat.postEphemeral). */
+  postEphemeral(args: { channel: string; user: string; text: string; threadTs?: string }): Promise<void>;
+  /** The App Home tab of `user` (views.publish); Slack shows the latest one published. */
+  publishHome(user: string, view: HomeView): Promise<void>;
 }
 
 /** Members are listed in pages; a channel larger than this many pages is not searched further. */
@@ -57,14 +62,21 @@ export function createWorkspaceSlack({
       log.warn({ channel }, 'channel membership not found within the pages searched');
       return false;
     },
-    async postMessage({ channel, text, blocks }) {
+    async postMessage({ channel, text, blocks, threadTs }) {
       await client.chat.postMessage({
         channel,
         text,
         blocks: blocks as KnownBlock[] | undefined,
+        thread_ts: threadTs,
         unfurl_links: false,
         unfurl_media: false,
       });
+    },
+    async postEphemeral({ channel, user, text, threadTs }) {
+      await client.chat.postEphemeral({ channel, user, text, thread_ts: threadTs });
+    },
+    async publishHome(user, view) {
+      await client.views.publish({ user_id: user, view });
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The Slack app end to end, against the Slack stand-in: install through OAuth, invite the bot to
  * a channel, set the rotation and timeout with /escalator, an alert that escalates, uninstall;
- * several workspaces at once; and no plain secret in the database, the workflow histories or the logs.
+ * several workspaces at once; no plain secret in the database, the workflow histories or the logs;
+ * a team looked after by mentioning the bot, and the App Home tab following a person's alerts.
  */
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -9,7 +10,7 @@ import { Client as PgClient } from 'pg';
 import { generateLocalKey } from '../../src/secrets/key-encryption-keys';
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
 import { FAKE_SLACK_CLIENT, type FakeWorkspace } from '../helpers/fake-slack';
-import { eventCallback, signedCommand } from '../helpers/slack-app-requests';
+import { appHomeOpened, appMention, eventCallback, signedCommand } from '../helpers/slack-app-requests';
 import { signSlackRequest } from '../helpers/slack-requests';
 import { waitFor } from '../helpers/wait';
 
@@ -247,6 +248,10 @@ describe('one workspace, from install to uninstall', () => {
         [BOB, 'timeout'],
       ])
     );
+    expect(team.auditEntries.find((e) => e.action === 'timeout')?.detail).toEqual({
+      escalationTimeoutMs: 10_000,
+      via: 'command',
+    });
   });
 
   test('a command from someone outside the channel is refused, told to them alone, and changes nothing', async () => {
@@ -366,6 +371,19 @@ describe('one workspace, from install to uninstall', () => {
     });
     expect(row.uninstalledAt).not.toBeNull();
     expect(await escalator.db.team.count({ where: { installationId: row.id, pausedAt: null } })).toBe(0);
+    // Each team's audit trail says why it stopped taking alerts.
+    const teams = await escalator.db.team.findMany({
+      where: { installationId: row.id },
+      include: { auditEntries: { orderBy: { at: 'asc' } } },
+    });
+    expect(teams.length).toBeGreaterThan(0);
+    for (const team of teams) {
+      expect(team.auditEntries.at(-1)).toMatchObject({
+        actor: 'slack',
+        action: 'paused',
+        detail: { reason: 'the app was uninstalled' },
+      });
+    }
     const report = await fetch(webhookUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -429,5 +447,173 @@ describe('several workspaces at once', () => {
     });
     expect(new Set(teams.map((t) => t.name)).size).toBe(3);
     for (const team of teams) expect(team.name).toMatch(/^ops(-\d+)?$/);
+  }, 60_000);
+});
+
+describe('a team looked after by mentioning the bot, and the App Home tab', () => {
+  const CAROL = 'U0CAROL';
+  const OPS = 'C0HOOLIOPS';
+  const DB = 'C0HOOLIDB';
+  let ws: FakeWorkspace;
+  let opsWebhook: string;
+  let dbWebhook: string;
+  let workflowId: string;
+
+  beforeAll(async () => {
+    ws = escalator.slack.workspaces.add('Hooli', {
+      [OPS]: { name: 'ops', members: [ALICE, BOB] },
+      [DB]: { name: 'db', members: [BOB, CAROL] },
+    });
+    expect((await install(ws)).status).toBe(200);
+    await invite(ws, OPS);
+    opsWebhook = await welcomeOf(ws, OPS);
+    await invite(ws, DB);
+    dbWebhook = await welcomeOf(ws, DB);
+  });
+
+  function mention(channel: string, user: string, text: string) {
+    return eventCallback(ws.teamId, appMention({ channel, user, text: `<@${ws.botUserId}> ${text}` }));
+  }
+
+  async function rotationOf(channel: string): Promise<string[]> {
+    const team = await escalator.db.team.findFirstOrThrow({
+      where: { slackChannelId: channel, installation: { slackTeamId: ws.teamId } },
+      include: { engineers: { orderBy: { position: 'asc' } } },
+    });
+    return team.engineers.map((e) => e.slackUserId);
+  }
+
+  /** Opens `user`'s Home tab and returns the text of each block of the view published for it. */
+  async function openHome(user: string): Promise<string[]> {
+    const published = () =>
+      escalator.slack.calls('views.publish').filter((call) => call.body.user_id === user && call.outcome === 'ok');
+    const before = published().length;
+    expect((await sendEvent(eventCallback(ws.teamId, appHomeOpened(user)))).status).toBe(200);
+    const call = await waitFor(`${user}'s Home view`, () => published()[before]);
+    expect(call.token).toBe(ws.botToken);
+    return (call.body.view.blocks as Array<Record<string, any>>).map(
+      (block) => block.text?.text ?? block.elements?.map((e: { text: string }) => e.text).join(' ') ?? block.type
+    );
+  }
+
+  async function postAlert(url: string, title: string): Promise<string> {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title, severity: 'critical' }),
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { workflowId: string }).workflowId;
+  }
+
+  test('the install asks Slack for the mentions scope', async () => {
+    const page = await fetch(`${escalator.url}/slack/install`);
+
+    expect(await page.text()).toMatch(/scope=[^"&]*app_mentions(:|%3A)read/);
+  });
+
+  test('members set rotation and timeout by mention (a redelivery acts once, a non-member is refused) and the next alert escalates in that order', async () => {
+    const rotation = mention(OPS, ALICE, `rotation <@${BOB}> <@${ALICE}>`);
+    const intruder = mention(OPS, MALLORY, `rotation <@${MALLORY}>`);
+
+    const answers = [
+      await sendEvent(rotation),
+      await sendEvent(rotation, { 'X-Slack-Retry-Num': '1', 'X-Slack-Retry-Reason': 'http_timeout' }),
+      await sendEvent(mention(OPS, BOB, 'timeout 10s')),
+      await sendEvent(mention(DB, CAROL, `rotation <@${CAROL}>`)),
+      await sendEvent(intruder),
+    ];
+
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const intruderTs = (intruder.event as { ts: string }).ts;
+    await waitFor('the refusal in the thread', () =>
+      botMessages(ws, OPS).find((m) => m.threadTs === intruderTs && m.text.includes('Only members of this channel'))
+    );
+    await waitFor('the timeout confirmation', () =>
+      botMessages(ws, OPS).find((m) => m.text.includes('`U0BOB` set the escalation timeout to 10s'))
+    );
+    await waitFor('the rotation in #db', () => botMessages(ws, DB).find((m) => m.text.includes('set the rotation')));
+    expect(botMessages(ws, OPS).filter((m) => m.text.includes('set the rotation'))).toEqual([
+      expect.objectContaining({ text: ':busts_in_silhouette: `U0ALICE` set the rotation: `U0BOB` → `U0ALICE`.' }),
+    ]);
+    expect(await rotationOf(OPS)).toEqual([BOB, ALICE]);
+    expect(await rotationOf(DB)).toEqual([CAROL]);
+    const audit = await escalator.db.teamAuditEntry.findMany({
+      where: { team: { slackChannelId: OPS, installation: { slackTeamId: ws.teamId } } },
+      orderBy: { at: 'asc' },
+    });
+    expect(audit.filter((e) => e.action === 'rotation').map((e) => [e.actor, e.detail])).toEqual([
+      [ALICE, { engineers: [BOB, ALICE], via: 'mention' }],
+    ]);
+    expect(audit.filter((e) => e.action === 'refused').map((e) => e.actor)).toEqual([MALLORY]);
+
+    workflowId = await postAlert(opsWebhook, 'Replica lag on db-2');
+    await postAlert(dbWebhook, 'Backup failed on db-9');
+    // Posted held by Bob, first in line; after the 10 s timeout Alice is called in the thread.
+    const posted = await waitFor('the alert message', () =>
+      botMessages(ws, OPS).find((m) => !m.threadTs && m.text.includes('Replica lag on db-2'))
+    );
+    expect(posted.text).toContain(BOB);
+    expect(posted.text).not.toContain(ALICE);
+    const called = await waitFor(
+      'the escalation after 10 s',
+      () => {
+        const mentioned = botMessages(ws, OPS)
+          .filter((m) => m.threadTs)
+          .map((m) => /<@(U[A-Z0-9]+)>/.exec(m.text)?.[1])
+          .filter((user) => user !== undefined);
+        return mentioned.length > 0 ? mentioned : undefined;
+      },
+      30_000
+    );
+    expect(called[0]).toBe(ALICE);
+  }, 60_000);
+
+  test("the App Home shows exactly the person's open alerts and teams in this workspace, and follows an acknowledgement and a close", async () => {
+    const alertIsNow = (state: string) =>
+      waitFor(`the alert ${state}`, async () => {
+        const alert = await escalator.db.alert.findFirst({ where: { workflowId } });
+        return alert?.state === state ? alert : undefined;
+      });
+    const alertLines = (lines: string[]) => lines.filter((line) => / · team \*/.test(line));
+    const teamLines = (lines: string[]) => lines.filter((line) => line.includes('in the rotation'));
+    const opsTeam = await escalator.db.team.findFirstOrThrow({
+      where: { slackChannelId: OPS, installation: { slackTeamId: ws.teamId } },
+    });
+
+    expect(await escalator.press({ action: 'ack', workflowId, userId: ALICE, userName: 'alice' })).toBe(200);
+    const acknowledged = await alertIsNow('acknowledged');
+    const alice = await openHome(ALICE);
+    const bob = await openHome(BOB);
+    const carol = await openHome(CAROL);
+
+    const link = `https://slack.com/archives/${OPS}/p${acknowledged.slackMessageTs!.replace('.', '')}`;
+    expect(alertLines(alice)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^:eyes: \\*<${link}\\|Replica lag on db-2>\\*\\nacknowledged by you · critical · team \\*${opsTeam.name}\\* · opened`
+        )
+      ),
+    ]);
+    // Alice is in an Acme team too (uninstalled workspace, same user id): only Hooli's shows here.
+    expect(teamLines(alice)).toEqual([
+      `*${opsTeam.name}* in <#${OPS}> · escalation timeout 10s · you are 2nd of 2 in the rotation`,
+    ]);
+    expect(bob).toContain('Nothing is yours right now: no open alert is assigned to you or acknowledged by you.');
+    expect(teamLines(bob)).toEqual([
+      `*${opsTeam.name}* in <#${OPS}> · escalation timeout 10s · you are 1st of 2 in the rotation`,
+    ]);
+    expect(alertLines(carol)).toEqual([expect.stringContaining('Backup failed on db-9')]);
+    expect(alertLines(carol)[0]).toContain('open, assigned to you · critical');
+
+    expect(await escalator.press({ action: 'close', workflowId, userId: ALICE, userName: 'alice' })).toBe(200);
+    await alertIsNow('closed');
+    const afterClose = await openHome(ALICE);
+
+    expect(alertLines(afterClose)).toEqual([]);
+    expect(afterClose).toContain(
+      'Nothing is yours right now: no open alert is assigned to you or acknowledged by you.'
+    );
+    expect(teamLines(afterClose)).toHaveLength(1);
   }, 60_000);
 });

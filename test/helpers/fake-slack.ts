@@ -13,7 +13,8 @@
  * (`D` + the user id) the answer and messages() carry, as Slack's do.
  *
  * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test,
- * users.lookupByEmail (over the people given as `users` or added with `addUser`);
+ * users.lookupByEmail (over the people given as `users` or added with `addUser`), views.publish
+ * (a Home tab: `homeView` reads the latest one a person was shown; more than 100 blocks is refused);
  * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
  * installs (oauth.v2.access) and, per issued bot token, auth.test, conversations.info,
  * conversations.members and users.info (createFakeWorkspaces). Bodies may be form-encoded
@@ -96,6 +97,8 @@ export interface FakeSlack {
   messages(channel?: string): FakeSlackMessage[];
   /** The message with this `ts` in `channel`, if it exists. */
   message(channel: string, ts: string): FakeSlackMessage | undefined;
+  /** The Home tab last published for `user` (views.publish), by a bot of workspace `teamId` when given. */
+  homeView(user: string, teamId?: string): SlackPayload | undefined;
   /** A fresh `response_url` for an interaction payload, answered by this fake. */
   responseUrl(): string;
   /** Adds a workspace member that users.lookupByEmail finds. */
@@ -317,6 +320,14 @@ export async function startFakeSlack({
         if (!id) return { ok: false, error: 'users_not_found' };
         return { ok: true, user: { id, team_id: 'T0FAKE', name: email.split('@')[0], profile: { email } } };
       }
+      case 'views.publish': {
+        if (!body.user_id) return { ok: false, error: 'invalid_arguments' };
+        const view = body.view as SlackPayload | undefined;
+        if (view?.type !== 'home' || !Array.isArray(view.blocks)) return { ok: false, error: 'invalid_arguments' };
+        // Slack: "must provide an array of no more than 100 items" for blocks.
+        if (view.blocks.length > 100) return { ok: false, error: 'invalid_arguments' };
+        return { ok: true, view: { id: `V${nextTs().replace('.', '')}`, type: 'home', blocks: view.blocks } };
+      }
       case 'chat.postEphemeral':
         if (!body.channel) return { ok: false, error: 'channel_not_found' };
         if (!body.user) return { ok: false, error: 'user_not_found' };
@@ -375,6 +386,11 @@ export async function startFakeSlack({
       return found ? { ...found } : undefined;
     },
     responseUrl: () => `${origin}/response/${randomUUID()}`,
+    homeView: (user, teamId) =>
+      calls
+        .filter((call) => call.method === 'views.publish' && call.outcome === 'ok' && call.body.user_id === user)
+        .filter((call) => teamId === undefined || call.token?.startsWith(`xoxb-${teamId}-`))
+        .at(-1)?.body.view as SlackPayload | undefined,
     workspaces,
     counts(method) {
       const matching = calls.filter((call) => method === undefined || call.method === method);
@@ -584,7 +600,7 @@ export function createFakeWorkspaces(): FakeWorkspaces {
 }
 
 /** Form bodies carry nested values (blocks, attachments, metadata) as JSON strings. */
-const JSON_FORM_FIELDS = ['blocks', 'attachments', 'metadata', 'replace_original', 'delete_original'];
+const JSON_FORM_FIELDS = ['blocks', 'attachments', 'metadata', 'replace_original', 'delete_original', 'view'];
 
 function parseBody(raw: string, contentType: string | undefined): SlackPayload {
   if (raw === '') return {};

@@ -1,21 +1,24 @@
 /**
  * `POST /slack/events` (Events API), after the signature check. Slack wants an answer within 3
- * seconds and redelivers otherwise (`X-Slack-Retry-Num`), so the event id is recorded first, the
- * answer goes out, and the work runs behind it; a delivery of an event id seen before answers 200
- * and does nothing. (The cost of that order: work that fails after the answer is logged, not
- * redelivered.)
+ * seconds and redelivers otherwise (`X-Slack-Retry-Num`), so the event id is recorded first
+ * (slack-event-receipts.ts), the answer goes out, and the work runs behind it; a delivery of an
+ * event id seen before answers 200 and does nothing. (The cost of that order: work that fails
+ * after the answer is logged, not redelivered.)
  */
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../logger';
-import { forgetInstallationTokens, type InstallationBots } from '../../slack/installations';
+import { forgetInstallationTokens, pauseWorkspaceTeams, type InstallationBots } from '../../slack/installations';
 import { resumedMessage, welcomeMessage } from '../../slack/setup-messages';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
+import type { EventReceipts } from '../services/slack-event-receipts';
+import { publishHome } from '../services/slack-home';
 import { joinChannel, leaveChannel } from '../services/slack-team-setup';
 import type { Workspaces } from '../services/slack-workspaces';
 import { parseInput } from '../validation';
+import { answerMention } from './slack-mentions';
 
 const envelopeSchema = z.object({
   type: z.string(),
@@ -32,19 +35,26 @@ type EventCallback = Envelope & { event: NonNullable<Envelope['event']> };
 const membershipEvent = z.object({ user: z.string(), channel: z.string(), inviter: z.string().optional() });
 const channelLeftEvent = z.object({ channel: z.string(), actor_id: z.string().optional() });
 const tokensRevokedEvent = z.object({ tokens: z.object({ bot: z.array(z.string()).optional() }).optional() });
+const homeOpenedEvent = z.object({ user: z.string().min(1), tab: z.string().optional() });
 
 export interface SlackEventDeps {
   db: Database;
   workspaces: Workspaces;
   bots: InstallationBots;
   publicUrl: string;
+  /** ESCALATION_TIMEOUT: what mentions' `status` and the App Home show for a team without its own. */
+  escalationTimeoutMs: number;
   log: Logger;
+  /** Event ids already taken (redeliveries act once). */
+  receipts: EventReceipts;
+  /** Milliseconds since the epoch (the App Home's ages). */
+  clock?: () => number;
   /** Work done behind the answer, for tests and shutdown to wait on. */
   background?: Set<Promise<void>>;
 }
 
 export function slackEventsHandler(deps: SlackEventDeps): RequestHandler {
-  const { db, log } = deps;
+  const { log, receipts } = deps;
   return async (req, res) => {
     const envelope = parseInput(envelopeSchema, parseJson(req.body), 'body');
     if (envelope.type === 'url_verification') {
@@ -60,21 +70,25 @@ export function slackEventsHandler(deps: SlackEventDeps): RequestHandler {
       return;
     }
     const retry = req.get('x-slack-retry-num');
-    if (envelope.event_id) {
-      const { count } = await db.slackEventReceipt.createMany({
-        data: [{ eventId: envelope.event_id }],
-        skipDuplicates: true,
-      });
-      if (count === 0) {
-        log.info({ eventId: envelope.event_id, retry }, 'Slack event already taken: ignored');
-        res.status(200).end();
-        return;
-      }
+    if (envelope.event_id && !(await receipts.take(envelope.event_id))) {
+      log.info({ eventId: envelope.event_id, retry }, 'Slack event already taken: ignored');
+      res.status(200).end();
+      return;
     }
     res.status(200).end();
-    const work = handleEvent(deps, envelope as EventCallback, slackTeamId).catch((error: unknown) =>
-      log.error({ err: error, eventId: envelope.event_id, type: envelope.event?.type }, 'Slack event failed')
-    );
+    const work = (async () => {
+      try {
+        await handleEvent(deps, envelope as EventCallback, slackTeamId);
+      } catch (error) {
+        log.error({ err: error, eventId: envelope.event_id, type: envelope.event?.type }, 'Slack event failed');
+      }
+      try {
+        const pruned = await receipts.pruneIfDue();
+        if (pruned > 0) log.debug({ pruned }, 'Slack event receipts older than a day pruned');
+      } catch (error) {
+        log.warn({ err: error }, 'pruning Slack event receipts failed');
+      }
+    })();
     deps.background?.add(work);
     void work.finally(() => deps.background?.delete(work));
   };
@@ -94,11 +108,24 @@ async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackT
   const { event } = envelope;
   switch (event.type) {
     case 'app_uninstalled':
-      await uninstall(deps, slackTeamId);
+      await uninstall(deps, slackTeamId, 'the app was uninstalled');
       return;
     case 'tokens_revoked': {
       const parsed = tokensRevokedEvent.safeParse(event);
-      if (parsed.success && (parsed.data.tokens?.bot?.length ?? 0) > 0) await uninstall(deps, slackTeamId);
+      if (parsed.success && (parsed.data.tokens?.bot?.length ?? 0) > 0)
+        await uninstall(deps, slackTeamId, "the app's bot token was revoked");
+      return;
+    }
+    case 'app_mention':
+      await answerMention(deps, slackTeamId, event);
+      return;
+    case 'app_home_opened': {
+      const parsed = homeOpenedEvent.safeParse(event);
+      // The Messages tab opens this event too: only the Home tab is ours to draw.
+      if (!parsed.success || (parsed.data.tab ?? 'home') !== 'home') return;
+      const workspace = await workspaces.find(slackTeamId);
+      if (!workspace) return;
+      await publishHome(deps, workspace, parsed.data.user);
       return;
     }
     case 'member_joined_channel': {
@@ -149,14 +176,17 @@ async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackT
   }
 }
 
-/** The app was uninstalled or its bot token revoked: tokens dropped, the workspace's teams paused. */
-async function uninstall(deps: SlackEventDeps, slackTeamId: string): Promise<void> {
-  const installationId = await forgetInstallationTokens(deps.db, slackTeamId);
+/**
+ * The app was uninstalled or its bot token revoked: tokens dropped, the workspace's teams paused,
+ * each pause in its team's audit trail.
+ */
+async function uninstall(deps: SlackEventDeps, slackTeamId: string, reason: string): Promise<void> {
+  const installationId = await forgetInstallationTokens(deps.db, slackTeamId, reason);
   if (installationId) {
     deps.bots.forget(installationId);
   } else {
     // Single-workspace mode: the teams of SLACK_BOT_TOKEN's workspace.
-    await deps.db.team.updateMany({ where: { installationId: null, pausedAt: null }, data: { pausedAt: new Date() } });
+    await deps.db.$transaction((tx) => pauseWorkspaceTeams(tx, null, reason));
   }
   deps.log.info({ slackTeamId }, 'Slack app uninstalled or tokens revoked: tokens removed, teams paused');
 }

@@ -120,21 +120,36 @@ export async function leaveChannel(db: Database, ref: ChannelRef & { actor: stri
   return team;
 }
 
+/** How a change was asked for in Slack, kept in its audit entry. */
+export type ChangeVia = 'command' | 'mention';
+
 /** Sets the escalation order; `actor` is the Slack user who asked. */
-export async function setRotation(db: Database, teamId: string, engineers: string[], actor: string): Promise<void> {
+export async function setRotation(
+  db: Database,
+  teamId: string,
+  engineers: string[],
+  actor: string,
+  via?: ChangeVia
+): Promise<void> {
   await db.$transaction(async (tx) => {
     await tx.engineer.deleteMany({ where: { teamId } });
     await tx.engineer.createMany({
       data: engineers.map((slackUserId, position) => ({ teamId, slackUserId, position })),
     });
-    await audit(tx, teamId, actor, 'rotation', { engineers });
+    await audit(tx, teamId, actor, 'rotation', { engineers, via });
   });
 }
 
-export async function setEscalationTimeout(db: Database, teamId: string, ms: number, actor: string): Promise<void> {
+export async function setEscalationTimeout(
+  db: Database,
+  teamId: string,
+  ms: number,
+  actor: string,
+  via?: ChangeVia
+): Promise<void> {
   await db.$transaction(async (tx) => {
     await tx.team.update({ where: { id: teamId }, data: { escalationTimeoutMs: ms } });
-    await audit(tx, teamId, actor, 'timeout', { escalationTimeoutMs: ms });
+    await audit(tx, teamId, actor, 'timeout', { escalationTimeoutMs: ms, via });
   });
 }
 
@@ -143,7 +158,8 @@ export async function rotateTeamToken(
   db: Database,
   publicUrl: string,
   teamId: string,
-  actor: string
+  actor: string,
+  via?: ChangeVia
 ): Promise<{ token: string; webhookUrl: string; snsUrl: string }> {
   const token = issueEndpointToken();
   await db.$transaction(async (tx) => {
@@ -156,7 +172,7 @@ export async function rotateTeamToken(
     if (keep) await tx.endpoint.update({ where: { id: keep.id }, data: { tokenHash: hashEndpointToken(token) } });
     else await tx.endpoint.create({ data: { teamId, tokenHash: hashEndpointToken(token) } });
     if (rest.length > 0) await tx.endpoint.deleteMany({ where: { id: { in: rest.map((e) => e.id) } } });
-    await audit(tx, teamId, actor, 'token-rotated');
+    await audit(tx, teamId, actor, 'token-rotated', via ? { via } : undefined);
   });
   return { token, ...endpointUrls(publicUrl, token) };
 }

@@ -1,0 +1,203 @@
+/**
+ * The commands that look after a channel's team from Slack, whichever way they arrive: the
+ * `/escalator` slash command or a mention of the bot in the channel (`@Escalator rotation …`).
+ * One parser, and one place that checks who may change the team, carries the change out, writes
+ * the audit trail and confirms it in the channel. The entry points differ only in where they
+ * answer the person who asked (`CommandReplies`).
+ */
+import { parseDuration } from '../../config';
+import type { Database } from '../../db/client';
+import type { Logger } from '../../logger';
+import {
+  COMMAND,
+  helpMessage,
+  newTokenMessage,
+  rotationSetMessage,
+  statusMessage,
+  timeoutSetMessage,
+  tokenRotatedMessage,
+} from '../../slack/setup-messages';
+import {
+  findChannelTeam,
+  openAlertsOf,
+  rotateTeamToken,
+  setEscalationTimeout,
+  setRotation,
+  type ChangeVia,
+  type ChannelTeam,
+} from './slack-team-setup';
+import type { Workspace, Workspaces } from './slack-workspaces';
+
+/** Escalation timeouts a team may choose: long enough to react, short enough to matter. */
+const MIN_TIMEOUT_MS = 10_000;
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+const MAX_ROTATION = 20;
+
+/**
+ * A user mention in command text: `<@U123|alice>` as Slack escapes it in a slash command
+ * (`should_escape: true`), `<@U123>` as it arrives in a message (app_mention).
+ */
+const USER_MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
+
+const ROTATION_OF_PEOPLE = `Name people with @: \`${COMMAND} rotation @alice @bob\`.`;
+
+export type TeamChange =
+  { kind: 'rotation'; engineers: string[] } | { kind: 'timeout'; ms: number; text: string } | { kind: 'token-rotate' };
+
+export type ParsedCommand = { kind: 'help' } | { kind: 'status' } | { kind: 'usage'; message: string } | TeamChange;
+
+/** Parses what follows `/escalator` (or the bot's mention): `rotation @a @b`, `timeout 10m`, … */
+export function parseCommandText(text: string): ParsedCommand {
+  const [verb = '', ...rest] = text.trim().split(/\s+/);
+  const args = rest.join(' ');
+  switch (verb.toLowerCase()) {
+    case '':
+    case 'help':
+      return { kind: 'help' };
+    case 'status':
+      return { kind: 'status' };
+    case 'rotation': {
+      const engineers = [...args.matchAll(USER_MENTION)].map((match) => match[1] as string);
+      const unique = [...new Set(engineers)];
+      if (unique.length === 0) return { kind: 'usage', message: ROTATION_OF_PEOPLE };
+      if (unique.length > MAX_ROTATION)
+        return { kind: 'usage', message: `At most ${MAX_ROTATION} people in a rotation.` };
+      return { kind: 'rotation', engineers: unique };
+    }
+    case 'timeout': {
+      const ms = parseDuration(args);
+      if (ms === undefined || ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS) {
+        return { kind: 'usage', message: `Give a time between 10s and 24h: \`${COMMAND} timeout 10m\`.` };
+      }
+      return { kind: 'timeout', ms, text: args.trim() };
+    }
+    case 'token':
+      if (args.trim().toLowerCase() === 'rotate') return { kind: 'token-rotate' };
+      return { kind: 'usage', message: `\`${COMMAND} token rotate\` issues new endpoint URLs.` };
+    default:
+      return { kind: 'usage', message: `Unknown command. ${helpMessage()}` };
+  }
+}
+
+/**
+ * The command in a message that mentions the bot: the text with the bot's own mention taken out
+ * (`<@UBOT> rotation <@U1> <@U2>` → `rotation <@U1> <@U2>`). Only its first mention is taken out,
+ * wherever it stands, so that `hey <@UBOT> status` reads as the verb `hey` (unknown: help).
+ */
+export function commandTextOfMention(text: string, botUserId: string): string {
+  const own = new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`);
+  return text.replace(own, ' ').trim();
+}
+
+export interface TeamCommandDeps {
+  db: Database;
+  workspaces: Workspaces;
+  publicUrl: string;
+  /** ESCALATION_TIMEOUT, shown by `status` for a team without its own. */
+  escalationTimeoutMs: number;
+  log: Logger;
+}
+
+export interface TeamCommand {
+  slackTeamId: string;
+  channelId: string;
+  /** The Slack user who asked. */
+  userId: string;
+  /** The command text, the bot's own mention already taken out. */
+  text: string;
+}
+
+/** What a command comes to before anything changes: an answer at once, or a change to carry out. */
+export type PreparedCommand =
+  { kind: 'answer'; text: string } | { kind: 'change'; workspace: Workspace; team: ChannelTeam; change: TeamChange };
+
+const NOT_SET_UP = `Escalator is not in this channel yet: invite it with \`/invite @Escalator\`, then try again.`;
+export const NOT_INSTALLED = 'Escalator is not installed in this workspace.';
+export const NOT_A_MEMBER = 'Only members of this channel can change its team.';
+export const CHANGE_FAILED = 'Escalator could not make that change just now. Try again in a moment.';
+
+/** Parses a command and finds its team; `help`, `status` and mistakes are answered from the database alone. */
+export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCommand): Promise<PreparedCommand> {
+  const parsed = parseCommandText(command.text);
+  if (parsed.kind === 'help') return { kind: 'answer', text: helpMessage() };
+  if (parsed.kind === 'usage') return { kind: 'answer', text: parsed.message };
+  const workspace = await deps.workspaces.find(command.slackTeamId);
+  if (!workspace) return { kind: 'answer', text: NOT_INSTALLED };
+  const team = await findChannelTeam(deps.db, {
+    installationId: workspace.installationId,
+    channelId: command.channelId,
+  });
+  if (!team) return { kind: 'answer', text: NOT_SET_UP };
+  if (parsed.kind === 'status') {
+    const alerts = await openAlertsOf(deps.db, team.id);
+    const escalationTimeoutMs = team.escalationTimeoutMs ?? deps.escalationTimeoutMs;
+    return {
+      kind: 'answer',
+      text: statusMessage(
+        team.name,
+        { engineers: team.engineers, escalationTimeoutMs, paused: !!team.pausedAt },
+        alerts
+      ),
+    };
+  }
+  if (parsed.kind === 'rotation' && parsed.engineers.includes(workspace.botUserId)) {
+    // Escalator cannot be on call: `@Escalator rotation @Escalator @alice` means Alice.
+    const engineers = parsed.engineers.filter((user) => user !== workspace.botUserId);
+    if (engineers.length === 0) return { kind: 'answer', text: ROTATION_OF_PEOPLE };
+    return { kind: 'change', workspace, team, change: { kind: 'rotation', engineers } };
+  }
+  return { kind: 'change', workspace, team, change: parsed };
+}
+
+/** Where a command answers the person who asked; confirmations always go to the channel. */
+export interface CommandReplies {
+  /** A refusal or a problem. */
+  toAsker(text: string): Promise<void>;
+  /** New endpoint URLs: for the person who asked, and nobody else. */
+  privatelyToAsker(text: string): Promise<void>;
+}
+
+/**
+ * Carries a change out for a member of the channel, or refuses it: the change and its audit entry
+ * in one transaction, then a confirmation in the channel (people named, never pinged). A refusal
+ * is audited too, and told to the person who asked.
+ */
+export async function applyTeamChange(
+  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log'>,
+  prepared: Extract<PreparedCommand, { kind: 'change' }>,
+  command: Pick<TeamCommand, 'channelId' | 'userId'> & { via: ChangeVia },
+  replies: CommandReplies
+): Promise<void> {
+  const { db, publicUrl, log } = deps;
+  const { workspace, team, change } = prepared;
+  const { userId: actor, channelId: channel, via } = command;
+  if (!(await workspace.slack.isChannelMember(channel, actor))) {
+    await db.teamAuditEntry.create({
+      data: {
+        teamId: team.id,
+        actor,
+        action: 'refused',
+        detail: { change: change.kind, reason: 'not a channel member', via },
+      },
+    });
+    log.warn({ team: team.name, actor, change: change.kind }, 'team change from a non-member refused');
+    await replies.toAsker(NOT_A_MEMBER);
+    return;
+  }
+  switch (change.kind) {
+    case 'rotation':
+      await setRotation(db, team.id, change.engineers, actor, via);
+      await workspace.slack.postMessage({ channel, text: rotationSetMessage(actor, change.engineers) });
+      return;
+    case 'timeout':
+      await setEscalationTimeout(db, team.id, change.ms, actor, via);
+      await workspace.slack.postMessage({ channel, text: timeoutSetMessage(actor, change.text) });
+      return;
+    case 'token-rotate': {
+      const links = await rotateTeamToken(db, publicUrl, team.id, actor, via);
+      await replies.privatelyToAsker(newTokenMessage(links));
+      await workspace.slack.postMessage({ channel, text: tokenRotatedMessage(actor) });
+      return;
+    }
+  }
+}
