@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
+import { sqlPoolOf } from '../../src/db/client';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
 import {
   CLOSED_PORT_ADDRESS,
@@ -204,6 +205,31 @@ describe('POST /slack/interactions', () => {
     );
     expect((reply.body as { text: string }).text).toMatch(/belongs to an alert of another channel/);
     expect(await actionSignals(gateway, workflowId)).toEqual([]);
+  });
+
+  test('a press is recorded while every shared database connection is busy with reports (a storm)', async () => {
+    const workflowId = await openAlert(gateway, team);
+    const pool = sqlPoolOf(gateway.db);
+    const held = await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()));
+    try {
+      const press = signedInteraction(
+        gateway.signingSecret,
+        blockActionsPayload({ action: 'ack', workflowId, userId: 'U0STORM', channelId: team.slackChannelId })
+      );
+      await request(gateway.app).post('/slack/interactions').set(press.headers).send(press.body).expect(200);
+      // Answered and durable while the shared pool had no connection to give.
+      expect(pool.idleCount).toBe(0);
+      const recorded = await held[0]!.query(
+        "SELECT count(*)::int AS n FROM intake_journal WHERE workflow_id = $1 AND kind = 'action'",
+        [workflowId]
+      );
+      expect(recorded.rows[0]).toEqual({ n: 1 });
+    } finally {
+      for (const connection of held) connection.release();
+    }
+    expect(await actionSignals(gateway, workflowId)).toEqual([
+      expect.objectContaining({ action: 'ack', userId: 'U0STORM' }),
+    ]);
   });
 
   test('a payload that carries more than one action is refused with 400', async () => {

@@ -58,7 +58,7 @@ export async function recordButtonPress(db: Database, press: ButtonPress): Promi
       signal: { action, userId, userName, pressId },
     });
     return { kind: 'recorded', alertId: alert.id };
-  });
+  }, 'interactive');
 }
 
 /** Replies through an interaction's `response_url` (valid 30 minutes, 5 uses). */
