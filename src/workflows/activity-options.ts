@@ -28,11 +28,12 @@ export const DATABASE_ACTIVITY_OPTIONS: ActivityOptions = {
 };
 
 /**
- * The alert workflow's own Slack calls and timeline writes run as local activities, with the same
- * timeouts and retries: in the worker that runs the workflow, recorded in the workflow task that
- * asked for them. A regular activity costs the server a task of its own and the workflow a task
- * more to see its result; for calls this short that was most of an alert's cost (README,
- * "Performance"). Retries past a minute wait on a timer, so a long Slack outage holds no task open.
+ * The alert workflow's message rewrites, direct messages and timeline writes run as local
+ * activities, with the same timeouts and retries: in the worker that runs the workflow, recorded
+ * in the workflow task that asked for them. A regular activity costs the server a task of its own
+ * and the workflow a task more to see its result; for calls this short that was most of an
+ * alert's cost (README, "Performance"). Retries past a minute wait on a timer, so a long Slack
+ * outage holds no workflow task open. Posts into the channel stay activity tasks (alert-workflow.ts).
  */
 export const LOCAL_SLACK_ACTIVITY_OPTIONS: LocalActivityOptions = { ...SLACK_ACTIVITY_OPTIONS };
 export const LOCAL_DATABASE_ACTIVITY_OPTIONS: LocalActivityOptions = { ...DATABASE_ACTIVITY_OPTIONS };

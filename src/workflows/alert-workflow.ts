@@ -47,8 +47,14 @@ import {
   type AlertWorkflowInput,
 } from './definitions';
 
+/**
+ * Posts into the team channel wait for the channel's pace (docs/storm.md), for seconds in a
+ * storm: they stay activity tasks, since a local activity holds one of the worker's workflow task
+ * slots for as long as it runs.
+ */
+const channelPosts = proxyActivities<AlertActivities>(SLACK_ACTIVITY_OPTIONS);
 const activities = {
-  slack: proxyActivities<AlertActivities>(SLACK_ACTIVITY_OPTIONS),
+  slack: channelPosts,
   database: proxyActivities<AlertActivities>(DATABASE_ACTIVITY_OPTIONS),
 };
 const localActivities = {
@@ -71,7 +77,7 @@ const CHANNEL_PACING_PATCH = 'channel-pacing';
 /** Alerts whose histories have regular activity tasks for Slack and the timeline replay with them. */
 const LOCAL_ACTIVITIES_PATCH = 'local-activities';
 
-/** The Slack calls and timeline writes (activity-options.ts says why they are local). */
+/** Message rewrites, direct messages and timeline writes (activity-options.ts says why they are local). */
 function steps(): typeof activities {
   return patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
 }
@@ -255,7 +261,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       return 'stopped';
     }
     const posted = await trySlack('post the alert', () =>
-      steps().slack.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
+      channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
     );
     await turns.done();
     if (posted === 'stopped') {
@@ -300,7 +306,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view(holder) }));
     if (stopWaiting() || !(await awaitCallTurn())) return standBack();
     const called = await trySlack('call in the thread', () =>
-      steps().slack.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
+      channelPosts.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard() })
     );
     await turns.done();
     if (called === 'stopped') {
@@ -483,7 +489,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const message = status.slackMessage;
     if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
       const called = await trySlack('call in the thread', () =>
-        steps().slack.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
+        channelPosts.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
       );
       await turns.done();
       if (called === 'stopped') await awaitStop();
