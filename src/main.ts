@@ -176,7 +176,9 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
     });
     workerRun.catch((error: unknown) => log.error({ err: error }, 'the worker failed'));
 
-    const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    // The gateway's calls (the dispatcher's signals, the readiness probes) go through the worker's
+    // native connection: gRPC in the SDK's Rust core costs this process less CPU than @grpc/grpc-js.
+    const temporal = new Client({ connection: workerConnection, namespace: config.temporal.namespace });
     const gateway = await startGateway(
       { config, db, temporal, log, metrics, dryRunOutbox: dryRun?.outbox },
       { port: config.port }
