@@ -4,7 +4,7 @@
  * AWS_REGION, AWS_ENDPOINT_URL and credentials from the environment as every AWS tool does.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { aesGcmDecrypt, aesGcmEncrypt, type KeyEncryptionKey } from './envelope';
 import { LOCAL_KEY_BYTES } from './local-key';
 
@@ -44,19 +44,21 @@ const KMS_TIMEOUT_MS = 5_000;
  * Decrypt, the context passed as KMS encryption context. A symmetric KMS ciphertext names its own
  * key, so data keys wrapped by an earlier KMS key stay readable while the caller may still use it.
  */
-export function kmsKeyEncryptionKey(keyId: string, client: KMSClient = createKmsClient()): KeyEncryptionKey {
+export function kmsKeyEncryptionKey(keyId: string, client?: KMSClient): KeyEncryptionKey {
   return {
     id: `kms:${keyId}`,
     canUnwrap: (kekId) => kekId.startsWith('kms:'),
     async wrap(dataKey, context) {
-      const result = await client.send(
+      const { EncryptCommand } = await kmsSdk();
+      const result = await (client ??= await createKmsClient()).send(
         new EncryptCommand({ KeyId: keyId, Plaintext: dataKey, EncryptionContext: { escalator: context } })
       );
       if (!result.CiphertextBlob) throw new Error('KMS Encrypt answered without a ciphertext');
       return Buffer.from(result.CiphertextBlob);
     },
     async unwrap(wrapped, context) {
-      const result = await client.send(
+      const { DecryptCommand } = await kmsSdk();
+      const result = await (client ??= await createKmsClient()).send(
         new DecryptCommand({ CiphertextBlob: wrapped, EncryptionContext: { escalator: context } })
       );
       if (!result.Plaintext) throw new Error('KMS Decrypt answered without a plaintext');
@@ -65,7 +67,16 @@ export function kmsKeyEncryptionKey(keyId: string, client: KMSClient = createKms
   };
 }
 
+/**
+ * The AWS SDK's KMS client is loaded on first use: loaded at start it cost every process about
+ * 15 MiB of memory (its code and the AWS SDK core), though only deployments with KMS_KEY_ID use it.
+ */
+function kmsSdk(): Promise<typeof import('@aws-sdk/client-kms')> {
+  return import('@aws-sdk/client-kms');
+}
+
 /** The SDK's KMS client as the environment configures it, with a request timeout. */
-export function createKmsClient(): KMSClient {
+export async function createKmsClient(): Promise<KMSClient> {
+  const { KMSClient } = await kmsSdk();
   return new KMSClient({ requestHandler: { requestTimeout: KMS_TIMEOUT_MS }, maxAttempts: 2 });
 }
