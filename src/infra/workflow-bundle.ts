@@ -12,7 +12,7 @@ const run = promisify(execFile);
 
 /** Writes the workflow bundle to `outFile` from a child Node process; resolves with its path. */
 export async function bundleWorkflowsInChildProcess(outFile: string): Promise<string> {
-  // The same Node flags as this process (`--import tsx` under npm start, none for the built dist/);
+  // The same Node flags as this process (`--require tsx/cjs` under npm start, none for the built dist/);
   // a TypeScript file run from elsewhere (jest's transform, which is not a Node flag) needs tsx too.
   const tsx = __filename.endsWith('.ts') && !process.execArgv.some((arg) => arg.includes('tsx'));
   await run(process.execPath, [...process.execArgv, ...(tsx ? ['--import', 'tsx'] : []), __filename, outFile], {
