@@ -40,4 +40,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma/migrations ./prisma/migrations
 USER node
 EXPOSE 3000
-CMD ["node", "dist/api/main.js"]
+# A full collection once the old generation has grown by half since the last one, not when V8's
+# own guess (up to 4x) says: peaks 563 -> 402 MiB with 1,000 alerts posting. Costs more full
+# collections; V8 takes this flag only on the command line (not in NODE_OPTIONS), so
+# docker-compose.yml's commands pass it too.
+CMD ["node", "--heap-growing-percent=50", "dist/api/main.js"]
