@@ -66,7 +66,7 @@ const FINAL_RELAY_MS = 5_000;
 
 type AlertWorkflow = (input: AlertWorkflowInput) => Promise<unknown>;
 
-interface PendingEntry {
+export interface PendingEntry {
   id: number;
   workflowId: string;
   entry: JournalEntry;
@@ -75,6 +75,26 @@ interface PendingEntry {
 }
 
 type DeliveryOutcome = 'signalled' | 'started' | 'workflow-gone';
+
+/**
+ * One workflow's entries (in id order) cut into signals: each run of consecutive occurrences of the
+ * same alert is one signal, every other entry one of its own. A storm of repeats of one alert thus
+ * costs Temporal one signal per round, not one per report.
+ */
+export function foldRepeats(chain: readonly PendingEntry[]): PendingEntry[][] {
+  const batches: PendingEntry[][] = [];
+  for (const pending of chain) {
+    const last = batches[batches.length - 1];
+    const previous = last?.[last.length - 1];
+    const sameAlertAgain =
+      previous?.entry.kind === 'occurrence' &&
+      pending.entry.kind === 'occurrence' &&
+      previous.entry.signal.alertId === pending.entry.signal.alertId;
+    if (last && sameAlertAgain) last.push(pending);
+    else batches.push([pending]);
+  }
+  return batches;
+}
 
 /** Starts working in the background (it connects on its first round) and returns at once. */
 export function startDispatcher(deps: DispatcherDeps): Dispatcher {
@@ -187,13 +207,23 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     return new Set(rows.map((row) => row.alert_id));
   }
 
-  async function deliver({ id, entry }: PendingEntry, handled: Set<string>): Promise<DeliveryOutcome> {
+  /**
+   * Sends one signal: one entry, or a run of one alert's occurrences folded into the last of them
+   * (`earlierReportIds`), which carries the latest content.
+   */
+  async function deliver(batch: PendingEntry[], handled: Set<string>): Promise<DeliveryOutcome> {
+    const { id, entry } = batch[batch.length - 1] as PendingEntry;
     const what = `${entry.kind} #${id} to ${entry.workflowId}`;
     const handle = () => temporal.workflow.getHandle(entry.workflowId);
     try {
       switch (entry.kind) {
         case 'occurrence': {
-          const signal: AlertOccurrence = { ...entry.signal, reportId: id };
+          const earlierReportIds = batch.slice(0, -1).map((earlier) => earlier.id);
+          const signal: AlertOccurrence = {
+            ...entry.signal,
+            reportId: id,
+            ...(earlierReportIds.length > 0 ? { earlierReportIds } : {}),
+          };
           if (handled.has(entry.signal.alertId)) {
             await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () => handle().signal(occurrenceSignal, signal));
             return 'signalled';
@@ -252,22 +282,28 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     );
   }
 
-  /** Sends one workflow's entries in order; stops at the first that fails, so that none overtakes it. */
+  /**
+   * Sends one workflow's entries in order, consecutive occurrences of one alert as one signal;
+   * stops at the first signal that fails, so that none overtakes it.
+   */
   async function deliverChain(chain: PendingEntry[], handled: Set<string>): Promise<{ temporalDown: boolean }> {
     const delivered: number[] = [];
     let temporalDown = false;
-    for (const pending of chain) {
+    for (const batch of foldRepeats(chain)) {
       try {
-        const outcome = await deliver(pending, handled);
-        delivered.push(pending.id);
-        metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome });
-        metrics?.intakeDispatchDelay.observe(
-          { kind: pending.entry.kind },
-          (Date.now() - pending.createdAt.getTime()) / 1000
-        );
+        const outcome = await deliver(batch, handled);
+        for (const pending of batch) {
+          delivered.push(pending.id);
+          metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome });
+          metrics?.intakeDispatchDelay.observe(
+            { kind: pending.entry.kind },
+            (Date.now() - pending.createdAt.getTime()) / 1000
+          );
+        }
       } catch (error) {
         temporalDown = error instanceof TemporalUnavailableError;
-        await recordFailure(pending, error as Error, temporalDown);
+        // The entries of a fold succeed or fail together; the last one carries the error.
+        await recordFailure(batch[batch.length - 1] as PendingEntry, error as Error, temporalDown);
         break;
       }
     }

@@ -83,7 +83,7 @@ function steps(): typeof activities {
 }
 
 type InboxItem =
-  | ({ kind: 'occurrence' } & AlertOccurrence)
+  | ({ kind: 'occurrence'; count: number } & Omit<AlertOccurrence, 'earlierReportIds'>)
   | ({ kind: 'resolution' } & AlertResolution)
   | ({ kind: 'action' } & AlertActionTaken);
 
@@ -109,7 +109,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   const pressIds: string[] = input.carried?.pressIds ?? [];
   const inbox: InboxItem[] = [];
   /** An occurrence of a newer alert with this fingerprint that arrived while this one was ending. */
-  let successor: AlertOccurrence | undefined;
+  let successor: Extract<InboxItem, { kind: 'occurrence' }> | undefined;
 
   /** Drops a journal entry this run has already received (the dispatcher may send one twice). */
   function isNewReport(reportId: number | undefined): boolean {
@@ -119,8 +119,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return true;
   }
 
-  setHandler(occurrenceSignal, (occurrence) => {
-    if (isNewReport(occurrence.reportId)) inbox.push({ kind: 'occurrence', ...occurrence });
+  setHandler(occurrenceSignal, ({ earlierReportIds = [], ...occurrence }) => {
+    const seenBefore = status.lastReportId ?? 0;
+    if (!isNewReport(occurrence.reportId)) return;
+    const count = 1 + earlierReportIds.filter((reportId) => reportId > seenBefore).length;
+    inbox.push({ kind: 'occurrence', count, ...occurrence });
   });
   setHandler(resolutionSignal, (resolution) => {
     if (isNewReport(resolution.reportId)) inbox.push({ kind: 'resolution', ...resolution });
@@ -434,13 +437,15 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       const ended = ENDED.includes(status.state);
       if (item.kind === 'occurrence') {
         if (item.alertId !== status.alertId) {
-          if (ended) successor = item;
-          else log.warn('Occurrence for another alert ignored', { alertId: item.alertId });
+          if (ended) {
+            const countedBefore = successor && successor.alertId === item.alertId ? successor.count : 0;
+            successor = { ...item, count: countedBefore + item.count };
+          } else log.warn('Occurrence for another alert ignored', { alertId: item.alertId });
           continue;
         }
         if (ended) continue;
-        status.occurrences += 1;
-        status.lastSeenAt = item.receivedAt;
+        status.occurrences += item.count;
+        status.lastSeenAt = later(status.lastSeenAt, item.receivedAt);
         content = item.content;
         changed = true;
       } else if (ended) {
@@ -472,11 +477,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const first = inbox[0];
     if (first?.kind === 'occurrence' && first.alertId === status.alertId) {
       inbox.shift();
-      status.occurrences = 1;
+      status.occurrences = first.count;
       status.firstSeenAt = status.lastSeenAt = first.receivedAt;
       content = first.content;
     } else {
-      status.occurrences = 1;
+      status.occurrences = input.occurrences ?? 1;
     }
     if (input.notice) {
       await ensurePosted();
@@ -529,10 +534,16 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       fingerprint: input.fingerprint,
       team,
       content: successor.content,
+      occurrences: successor.count,
       maxHistoryEvents: input.maxHistoryEvents,
     });
   }
   return status;
+}
+
+/** Reports of one alert reach the workflow in the order the gateway took them, not always in the order they arrived. */
+function later(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
 function failureMessage(error: unknown): string {
