@@ -122,6 +122,8 @@ async function main(): Promise<void> {
           occurrences: number;
           timeline: unknown[];
         };
+      // Answers still on their way when the load stopped.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
       const expected = (await readAlert()).occurrences;
       let occurrences = 0;
       for (;;) {
