@@ -61,6 +61,13 @@ const MAX_ATTEMPTS = 20;
 const KEEP_DISPATCHED_MS = 60 * 60_000;
 const CLEANUP_INTERVAL_MS = 5 * 60_000;
 const TAKE_INTERVAL_MS = 1_000;
+/**
+ * After a round that relayed entries, the next starts no sooner than this, however soon new
+ * entries come: while reports stream in (a storm repeating one alert), each round then folds more
+ * of them into one signal per alert, and Temporal gets at most one signal per alert per this
+ * interval. An idle dispatcher still starts at once on a notification.
+ */
+const GATHER_MS = 50;
 /** At shutdown, entries still waiting are relayed for at most this long. */
 const FINAL_RELAY_MS = 5_000;
 
@@ -108,7 +115,9 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   let backoffMs = 0;
   let lastCleanupAt = 0;
   let lastTakeAt = 0;
-  /** A notification that came while a round ran: the next sleep is skipped. */
+  /** Whether the last round relayed anything: then the next one gathers first. */
+  let relayedLastRound = false;
+  /** A notification that came while a round ran: the next sleep is cut short. */
   let woken = false;
   let wake: (() => void) | undefined;
 
@@ -360,20 +369,26 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     );
   }
 
-  function sleep(ms: number): Promise<void> {
-    if (woken) {
-      woken = false;
-      return Promise.resolve();
-    }
+  /**
+   * Waits `ms`, or less when a notification comes, but never less than `atLeastMs` from now: after
+   * a round that relayed something, the next one gathers for a moment (see GATHER_MS).
+   */
+  function sleep(ms: number, atLeastMs: number): Promise<void> {
+    const earliest = Date.now() + atLeastMs;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      let timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         wake = undefined;
         woken = false;
         resolve();
       }
-      wake = done;
+      function wakeUp() {
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, earliest - Date.now()));
+      }
+      if (woken) wakeUp();
+      else wake = wakeUp;
     });
   }
 
@@ -388,6 +403,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     if (owned.size === 0) return pollIntervalMs;
     const round = await dispatchRound();
+    relayedLastRound = round.read > 0;
     if (round.temporalDown) throw new TemporalUnavailableError('Temporal stopped answering during a round');
     await cleanUp();
     return round.read === ROUND_SIZE ? 0 : pollIntervalMs;
@@ -408,7 +424,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
         waitMs = backoffMs;
         log.warn({ err: error, retryInMs: waitMs }, 'intake dispatcher waiting');
       }
-      if (!closed && waitMs > 0) await sleep(waitMs);
+      if (!closed && waitMs > 0) await sleep(waitMs, relayedLastRound ? GATHER_MS : 0);
     }
   })();
 
