@@ -109,7 +109,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   const pressIds: string[] = input.carried?.pressIds ?? [];
   const inbox: InboxItem[] = [];
   /** An occurrence of a newer alert with this fingerprint that arrived while this one was ending. */
-  let successor: Extract<InboxItem, { kind: 'occurrence' }> | undefined;
+  let successor: AlertOccurrence | undefined;
 
   /** Drops a journal entry this run has already received (the dispatcher may send one twice). */
   function isNewReport(reportId: number | undefined): boolean {
@@ -437,10 +437,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       const ended = ENDED.includes(status.state);
       if (item.kind === 'occurrence') {
         if (item.alertId !== status.alertId) {
-          if (ended) {
-            const countedBefore = successor && successor.alertId === item.alertId ? successor.count : 0;
-            successor = { ...item, count: countedBefore + item.count };
-          } else log.warn('Occurrence for another alert ignored', { alertId: item.alertId });
+          if (ended) successor = item;
+          else log.warn('Occurrence for another alert ignored', { alertId: item.alertId });
           continue;
         }
         if (ended) continue;
@@ -481,7 +479,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       status.firstSeenAt = status.lastSeenAt = first.receivedAt;
       content = first.content;
     } else {
-      status.occurrences = input.occurrences ?? 1;
+      status.occurrences = 1;
     }
     if (input.notice) {
       await ensurePosted();
@@ -534,7 +532,6 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       fingerprint: input.fingerprint,
       team,
       content: successor.content,
-      occurrences: successor.count,
       maxHistoryEvents: input.maxHistoryEvents,
     });
   }

@@ -91,8 +91,6 @@ export interface AlertWorkflowInput {
   content: AlertContent;
   /** Present after continue-as-new. */
   carried?: AlertStatus & { pressIds: string[]; content: AlertContent };
-  /** Occurrences counted before this run began (a newer alert's repeats that came while the last one ended). */
-  occurrences?: number;
   /** A notice: posted without mentioning anyone, never escalated (see IncomingAlert.notice). */
   notice?: boolean;
   /** Continue-as-new once the history grows past this many events (bounded history). */
