@@ -7,6 +7,8 @@
  * one alert would otherwise be sixteen turns on that lock, each a wake-up of a waiting PostgreSQL
  * backend; batched, they are a couple of turns, each taking many reports in one statement. Nothing
  * waits when there is no other report of the alert in flight: the first call goes at once.
+ * (DataLoader and its kin batch what arrives within one tick and may run calls for one key side
+ * by side; here a batch is whatever arrived during the previous call, and calls never overlap.)
  */
 
 interface Waiting<T, R> {
