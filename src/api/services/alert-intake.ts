@@ -3,7 +3,9 @@
  * becomes durable. Each report is one short local transaction: it decides what the report means
  * (a new alert, a new firing of a live one, a re-send of a firing already seen, a firing a person
  * closed, a resolution), writes that to the alert's row and timeline, and appends the signal its
- * workflow must get to the intake journal. The answer goes out on commit; the dispatcher
+ * workflow must get to the intake journal. Repeats of a live alert, the bulk of a storm, are one
+ * statement shared with the other reports of that alert that arrived meanwhile (takeRepeats).
+ * The answer goes out on commit; the dispatcher
  * (src/intake/dispatcher.ts) takes the entry to Temporal behind it. No network call is made while
  * a transaction is open, and none of Slack's time is ever a sender's.
  */
