@@ -61,12 +61,19 @@ const MAX_ATTEMPTS = 20;
 const KEEP_DISPATCHED_MS = 60 * 60_000;
 const CLEANUP_INTERVAL_MS = 5 * 60_000;
 const TAKE_INTERVAL_MS = 1_000;
+/**
+ * After a round that relayed entries, the next starts no sooner than this, however soon new
+ * entries come: while reports stream in (a storm repeating one alert), each round then folds more
+ * of them into one signal per alert, and Temporal gets at most one signal per alert per this
+ * interval. An idle dispatcher still starts at once on a notification.
+ */
+const GATHER_MS = 50;
 /** At shutdown, entries still waiting are relayed for at most this long. */
 const FINAL_RELAY_MS = 5_000;
 
 type AlertWorkflow = (input: AlertWorkflowInput) => Promise<unknown>;
 
-interface PendingEntry {
+export interface PendingEntry {
   id: number;
   workflowId: string;
   entry: JournalEntry;
@@ -75,6 +82,26 @@ interface PendingEntry {
 }
 
 type DeliveryOutcome = 'signalled' | 'started' | 'workflow-gone';
+
+/**
+ * One workflow's entries (in id order) cut into signals: each run of consecutive occurrences of the
+ * same alert is one signal, every other entry one of its own. A storm of repeats of one alert thus
+ * costs Temporal one signal per round, not one per report.
+ */
+export function foldRepeats(chain: readonly PendingEntry[]): PendingEntry[][] {
+  const batches: PendingEntry[][] = [];
+  for (const pending of chain) {
+    const last = batches[batches.length - 1];
+    const previous = last?.[last.length - 1];
+    const sameAlertAgain =
+      previous?.entry.kind === 'occurrence' &&
+      pending.entry.kind === 'occurrence' &&
+      previous.entry.signal.alertId === pending.entry.signal.alertId;
+    if (last && sameAlertAgain) last.push(pending);
+    else batches.push([pending]);
+  }
+  return batches;
+}
 
 /** Starts working in the background (it connects on its first round) and returns at once. */
 export function startDispatcher(deps: DispatcherDeps): Dispatcher {
@@ -88,7 +115,9 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   let backoffMs = 0;
   let lastCleanupAt = 0;
   let lastTakeAt = 0;
-  /** A notification that came while a round ran: the next sleep is skipped. */
+  /** Whether the last round relayed anything: then the next one gathers first. */
+  let relayedLastRound = false;
+  /** A notification that came while a round ran: the next sleep is cut short. */
   let woken = false;
   let wake: (() => void) | undefined;
 
@@ -187,13 +216,23 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     return new Set(rows.map((row) => row.alert_id));
   }
 
-  async function deliver({ id, entry }: PendingEntry, handled: Set<string>): Promise<DeliveryOutcome> {
+  /**
+   * Sends one signal: one entry, or a run of one alert's occurrences folded into the last of them
+   * (`earlierReportIds`), which carries the latest content.
+   */
+  async function deliver(batch: PendingEntry[], handled: Set<string>): Promise<DeliveryOutcome> {
+    const { id, entry } = batch[batch.length - 1] as PendingEntry;
     const what = `${entry.kind} #${id} to ${entry.workflowId}`;
     const handle = () => temporal.workflow.getHandle(entry.workflowId);
     try {
       switch (entry.kind) {
         case 'occurrence': {
-          const signal: AlertOccurrence = { ...entry.signal, reportId: id };
+          const earlierReportIds = batch.slice(0, -1).map((earlier) => earlier.id);
+          const signal: AlertOccurrence = {
+            ...entry.signal,
+            reportId: id,
+            ...(earlierReportIds.length > 0 ? { earlierReportIds } : {}),
+          };
           if (handled.has(entry.signal.alertId)) {
             await callTemporal(temporal, what, SIGNAL_TIMEOUT_MS, () => handle().signal(occurrenceSignal, signal));
             return 'signalled';
@@ -252,22 +291,28 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     );
   }
 
-  /** Sends one workflow's entries in order; stops at the first that fails, so that none overtakes it. */
+  /**
+   * Sends one workflow's entries in order, consecutive occurrences of one alert as one signal;
+   * stops at the first signal that fails, so that none overtakes it.
+   */
   async function deliverChain(chain: PendingEntry[], handled: Set<string>): Promise<{ temporalDown: boolean }> {
     const delivered: number[] = [];
     let temporalDown = false;
-    for (const pending of chain) {
+    for (const batch of foldRepeats(chain)) {
       try {
-        const outcome = await deliver(pending, handled);
-        delivered.push(pending.id);
-        metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome });
-        metrics?.intakeDispatchDelay.observe(
-          { kind: pending.entry.kind },
-          (Date.now() - pending.createdAt.getTime()) / 1000
-        );
+        const outcome = await deliver(batch, handled);
+        for (const pending of batch) {
+          delivered.push(pending.id);
+          metrics?.intakeDispatched.inc({ kind: pending.entry.kind, outcome });
+          metrics?.intakeDispatchDelay.observe(
+            { kind: pending.entry.kind },
+            (Date.now() - pending.createdAt.getTime()) / 1000
+          );
+        }
       } catch (error) {
         temporalDown = error instanceof TemporalUnavailableError;
-        await recordFailure(pending, error as Error, temporalDown);
+        // The entries of a fold succeed or fail together; the last one carries the error.
+        await recordFailure(batch[batch.length - 1] as PendingEntry, error as Error, temporalDown);
         break;
       }
     }
@@ -324,20 +369,26 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     );
   }
 
-  function sleep(ms: number): Promise<void> {
-    if (woken) {
-      woken = false;
-      return Promise.resolve();
-    }
+  /**
+   * Waits `ms`, or less when a notification comes, but never less than `atLeastMs` from now: after
+   * a round that relayed something, the next one gathers for a moment (see GATHER_MS).
+   */
+  function sleep(ms: number, atLeastMs: number): Promise<void> {
+    const earliest = Date.now() + atLeastMs;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      let timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         wake = undefined;
         woken = false;
         resolve();
       }
-      wake = done;
+      function wakeUp() {
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, earliest - Date.now()));
+      }
+      if (woken) wakeUp();
+      else wake = wakeUp;
     });
   }
 
@@ -352,6 +403,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     if (owned.size === 0) return pollIntervalMs;
     const round = await dispatchRound();
+    relayedLastRound = round.read > 0;
     if (round.temporalDown) throw new TemporalUnavailableError('Temporal stopped answering during a round');
     await cleanUp();
     return round.read === ROUND_SIZE ? 0 : pollIntervalMs;
@@ -372,7 +424,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
         waitMs = backoffMs;
         log.warn({ err: error, retryInMs: waitMs }, 'intake dispatcher waiting');
       }
-      if (!closed && waitMs > 0) await sleep(waitMs);
+      if (!closed && waitMs > 0) await sleep(waitMs, relayedLastRound ? GATHER_MS : 0);
     }
   })();
 

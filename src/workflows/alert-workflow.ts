@@ -83,7 +83,7 @@ function steps(): typeof activities {
 }
 
 type InboxItem =
-  | ({ kind: 'occurrence' } & AlertOccurrence)
+  | ({ kind: 'occurrence'; count: number } & Omit<AlertOccurrence, 'earlierReportIds'>)
   | ({ kind: 'resolution' } & AlertResolution)
   | ({ kind: 'action' } & AlertActionTaken);
 
@@ -119,8 +119,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return true;
   }
 
-  setHandler(occurrenceSignal, (occurrence) => {
-    if (isNewReport(occurrence.reportId)) inbox.push({ kind: 'occurrence', ...occurrence });
+  setHandler(occurrenceSignal, ({ earlierReportIds = [], ...occurrence }) => {
+    const seenBefore = status.lastReportId ?? 0;
+    if (!isNewReport(occurrence.reportId)) return;
+    const count = 1 + earlierReportIds.filter((reportId) => reportId > seenBefore).length;
+    inbox.push({ kind: 'occurrence', count, ...occurrence });
   });
   setHandler(resolutionSignal, (resolution) => {
     if (isNewReport(resolution.reportId)) inbox.push({ kind: 'resolution', ...resolution });
@@ -439,8 +442,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
           continue;
         }
         if (ended) continue;
-        status.occurrences += 1;
-        status.lastSeenAt = item.receivedAt;
+        status.occurrences += item.count;
+        status.lastSeenAt = later(status.lastSeenAt, item.receivedAt);
         content = item.content;
         changed = true;
       } else if (ended) {
@@ -472,7 +475,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const first = inbox[0];
     if (first?.kind === 'occurrence' && first.alertId === status.alertId) {
       inbox.shift();
-      status.occurrences = 1;
+      status.occurrences = first.count;
       status.firstSeenAt = status.lastSeenAt = first.receivedAt;
       content = first.content;
     } else {
@@ -533,6 +536,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     });
   }
   return status;
+}
+
+/** Reports of one alert reach the workflow in the order the gateway took them, not always in the order they arrived. */
+function later(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
 function failureMessage(error: unknown): string {

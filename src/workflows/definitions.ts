@@ -21,8 +21,16 @@ export interface JournalReport {
 export interface AlertOccurrence extends JournalReport {
   /** The database alert this occurrence was counted on by the gateway. */
   alertId: string;
+  /** The latest report's content and arrival, when several are folded into this signal. */
   content: AlertContent;
   receivedAt: string;
+  /**
+   * Repeats of the same alert that waited in the journal together are folded into one signal:
+   * the journal ids of the earlier ones, oldest first (`reportId` is the last). Each is one more
+   * occurrence, counted only if newer than the last report the run has seen, so a fold sent again
+   * after a crash, whole or in other pieces, still counts each report once.
+   */
+  earlierReportIds?: number[];
 }
 
 /** The source reported that the problem is over (`resolved`, CloudWatch `OK`). */

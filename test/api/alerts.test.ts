@@ -120,22 +120,33 @@ describe('GET /api/alerts/:id', () => {
     await gateway?.close();
   });
 
-  test('shows one alert with its timeline in the order things happened', async () => {
+  test('shows one alert with its timeline in the order things happened; a run of repeats is one line with the count', async () => {
     const alert = { title: 'Memory leak in worker', key: `mem-${randomUUID()}`, source: 'datadog' };
     const opened = await request(gateway.app).post(`/webhooks/${team.token}`).send(alert).expect(202);
     await request(gateway.app).post(`/webhooks/${team.token}`).send(alert).expect(202);
     await request(gateway.app).post(`/webhooks/${team.token}`).send(alert).expect(202);
+    const read = () =>
+      request(gateway.app).get(`/api/alerts/${opened.body.alertId}`).set(gateway.adminAuth).expect(200);
 
-    const response = await request(gateway.app)
-      .get(`/api/alerts/${opened.body.alertId}`)
-      .set(gateway.adminAuth)
-      .expect(200);
+    const afterThree = await read();
+    await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({ ...alert, source: 'grafana' })
+      .expect(202);
+    await request(gateway.app).post(`/webhooks/${team.token}`).send(alert).expect(202);
+    const afterFive = await read();
 
-    expect(response.body).toMatchObject({ id: opened.body.alertId, title: 'Memory leak in worker', occurrences: 3 });
-    expect(response.body.timeline).toEqual([
+    expect(afterThree.body).toMatchObject({ id: opened.body.alertId, title: 'Memory leak in worker', occurrences: 3 });
+    expect(afterThree.body.timeline).toEqual([
       { type: 'received', actor: 'datadog', message: 'Received from datadog', at: expect.any(String) },
-      { type: 'repeated', actor: 'datadog', message: 'Reported again by datadog (×2)', at: expect.any(String) },
-      { type: 'repeated', actor: 'datadog', message: 'Reported again by datadog (×3)', at: expect.any(String) },
+      { type: 'repeated', actor: 'datadog', message: 'Reported again by datadog (×3)', at: afterThree.body.lastSeenAt },
+    ]);
+    expect(afterFive.body).toMatchObject({ occurrences: 5 });
+    expect(afterFive.body.timeline).toEqual([
+      { type: 'received', actor: 'datadog', message: 'Received from datadog', at: expect.any(String) },
+      { type: 'repeated', actor: 'datadog', message: 'Reported again by datadog (×3)', at: afterThree.body.lastSeenAt },
+      { type: 'repeated', actor: 'grafana', message: 'Reported again by grafana (×4)', at: expect.any(String) },
+      { type: 'repeated', actor: 'datadog', message: 'Reported again by datadog (×5)', at: afterFive.body.lastSeenAt },
     ]);
   });
 

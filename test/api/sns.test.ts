@@ -26,7 +26,7 @@ import {
   type SnsEnvelope,
   type SnsFixtureName,
 } from '../helpers/sns';
-import { signalNames, startInputOf } from '../helpers/workflow-history';
+import { reportsSignalled, signalNames, startInputOf } from '../helpers/workflow-history';
 
 const ALARM_ARN = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx-rate-high';
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:escalator-alarms';
@@ -177,7 +177,8 @@ describe('POST /sns/:token', () => {
         duplicate: false,
       });
       expect(okAgain.body).toMatchObject({ alertId: first.body.alertId, duplicate: true });
-      expect(await signalNames(gateway, first.body.workflowId)).toEqual(['occurrence', 'occurrence', 'resolution']);
+      const reports = await reportsSignalled(gateway, first.body.workflowId);
+      expect(reports.map((report) => report.signal)).toEqual(['occurrence', 'occurrence', 'resolution']);
     });
 
     test('INSUFFICIENT_DATA is ignored (and said so) by default, and alerts where the endpoint asks for it', async () => {

@@ -127,6 +127,29 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
   expect(escalator.slack.messages(team.channel).filter((message) => !message.threadTs)).toHaveLength(1);
 });
 
+test('16 senders repeating one alert at once: database, workflow and Slack message each count every report once, then it resolves', async () => {
+  const team = await escalator.createTeam({ prefix: 'e2e' });
+  const alert = { title: 'CPU high on web-1', key: 'cpu-web-1' };
+  const opened = await escalator.post(team.webhookPath, alert);
+
+  const answers = await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await escalator.post(team.webhookPath, alert)).status);
+      return statuses;
+    })
+  );
+  const resolved = await escalator.post(team.webhookPath, { ...alert, status: 'resolved' });
+
+  expect(answers.flat()).toEqual(Array(80).fill(202));
+  expect(resolved.status).toBe(202);
+  const handle = escalator.temporal.workflow.getHandle(opened.body.workflowId);
+  expect(await handle.result()).toMatchObject({ state: 'resolved', occurrences: 81 });
+  const detail = await escalator.get(`/api/alerts/${opened.body.alertId}`, escalator.adminAuth);
+  expect(detail.body).toMatchObject({ state: 'resolved', occurrences: 81 });
+  expect(JSON.stringify(alertMessage(team.channel)?.blocks)).toContain('×81');
+});
+
 test('alert text can never ping anyone or become a link in Slack', async () => {
   const team = await escalator.createTeam({ prefix: 'e2e' });
   await escalator.post(team.webhookPath, {

@@ -400,6 +400,31 @@ describe('alert workflow', () => {
     });
   });
 
+  test('repeats folded into one signal count once each, also when the fold is sent again whole or cut differently', async () => {
+    await withAlert({}, async ({ handle, rec, alertId, repeat }) => {
+      const occurrence = async (reportId: number, earlierReportIds: number[]) =>
+        handle.signal(occurrenceSignal, {
+          alertId,
+          content: { ...content, text: `report ${reportId}` },
+          receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+          reportId,
+          earlierReportIds,
+        });
+      const [a, b, c, d] = [1, 2, 3, 4].map(() => rec.journal('occurrence')) as [number, number, number, number];
+
+      await occurrence(b, [a]);
+      await waitFor('the message to show ×3', () => rec.lastUpdate()?.occurrences === 3);
+      // The dispatcher died before marking them: sent again whole, then with later reports.
+      await occurrence(b, [a]);
+      await occurrence(d, [a, b, c]);
+      await waitFor('the message to show ×5', () => rec.lastUpdate()?.occurrences === 5);
+      expect(rec.lastUpdate()?.content.text).toBe(`report ${d}`);
+      await repeat();
+      await waitFor('the message to show ×6', () => rec.lastUpdate()?.occurrences === 6);
+      expect(rec.posts()).toHaveLength(1);
+    });
+  });
+
   test('a button press delivered twice acts once', async () => {
     await withAlert({}, async ({ rec, press }) => {
       await press('pass', 'U1ALICE', 'same-press');

@@ -3,18 +3,27 @@
  * becomes durable. Each report is one short local transaction: it decides what the report means
  * (a new alert, a new firing of a live one, a re-send of a firing already seen, a firing a person
  * closed, a resolution), writes that to the alert's row and timeline, and appends the signal its
- * workflow must get to the intake journal. The answer goes out on commit; the dispatcher
+ * workflow must get to the intake journal. Repeats of a live alert, the bulk of a storm, are one
+ * statement shared with the other reports of that alert that arrived meanwhile (takeRepeats).
+ * The answer goes out on commit; the dispatcher
  * (src/intake/dispatcher.ts) takes the entry to Temporal behind it. No network call is made while
  * a transaction is open, and none of Slack's time is ever a sender's.
  */
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Config } from '../../config';
-import { inSqlTransaction, type Database } from '../../db/client';
+import { inSqlTransaction, sqlPoolOf, type Database } from '../../db/client';
 import type { TeamSnapshot } from '../../domain/alert';
 import { alertWorkflowId } from '../../domain/fingerprint';
+import { batchPerAlert } from '../../intake/alert-batches';
 import type { IntakeGate } from '../../intake/gate';
-import { appendToJournal, lockWorkflowJournal } from '../../intake/journal';
+import {
+  appendToJournal,
+  JOURNAL_CHANNEL,
+  journalPartition,
+  lockWorkflowJournal,
+  type JournalEntry,
+} from '../../intake/journal';
 import type { Logger } from '../../logger';
 import { recordAlertReceived, type Metrics } from '../../observability/metrics';
 import type { IncomingAlert } from '../../sources/types';
@@ -49,11 +58,26 @@ const SUMMARY_MAX_LENGTH = 200;
  */
 const GROUP_CONCURRENCY = 8;
 
+/**
+ * Repeats of one alert taken in one statement at most. Under 16 senders a statement takes about
+ * as many; the bound keeps one statement (and its parameter) small whatever the load.
+ */
+const REPEATS_PER_STATEMENT = 64;
+
 /** What one report came to, before the answer is shaped. */
 type ReportOutcome = IntakeResult & {
   /** Counted in metrics: false for redeliveries, re-sends and ignored reports. */
   counted: boolean;
 };
+
+/** What `intake_take_repeats` made of a firing report (see its migration). */
+type RepeatOutcome = 'redelivered' | 'resent' | 'counted' | 'ended-firing' | 'new';
+
+/** A firing report looked at as a repeat of the live alert: see takeRepeats. */
+interface RepeatResult {
+  settled?: ReportOutcome;
+  endedAlertId?: string;
+}
 
 interface ReportContext {
   endpoint: EndpointWithTeam;
@@ -77,50 +101,100 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
     };
   }
 
-  /** One report, one transaction: the steps run in this order, under the alert's journal lock. */
+  /**
+   * One report. A firing of an alert already live (the common case in a storm: one alert reported
+   * again and again) is one statement, shared with the other reports of that alert that arrived
+   * meanwhile; anything else is one transaction under the alert's journal lock, which first asks
+   * the same question again under that lock.
+   */
   async function takeReport(context: ReportContext): Promise<ReportOutcome> {
+    if (context.report.status !== 'resolved') {
+      const repeat = await takeRepeatWithOthers(context.workflowId, context);
+      if (repeat.settled) return repeat.settled;
+    }
     return inSqlTransaction(db, async (sql) => {
-      await lockWorkflowJournal(sql, context.workflowId);
-      const redelivered = await claimDelivery(sql, context);
-      if (redelivered) return redelivered;
-      const outcome =
-        context.report.status === 'resolved' ? await resolution(sql, context) : await firing(sql, context);
-      if (context.deliveryKey && outcome.alertId) {
-        await sql.query('UPDATE deliveries SET alert_id = $2 WHERE id = $1', [context.deliveryKey, outcome.alertId]);
+      if (context.report.status === 'resolved') {
+        await lockWorkflowJournal(sql, context.workflowId);
+        return (
+          (await claimDelivery(sql, context)) ?? (await withDelivery(sql, context, await resolution(sql, context)))
+        );
       }
-      return outcome;
+      // Takes the journal lock for the rest of this transaction.
+      const [repeat] = await takeRepeats(sql, [context]);
+      if (repeat?.settled) return repeat.settled;
+      await claimDelivery(sql, context);
+      const outcome = repeat?.endedAlertId
+        ? await absorbedResend(sql, repeat.endedAlertId, context)
+        : await openAlert(sql, context);
+      return withDelivery(sql, context, outcome);
     });
   }
 
-  /**
-   * A firing: a new alert, a new firing of the live one (counted), or a firing seen before: a
-   * re-send refreshes "last seen" only, and after a person's Close it stays quiet.
-   */
-  async function firing(sql: PoolClient, context: ReportContext): Promise<ReportOutcome> {
-    const { endpoint, report, workflowId, receivedAt } = context;
-    const teamId = endpoint.team.id;
-    if (report.firingKey !== undefined) {
-      const known = await findFiring(sql, teamId, report.fingerprint, report.firingKey);
-      if (known?.live) {
-        await sql.query('UPDATE alerts SET last_seen_at = $2 WHERE id = $1', [known.alertId, receivedAt]);
-        return { alertId: known.alertId, workflowId, duplicate: true, counted: false };
-      }
-      if (known) {
-        await recordAbsorbedResend(sql, known.alertId, context);
-        return { alertId: known.alertId, workflowId, duplicate: true, counted: false };
-      }
-    }
+  const takeRepeatWithOthers = batchPerAlert(
+    (contexts: ReportContext[]) => takeRepeats(sqlPoolOf(db), contexts),
+    REPEATS_PER_STATEMENT
+  );
 
-    const repeated = await countFiringOnLiveAlert(sql, context);
-    const alertId = repeated?.alertId ?? (await openAlert(sql, context));
-    if (report.firingKey !== undefined) {
-      await sql.query(
-        `INSERT INTO alert_firings (team_id, fingerprint, firing_key, alert_id, first_seen_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-        [teamId, report.fingerprint, report.firingKey, alertId, receivedAt]
-      );
+  /** Remembers which alert a claimed delivery was counted on, for its redeliveries' answer. */
+  async function withDelivery(sql: PoolClient, context: ReportContext, outcome: ReportOutcome) {
+    if (context.deliveryKey && outcome.alertId) {
+      await sql.query('UPDATE deliveries SET alert_id = $2 WHERE id = $1', [context.deliveryKey, outcome.alertId]);
     }
-    await appendToJournal(sql, {
+    return outcome;
+  }
+
+  /**
+   * Firing reports of one alert, in order, as repeats of the live alert, in one statement
+   * (`intake_take_repeats`, see its migration): a redelivery, a re-send of a firing already seen,
+   * or a new firing counted. One result per report: `settled` when it was taken; `endedAlertId`
+   * when it repeats a firing whose alert has ended; neither when it opens a new alert, or was not
+   * looked at because one before it did either. Nothing is written for those.
+   */
+  async function takeRepeats(sql: Pick<PoolClient, 'query'>, contexts: ReportContext[]): Promise<RepeatResult[]> {
+    const { endpoint, report, workflowId } = contexts[0] as ReportContext;
+    const { rows } = await sql.query<{ outcome: RepeatOutcome; alert_id: string | null }>(
+      'SELECT outcome, alert_id FROM intake_take_repeats($1, $2, $3, $4, $5, $6)',
+      [
+        workflowId,
+        journalPartition(workflowId),
+        endpoint.team.id,
+        report.fingerprint,
+        JSON.stringify(
+          contexts.map((context) => ({
+            endpointId: context.endpoint.id,
+            deliveryKey: context.deliveryKey,
+            firingKey: context.report.firingKey,
+            receivedAt: context.receivedAt.toISOString(),
+            source: context.report.content.source,
+            // The database puts the live alert's id in the entry.
+            entry: occurrenceEntry(context, ''),
+          }))
+        ),
+        JOURNAL_CHANNEL,
+      ]
+    );
+    return contexts.map((context, index): RepeatResult => {
+      const row = rows[index];
+      const alertId = row?.alert_id ?? null;
+      switch (row?.outcome) {
+        case undefined:
+        case 'new':
+          return {};
+        case 'ended-firing':
+          return { endedAlertId: alertId as string };
+        case 'counted':
+          log.info({ alertId, workflowId, team: context.endpoint.team.name }, 'alert repeated');
+          return { settled: { alertId, workflowId, duplicate: true, counted: true } };
+        case 'resent':
+        case 'redelivered':
+          return { settled: { alertId, workflowId, duplicate: true, counted: false } };
+      }
+    });
+  }
+
+  /** The signal a firing becomes: it starts the alert's workflow when none runs. */
+  function occurrenceEntry({ endpoint, report, workflowId, receivedAt }: ReportContext, alertId: string) {
+    return {
       kind: 'occurrence',
       workflowId,
       start: {
@@ -135,40 +209,12 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
         summary: truncate(report.content.title, SUMMARY_MAX_LENGTH),
       },
       signal: { alertId, content: report.content, receivedAt: receivedAt.toISOString() },
-    });
-    log.info(
-      { alertId, workflowId, team: endpoint.team.name, opened: !repeated },
-      repeated ? 'alert repeated' : 'alert opened'
-    );
-    return { alertId, workflowId, duplicate: repeated !== undefined, counted: true };
+    } satisfies JournalEntry;
   }
 
-  /**
-   * Counts a new firing on the team's live alert of this fingerprint, if there is one. The update
-   * matches only while the alert is still live: one that ended a moment ago is left alone, and a
-   * new alert opens instead.
-   */
-  async function countFiringOnLiveAlert(
-    sql: PoolClient,
-    { endpoint, report, receivedAt }: ReportContext
-  ): Promise<{ alertId: string } | undefined> {
-    const source = report.content.source;
-    // One round trip: the count and its timeline line.
-    const { rows } = await sql.query<{ alert_id: string }>(
-      `WITH counted AS (
-         UPDATE alerts SET occurrences = occurrences + 1, last_seen_at = $3, updated_at = $3
-         WHERE team_id = $1 AND open_fingerprint = $2 RETURNING id, occurrences)
-       INSERT INTO alert_events (id, alert_id, key, type, actor, message, at)
-       SELECT gen_random_uuid(), id, 'gateway/' || gen_random_uuid(), 'repeated', $4::text,
-              'Reported again by ' || $4::text || ' (×' || occurrences || ')', $3
-       FROM counted RETURNING alert_id`,
-      [endpoint.team.id, report.fingerprint, receivedAt, source]
-    );
-    const live = rows[0];
-    return live ? { alertId: live.alert_id } : undefined;
-  }
-
-  async function openAlert(sql: PoolClient, { endpoint, report, workflowId, receivedAt }: ReportContext) {
+  /** No live alert of this fingerprint: a new one opens, and its workflow will start. */
+  async function openAlert(sql: PoolClient, context: ReportContext): Promise<ReportOutcome> {
+    const { endpoint, report, workflowId, receivedAt } = context;
     const alertId = randomUUID();
     const { content, fingerprint } = report;
     await sql.query(
@@ -196,27 +242,38 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
       message: `Received from ${content.source}`,
       at: receivedAt,
     });
-    return alertId;
+    if (report.firingKey !== undefined) {
+      await sql.query(
+        `INSERT INTO alert_firings (team_id, fingerprint, firing_key, alert_id, first_seen_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [endpoint.team.id, fingerprint, report.firingKey, alertId, receivedAt]
+      );
+    }
+    await appendToJournal(sql, occurrenceEntry(context, alertId));
+    log.info({ alertId, workflowId, team: endpoint.team.name }, 'alert opened');
+    return { alertId, workflowId, duplicate: false, counted: true };
   }
 
   /** A firing that has ended (a person closed it), sent again: written to the timeline the first time, then silent. */
-  async function recordAbsorbedResend(
+  async function absorbedResend(
     sql: PoolClient,
     alertId: string,
-    { endpoint, report, receivedAt }: ReportContext
-  ) {
+    { endpoint, report, workflowId, receivedAt }: ReportContext
+  ): Promise<ReportOutcome> {
     const { rowCount } = await sql.query(
       `UPDATE alert_firings SET absorbed_at = $4
        WHERE team_id = $1 AND fingerprint = $2 AND firing_key = $3 AND absorbed_at IS NULL`,
       [endpoint.team.id, report.fingerprint, report.firingKey, receivedAt]
     );
-    if (rowCount === 0) return;
-    await appendTimelineEvent(sql, alertId, {
-      type: 'absorbed',
-      actor: report.content.source,
-      message: `${report.content.source} sent this firing again after it ended: not posted, nobody called`,
-      at: receivedAt,
-    });
+    if (rowCount !== 0) {
+      await appendTimelineEvent(sql, alertId, {
+        type: 'absorbed',
+        actor: report.content.source,
+        message: `${report.content.source} sent this firing again after it ended: not posted, nobody called`,
+        at: receivedAt,
+      });
+    }
+    return { alertId, workflowId, duplicate: true, counted: false };
   }
 
   /**
@@ -319,18 +376,6 @@ async function claimDelivery(sql: PoolClient, { endpoint, deliveryKey, workflowI
     deliveryKey,
   ]);
   return { alertId: rows[0]?.alert_id ?? null, workflowId, duplicate: true, counted: false };
-}
-
-/** The firing's alert, and whether that alert is still live (open or acknowledged). */
-async function findFiring(sql: PoolClient, teamId: string, fingerprint: string, firingKey: string) {
-  const { rows } = await sql.query<{ alert_id: string; live: boolean }>(
-    `SELECT f.alert_id, a.open_fingerprint IS NOT NULL AS live
-     FROM alert_firings f JOIN alerts a ON a.id = f.alert_id
-     WHERE f.team_id = $1 AND f.fingerprint = $2 AND f.firing_key = $3`,
-    [teamId, fingerprint, firingKey]
-  );
-  const row = rows[0];
-  return row ? { alertId: row.alert_id, live: row.live } : undefined;
 }
 
 async function appendTimelineEvent(

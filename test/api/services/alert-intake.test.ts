@@ -7,6 +7,7 @@ import { createIntakeGate } from '../../../src/intake/gate';
 import { createLogger } from '../../../src/logger';
 import type { IncomingAlert } from '../../../src/sources/types';
 import { createTestGateway, registerTeam, type TestGateway } from '../../helpers/gateway';
+import { occurrenceReportIds, reportsSignalled } from '../../helpers/workflow-history';
 
 function firing(key: string, title = 'Disk almost full', firingKey?: string): IncomingAlert {
   return {
@@ -28,6 +29,11 @@ async function signalNames(gateway: TestGateway, workflowId: string): Promise<st
   return (history.events ?? [])
     .map((event) => event.workflowExecutionSignaledEventAttributes?.signalName)
     .filter((name): name is string => !!name);
+}
+
+/** The signal each report reached the workflow as, one per report (repeats that waited together share one signal). */
+async function reportKinds(gateway: TestGateway, workflowId: string): Promise<string[]> {
+  return (await reportsSignalled(gateway, workflowId)).map((report) => report.signal);
 }
 
 describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', () => {
@@ -99,7 +105,16 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
     expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
     const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: results[0]!.alertId! } });
     expect(alert.occurrences).toBe(5);
-    expect(await signalNames(gateway, results[0]!.workflowId!)).toEqual(Array(5).fill('occurrence'));
+    // Repeats that waited in the journal together reach the workflow as one signal: each report once.
+    const journal = await gateway.db.intakeEntry.findMany({
+      where: { workflowId: results[0]!.workflowId! },
+      orderBy: { id: 'asc' },
+    });
+    expect(journal.map((entry) => entry.kind)).toEqual(Array(5).fill('occurrence'));
+    expect(await occurrenceReportIds(gateway, results[0]!.workflowId!)).toEqual(
+      journal.map((entry) => Number(entry.id))
+    );
+    expect(new Set(await signalNames(gateway, results[0]!.workflowId!))).toEqual(new Set(['occurrence']));
   });
 
   test('a report marked as ignored records nothing and starts no workflow', async () => {
@@ -153,7 +168,7 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
       expect(second).toEqual({ alertId: first.alertId, workflowId: first.workflowId, duplicate: true });
       const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: first.alertId! } });
       expect(alert.occurrences).toBe(2);
-      expect(await signalNames(gateway, first.workflowId!)).toEqual(['occurrence', 'occurrence']);
+      expect(await reportKinds(gateway, first.workflowId!)).toEqual(['occurrence', 'occurrence']);
     });
 
     test('after a Close, re-sends of that firing stay quiet and are written to the timeline once; a new firing opens a new alert', async () => {
@@ -206,6 +221,47 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
 
       expect(closed.alertId).toBe(opened.alertId);
       expect(await signalNames(gateway, opened.workflowId!)).toEqual(['occurrence', 'resolution']);
+    });
+
+    test('repeats sent at once with a resolution right behind them reach the workflow in order, each report once', async () => {
+      const key = `storm-${randomUUID().slice(0, 8)}`;
+      const opened = await intake.receiveAlert(endpoint, firing(key));
+
+      const repeats = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => intake.receiveAlert(endpoint, firing(key, `Disk full (${i})`)))
+      );
+      const closed = await intake.receiveAlert(endpoint, resolved(key));
+
+      expect(repeats.every((repeat) => repeat.alertId === opened.alertId && repeat.duplicate)).toBe(true);
+      expect(closed.alertId).toBe(opened.alertId);
+      const journal = await gateway.db.intakeEntry.findMany({
+        where: { workflowId: opened.workflowId! },
+        orderBy: { id: 'asc' },
+      });
+      expect(journal.map((entry) => entry.kind)).toEqual([...Array(13).fill('occurrence'), 'resolution']);
+      const reports = await reportsSignalled(gateway, opened.workflowId!);
+      expect(reports).toEqual(journal.map((entry) => ({ signal: entry.kind, reportId: Number(entry.id) })));
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: opened.alertId! } });
+      expect(alert).toMatchObject({ occurrences: 13, state: 'resolved' });
+    });
+
+    test('reports of one alert taken together are each answered for themselves: a redelivery among them counts once', async () => {
+      const key = `sns-${randomUUID().slice(0, 8)}`;
+      const opened = await intake.receiveAlert(endpoint, firing(key), randomUUID());
+      const messageIds = [randomUUID(), randomUUID(), randomUUID()];
+
+      const results = await Promise.all(
+        [0, 0, 1, 2, 2, 2].map((i) => intake.receiveAlert(endpoint, firing(key), messageIds[i]))
+      );
+
+      expect(results.every((result) => result.alertId === opened.alertId && result.duplicate)).toBe(true);
+      const alert = await gateway.db.alert.findUniqueOrThrow({ where: { id: opened.alertId! } });
+      expect(alert.occurrences).toBe(4);
+      expect(await occurrenceReportIds(gateway, opened.workflowId!)).toHaveLength(4);
+      const deliveries = await gateway.db.delivery.findMany({
+        where: { id: { in: messageIds.map((id) => `${endpoint.id}/${id}`) } },
+      });
+      expect(deliveries.map((delivery) => delivery.alertId)).toEqual(Array(3).fill(opened.alertId));
     });
   });
 
