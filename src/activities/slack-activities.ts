@@ -14,6 +14,7 @@ import { toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
 import { activityKey, type ActivityDeps } from './index';
+import { waitForSlot } from './slot';
 
 /**
  * Given to an activity that pages someone (a mention or a DM): the last intake journal entry the
@@ -69,11 +70,13 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
    */
   async function postOnce(
     post: () => Promise<SlackMessageRef>,
-    standBack: () => Promise<boolean> = () => Promise.resolve(false)
+    standBack: () => Promise<boolean> = () => Promise.resolve(false),
+    notBefore?: number
   ): Promise<SlackMessageRef | 'stopped'> {
     const key = activityKey();
     const earlier = await sql.query<SlackMessageRef>('SELECT channel, ts FROM slack_messages WHERE key = $1', [key]);
     if (earlier.rows[0]) return earlier.rows[0];
+    await waitForSlot(notBefore);
     if (await standBack()) return 'stopped';
     const posted = await post();
     // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
@@ -87,17 +90,23 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
 
   return {
     /**
-     * Posts the alert to its team channel with the Acknowledge / Close / Pass buttons. With a
-     * guard (the post mentions whoever is called), stands back for a press or resolution taken.
+     * Posts the alert to its team channel with the Acknowledge / Close / Pass buttons, at its turn's
+     * slot (`notBefore`, epoch ms). With a guard (the post mentions whoever is called), stands back
+     * for a press or resolution taken.
      */
-    async postAlertMessage(view: AlertView, guard?: PageGuard): Promise<SlackMessageRef | 'stopped'> {
+    async postAlertMessage(
+      view: AlertView,
+      guard?: PageGuard,
+      notBefore?: number
+    ): Promise<SlackMessageRef | 'stopped'> {
       const message = renderAlertMessage(view);
       return postOnce(
         () =>
           callSlack('chat.postMessage', async () =>
             (await slackOf(view)).postMessage({ channel: view.team.slackChannelId, ...message })
           ),
-        () => stopTaken(guard)
+        () => stopTaken(guard),
+        notBefore
       );
     },
 
@@ -107,17 +116,19 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
       await callSlack('chat.update', async () => (await slackOf(view)).updateMessage({ ...message, ...rendered }));
     },
 
-    /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread. */
+    /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread, at its turn's slot. */
     async notifyInThread({
       message,
       view,
       calling,
       guard,
+      notBefore,
     }: {
       message: SlackMessageRef;
       view: AlertView;
       calling: AlertHolder;
       guard?: PageGuard;
+      notBefore?: number;
     }): Promise<PageOutcome> {
       const notification = renderThreadNotification(view, calling);
       const posted = await postOnce(
@@ -125,7 +136,8 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
           callSlack('chat.postMessage', async () =>
             (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
           ),
-        () => stopTaken(guard)
+        () => stopTaken(guard),
+        notBefore
       );
       return posted === 'stopped' ? 'stopped' : 'sent';
     },

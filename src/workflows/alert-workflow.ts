@@ -82,6 +82,19 @@ function steps(): typeof activities {
   return patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
 }
 
+/** Escalation steps made before it rewrote the message before paging (replayed so). */
+const PAGES_FIRST_PATCH = 'pages-first';
+/** Repeats handled before it rewrote the message at once, every time (replayed so). */
+const COALESCED_REWRITES_PATCH = 'coalesced-rewrites';
+
+/**
+ * Repeats rewrite the alert message at most this often, always to the latest count. chat.update is
+ * Tier 3 (about 50 a minute for the whole workspace): an alert that repeats every second, or a
+ * storm of repeats, would otherwise spend it on counters, and then on 429s, while the rewrites
+ * that matter (who holds it now, closed) wait.
+ */
+export const REPEAT_REWRITE_INTERVAL_MS = 5_000;
+
 type InboxItem =
   | ({ kind: 'occurrence' } & AlertOccurrence)
   | ({ kind: 'resolution' } & AlertResolution)
@@ -110,6 +123,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   const inbox: InboxItem[] = [];
   /** An occurrence of a newer alert with this fingerprint that arrived while this one was ending. */
   let successor: AlertOccurrence | undefined;
+  /** Workflow time (ms) of the last rewrite of the alert message, and of the coalesced one pending. */
+  let lastRewriteAt = input.carried?.rewrites?.lastAt;
+  let rewriteDueAt = input.carried?.rewrites?.dueAt;
 
   /** Drops a journal entry this run has already received (the dispatcher may send one twice). */
   function isNewReport(reportId: number | undefined): boolean {
@@ -133,7 +149,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   });
   setHandler(statusQuery, () => status);
   /** Every chat.postMessage into the team channel waits for its turn from the channel's pacer. */
-  const turns = channelTurns({ channelId: team.slackChannelId, alertId: input.alertId });
+  const turns = channelTurns({
+    channelId: team.slackChannelId,
+    alertId: input.alertId,
+    installationId: team.installationId,
+  });
 
   function firstHolder(): AlertHolder {
     const first = team.engineers[0];
@@ -261,7 +281,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       return 'stopped';
     }
     const posted = await trySlack('post the alert', () =>
-      channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
+      channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined, turns.notBefore)
     );
     await turns.done();
     if (posted === 'stopped') {
@@ -278,8 +298,44 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   /** Shows the current state on the alert message (posting it, mentioning nobody, if it is not there yet). */
   async function refreshMessage(): Promise<void> {
     const message = await ensurePosted();
-    if (message && message !== 'stopped')
-      await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view() }));
+    if (message && message !== 'stopped') await rewriteNow(message);
+  }
+
+  /** Rewrites the alert message with everything known now: a coalesced rewrite pending is part of it. */
+  async function rewriteNow(message: SlackMessageRef, calling?: AlertHolder): Promise<void> {
+    rewriteDueAt = undefined;
+    lastRewriteAt = Date.now();
+    await trySlack('update the alert message', () =>
+      steps().slack.updateAlertMessage({ message, view: view(calling) })
+    );
+  }
+
+  /**
+   * A repeat: rewritten at once after a quiet spell, otherwise once when the interval since the
+   * last rewrite is over (the main loop's timer), showing whatever is latest by then.
+   */
+  async function rewriteForRepeat(message: SlackMessageRef): Promise<void> {
+    if (lastRewriteAt === undefined || Date.now() - lastRewriteAt >= REPEAT_REWRITE_INTERVAL_MS) {
+      await rewriteNow(message);
+      return;
+    }
+    rewriteDueAt ??= lastRewriteAt + REPEAT_REWRITE_INTERVAL_MS;
+  }
+
+  /**
+   * Waits for the coalesced rewrite to fall due and makes it; false (nothing made) when someone acts
+   * first, or the escalation falls due first (its step rewrites the message anyway).
+   */
+  async function rewriteWhenDue(due: number): Promise<boolean> {
+    const message = status.slackMessage;
+    const escalationAt =
+      status.state === 'open' && status.escalationDueAt ? Date.parse(status.escalationDueAt) : Infinity;
+    if (!message || escalationAt <= due) return false;
+    const waitMs = due - Date.now();
+    if (waitMs > 0 && (await condition(() => inbox.length > 0, waitMs))) return false;
+    if (inbox.length > 0) return false;
+    await rewriteNow(message);
+    return true;
   }
 
   /**
@@ -303,6 +359,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     // A post that failed (Slack refused it or is down; written to the timeline) does not stop the
     // step: the alert goes on to its next holder, and the post is tried again then.
     if (!message) return true;
+    if (patched(PAGES_FIRST_PATCH)) return pageFirst(holder, message, standBack);
     await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view(holder) }));
     if (stopWaiting() || !(await awaitCallTurn())) return standBack();
     const called = await trySlack('call in the thread', () =>
@@ -319,6 +376,38 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       );
       if (messaged === 'stopped') await awaitStop();
     }
+    return true;
+  }
+
+  /**
+   * The pages of an escalation step before the message rewrite: the thread call (its turn comes
+   * before every waiting post) and the direct message, then the alert message rewritten last.
+   * chat.update is the workspace's scarcest call (Tier 3): when Slack asks us to slow down, the
+   * wait must not hold up a page.
+   */
+  async function pageFirst(holder: AlertHolder, message: SlackMessageRef, standBack: () => boolean): Promise<boolean> {
+    if (stopWaiting() || !(await awaitCallTurn())) return standBack();
+    const called = await trySlack('call in the thread', () =>
+      channelPosts.notifyInThread({
+        message,
+        view: view(holder),
+        calling: holder,
+        guard: pageGuard(),
+        notBefore: turns.notBefore,
+      })
+    );
+    await turns.done();
+    if (called === 'stopped') {
+      await awaitStop();
+      return standBack();
+    }
+    if (holder.kind === 'engineer' && !stopWaiting()) {
+      const messaged = await trySlack('send a direct message', () =>
+        steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
+      );
+      if (messaged === 'stopped') await awaitStop();
+    }
+    await rewriteNow(message, holder);
     return true;
   }
 
@@ -426,9 +515,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     showInWebUi(state === 'closed' ? `closed by ${by}` : 'resolved by the source');
   }
 
-  /** Works through everything that arrived; the message is rewritten once at the end. */
+  /**
+   * Works through everything that arrived; the message is rewritten once at the end, and when
+   * only repeats came, at most once per REPEAT_REWRITE_INTERVAL_MS.
+   */
   async function handleInbox(): Promise<void> {
     let changed = false;
+    let onlyRepeats = true;
     while (inbox.length > 0) {
       const item = inbox.shift() as InboxItem;
       const ended = ENDED.includes(status.state);
@@ -443,9 +536,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
         status.lastSeenAt = item.receivedAt;
         content = item.content;
         changed = true;
-      } else if (ended) {
         continue;
-      } else if (item.kind === 'resolution') {
+      }
+      if (ended) continue;
+      onlyRepeats = false;
+      if (item.kind === 'resolution') {
         await end('resolved', item.source ?? 'source');
         changed = true;
       } else if (item.action === 'ack') {
@@ -458,7 +553,12 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
         changed = !(await pass(item));
       }
     }
-    if (changed) await refreshMessage();
+    if (!changed) return;
+    if (onlyRepeats && status.slackMessage && patched(COALESCED_REWRITES_PATCH)) {
+      await rewriteForRepeat(status.slackMessage);
+      return;
+    }
+    await refreshMessage();
   }
 
   // A fresh alert: count the occurrence that started it, post it, and start the clock.
@@ -489,7 +589,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const message = status.slackMessage;
     if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
       const called = await trySlack('call in the thread', () =>
-        channelPosts.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
+        channelPosts.notifyInThread({
+          message,
+          view: view(status.holder),
+          calling: status.holder,
+          guard: pageGuard(),
+          notBefore: turns.notBefore,
+        })
       );
       await turns.done();
       if (called === 'stopped') await awaitStop();
@@ -498,6 +604,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   while (!ENDED.includes(status.state)) {
+    if (rewriteDueAt !== undefined && (await rewriteWhenDue(rewriteDueAt))) continue;
     if (status.state === 'open' && status.escalationDueAt) {
       const waitMs = Date.parse(status.escalationDueAt) - Date.now();
       const someoneActed = waitMs > 0 ? await condition(() => inbox.length > 0, waitMs) : inbox.length > 0;
@@ -516,7 +623,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     if (!ENDED.includes(status.state) && historyIsLong && inbox.length === 0) {
       await continueAsNew<typeof alertWorkflow>({
         ...input,
-        carried: { ...status, content, pressIds },
+        carried: { ...status, content, pressIds, rewrites: { lastAt: lastRewriteAt, dueAt: rewriteDueAt } },
       });
     }
   }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { waitForSlot } from '../../src/activities/slot';
 import { createDatabase, type Database } from '../../src/db/client';
 import type { Severity } from '../../src/domain/alert';
 import { createLogger } from '../../src/logger';
@@ -43,7 +44,9 @@ beforeAll(async () => {
     // The stand-in posts its alert once its turn came, as the alert workflow does.
     recordTurn: async (turn) => {
       taken.push(turn);
-      if (turn.granted) await slackApi.postMessage({ channel: turn.channelId, text: turn.title });
+      if (!turn.granted) return;
+      await waitForSlot(turn.notBefore);
+      await slackApi.postMessage({ channel: turn.channelId, text: turn.title });
     },
   };
   const workflowBundle = await bundleWorkflowCode({

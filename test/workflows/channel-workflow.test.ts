@@ -42,6 +42,8 @@ const TEST_PACE: Partial<ChannelPace> = {
   digestIntervalMs: 1_000,
   stormOverAfterMs: 3_000,
   idleExitMs: 4_000,
+  // Granted at their slot, not ahead of it: `at` below is when each turn came, in the order given.
+  grantAheadMs: 0,
 };
 
 interface Recording {
