@@ -27,7 +27,15 @@ export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
 /** The channel whose digest is written, and the workspace installation whose bot writes it (OAuth mode). */
 export type DigestTeam = Pick<TeamSnapshot, 'slackChannelId' | 'installationId'>;
 
-export function createChannelActivities({ slack, db, log, metrics, temporal, slackForTeam }: ActivityDeps) {
+export function createChannelActivities({
+  slack,
+  db,
+  log,
+  metrics,
+  temporal,
+  slackForTeam,
+  channelSpacer,
+}: ActivityDeps) {
   /** The digest speaks with the same bot as the alerts of the channel (their team's installation). */
   const slackOf = (team: DigestTeam): Promise<SlackApi> => (slackForTeam ? slackForTeam(team) : Promise.resolve(slack));
 
@@ -104,6 +112,7 @@ export function createChannelActivities({ slack, db, log, metrics, temporal, sla
       if (earlier) return { channel: earlier.channel, ts: earlier.ts };
       const bot = await slackOf(where.team ?? { slackChannelId: view.channelId });
       await waitForSlot(where.notBefore);
+      await channelSpacer?.take(view.channelId);
       const posted = await callSlack('chat.postMessage', () =>
         bot.postMessage({ channel: view.channelId, ...renderChannelDigest(view) })
       );

@@ -28,7 +28,7 @@ export interface PageGuard {
 /** `stopped`: a press or resolution was taken meanwhile, and nobody was paged. */
 export type PageOutcome = 'sent' | 'stopped';
 
-export function createSlackActivities({ slack, db, log, slackForTeam }: ActivityDeps) {
+export function createSlackActivities({ slack, db, log, slackForTeam, channelSpacer }: ActivityDeps) {
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
   const sql = sqlPoolOf(db);
   const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
@@ -102,9 +102,12 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
       const message = renderAlertMessage(view);
       return postOnce(
         () =>
-          callSlack('chat.postMessage', async () =>
-            (await slackOf(view)).postMessage({ channel: view.team.slackChannelId, ...message })
-          ),
+          callSlack('chat.postMessage', async () => {
+            const bot = await slackOf(view);
+            // Only paced posts (with a slot) are spaced: thread calls and DMs never wait here.
+            if (notBefore !== undefined) await channelSpacer?.take(view.team.slackChannelId);
+            return bot.postMessage({ channel: view.team.slackChannelId, ...message });
+          }),
         () => stopTaken(guard),
         notBefore
       );

@@ -483,7 +483,9 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   async function tendStorm(now: number): Promise<void> {
     const storm = state.storm;
     if (!storm || digestWriting) return;
-    const stormOver = waitingPosts().length === 0 && now - storm.lastArrivalAt >= pace.stormOverAfterMs;
+    // With slots, the last posts granted may still be on their way (their slot ahead of now).
+    const slotsPassed = !slotted || now >= state.tokensAt;
+    const stormOver = waitingPosts().length === 0 && slotsPassed && now - storm.lastArrivalAt >= pace.stormOverAfterMs;
     if (stormOver) {
       state.storm = undefined;
       log.info('Storm over', { channelId, posted: storm.posted, withdrawn: storm.withdrawn.length });
@@ -542,7 +544,10 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     const storm = state.storm;
     if (storm) {
       if (storm.changed && storm.digest) due.push((storm.digestWrittenAt ?? 0) + pace.digestIntervalMs - now);
-      if (waitingPosts().length === 0) due.push(storm.lastArrivalAt + pace.stormOverAfterMs - now);
+      if (waitingPosts().length === 0) {
+        due.push(storm.lastArrivalAt + pace.stormOverAfterMs - now);
+        if (slotted && state.tokensAt > now) due.push(state.tokensAt - now);
+      }
     }
     if (state.queue.length > 0 && reportedWaiting !== state.queue.length)
       due.push(reportedAt + pace.metricsIntervalMs - now);
