@@ -7,10 +7,12 @@
  * an attempt that finds its post there returns it instead of posting again.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { SLACK_PACED_RATE_LIMITED } from '../domain/failures';
 import type { AlertHolder, AlertView } from '../domain/alert';
 import { renderAlertMessage, renderDirectMessage, renderThreadNotification } from '../slack/alert-message';
 import type { SlackMessageRef } from '../slack/client';
-import { toSlackFailure } from '../slack/errors';
+import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
 import { activityKey, type ActivityDeps } from './index';
@@ -64,6 +66,26 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
   }
 
   /**
+   * A call made at its channel turn's slot (`notBefore` given) that Slack still refused with 429 is
+   * handed back to the workflow, which takes a new turn (SLACK_PACED_RATE_LIMITED); any other call
+   * is retried by Temporal after Retry-After.
+   */
+  async function pacedCall<T>(notBefore: number | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (notBefore === undefined || !(error instanceof ApplicationFailure) || error.type !== SLACK_RATE_LIMITED)
+        throw error;
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: SLACK_PACED_RATE_LIMITED,
+        nonRetryable: true,
+        details: error.details ?? undefined,
+      });
+    }
+  }
+
+  /**
    * Posts at most once per activity: returns the stored ref when an earlier attempt already
    * posted; otherwise, unless `standBack` says not to post any more, runs `post` (all of its
    * remote calls) and stores the result.
@@ -102,12 +124,14 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       const message = renderAlertMessage(view);
       return postOnce(
         () =>
-          callSlack('chat.postMessage', async () => {
-            const bot = await slackOf(view);
-            // Only paced posts (with a slot) are spaced: thread calls and DMs never wait here.
-            if (notBefore !== undefined) await channelSpacer?.take(view.team.slackChannelId);
-            return bot.postMessage({ channel: view.team.slackChannelId, ...message });
-          }),
+          pacedCall(notBefore, () =>
+            callSlack('chat.postMessage', async () => {
+              const bot = await slackOf(view);
+              // Only paced posts (with a slot) are spaced: thread calls and DMs never wait here.
+              if (notBefore !== undefined) await channelSpacer?.take(view.team.slackChannelId);
+              return bot.postMessage({ channel: view.team.slackChannelId, ...message });
+            })
+          ),
         () => stopTaken(guard),
         notBefore
       );
@@ -136,8 +160,10 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       const notification = renderThreadNotification(view, calling);
       const posted = await postOnce(
         () =>
-          callSlack('chat.postMessage', async () =>
-            (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+          pacedCall(notBefore, () =>
+            callSlack('chat.postMessage', async () =>
+              (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+            )
           ),
         () => stopTaken(guard),
         notBefore

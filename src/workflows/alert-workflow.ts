@@ -11,6 +11,8 @@
  * still be on its way while the activity runs).
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   log,
@@ -27,6 +29,7 @@ import type { AlertEventInput } from '../activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertState, AlertView } from '../domain/alert';
 import type { PageGuard } from '../activities/slack-activities';
 import type { SlackMessageRef } from '../slack/client';
+import { SLACK_PACED_RATE_LIMITED } from '../domain/failures';
 import {
   DATABASE_ACTIVITY_OPTIONS,
   LOCAL_DATABASE_ACTIVITY_OPTIONS,
@@ -201,7 +204,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
    * a storm is on: the storm digest lists it instead, and it is never posted, as firing or
    * otherwise. Outside a storm an alert that ended before its first post is posted in its final state.
    */
-  async function awaitPostTurn(): Promise<boolean> {
+  async function awaitPostTurn(retryAfterMs?: number): Promise<boolean> {
     if (listedInDigest) return false;
     if (!patched(CHANNEL_PACING_PATCH)) return true;
     const endedBeforeAsking = ending();
@@ -209,6 +212,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       kind: 'post',
       severity: content.severity,
       title: content.title,
+      retryAfterMs,
       ended: endedBeforeAsking?.state,
       unwanted: () => (endedBeforeAsking ? undefined : ending()),
       onQueued: (ahead) => showInWebUi(`waiting to be posted: ${ahead} ahead`),
@@ -218,13 +222,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   /** Waits for a turn to call someone in the thread; false when a press or resolution made it moot. */
-  async function awaitCallTurn(): Promise<boolean> {
+  async function awaitCallTurn(retryAfterMs?: number): Promise<boolean> {
     if (stopWaiting()) return false;
     if (!patched(CHANNEL_PACING_PATCH)) return true;
     return turns.take({
       kind: 'call',
       severity: content.severity,
       title: content.title,
+      retryAfterMs,
       unwanted: () => (stopWaiting() ? {} : undefined),
     });
   }
@@ -258,10 +263,40 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     try {
       return await call();
     } catch (error) {
-      const reason = failureMessage(error);
-      log.warn('Slack call failed', { what, reason });
-      await record({ type: 'slack_error', message: `Slack: could not ${what}: ${reason}`, data: { what, reason } });
+      await recordSlackFailure(what, error);
       return undefined;
+    }
+  }
+
+  async function recordSlackFailure(what: string, error: unknown): Promise<void> {
+    const reason = failureMessage(error);
+    log.warn('Slack call failed', { what, reason });
+    await record({ type: 'slack_error', message: `Slack: could not ${what}: ${reason}`, data: { what, reason } });
+  }
+
+  /**
+   * Makes a paced call (a post or thread call into the channel) at the slot of the turn that came.
+   * Refused with 429 all the same (another process, Slack's own jitter), it is not retried on its
+   * own, which would meet the next slots and be refused again: it takes a new turn, which the pacer
+   * gives after Slack's Retry-After. `no-turn`: the new turn was not wanted any more.
+   */
+  async function atTurn<T>(
+    what: string,
+    call: (notBefore: number | undefined) => Promise<T>,
+    nextTurn: (retryAfterMs: number) => Promise<boolean>
+  ): Promise<T | undefined | 'no-turn'> {
+    for (;;) {
+      try {
+        return await call(turns.notBefore);
+      } catch (error) {
+        const retryAfterMs = pacedRefusal(error);
+        if (retryAfterMs === undefined) {
+          await recordSlackFailure(what, error);
+          return undefined;
+        }
+        await turns.done();
+        if (!(await nextTurn(retryAfterMs))) return 'no-turn';
+      }
     }
   }
 
@@ -280,10 +315,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       await turns.done();
       return 'stopped';
     }
-    const posted = await trySlack('post the alert', () =>
-      channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined, turns.notBefore)
+    const posted = await atTurn(
+      'post the alert',
+      (notBefore) => channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined, notBefore),
+      (retryAfterMs) => awaitPostTurn(retryAfterMs)
     );
     await turns.done();
+    if (posted === 'no-turn') return 'stopped';
     if (posted === 'stopped') {
       await awaitStop();
       return 'stopped';
@@ -387,16 +425,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
    */
   async function pageFirst(holder: AlertHolder, message: SlackMessageRef, standBack: () => boolean): Promise<boolean> {
     if (stopWaiting() || !(await awaitCallTurn())) return standBack();
-    const called = await trySlack('call in the thread', () =>
-      channelPosts.notifyInThread({
-        message,
-        view: view(holder),
-        calling: holder,
-        guard: pageGuard(),
-        notBefore: turns.notBefore,
-      })
+    const called = await atTurn(
+      'call in the thread',
+      (notBefore) =>
+        channelPosts.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard(), notBefore }),
+      (retryAfterMs) => awaitCallTurn(retryAfterMs)
     );
     await turns.done();
+    if (called === 'no-turn') return standBack();
     if (called === 'stopped') {
       await awaitStop();
       return standBack();
@@ -588,14 +624,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
     const message = status.slackMessage;
     if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
-      const called = await trySlack('call in the thread', () =>
-        channelPosts.notifyInThread({
-          message,
-          view: view(status.holder),
-          calling: status.holder,
-          guard: pageGuard(),
-          notBefore: turns.notBefore,
-        })
+      const called = await atTurn(
+        'call in the thread',
+        (notBefore) =>
+          channelPosts.notifyInThread({
+            message,
+            view: view(status.holder),
+            calling: status.holder,
+            guard: pageGuard(),
+            notBefore,
+          }),
+        (retryAfterMs) => awaitCallTurn(retryAfterMs)
       );
       await turns.done();
       if (called === 'stopped') await awaitStop();
@@ -640,6 +679,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     });
   }
   return status;
+}
+
+/** How long Slack asked a paced call to wait (ms), when that is why it failed (SLACK_PACED_RATE_LIMITED). */
+function pacedRefusal(error: unknown): number | undefined {
+  const failure = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(failure instanceof ApplicationFailure) || failure.type !== SLACK_PACED_RATE_LIMITED) return undefined;
+  const [detail] = (failure.details ?? []) as Array<{ retryAfterSeconds?: number } | undefined>;
+  return Math.max(detail?.retryAfterSeconds ?? 1, 1) * 1000;
 }
 
 function failureMessage(error: unknown): string {

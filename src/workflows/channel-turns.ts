@@ -47,6 +47,8 @@ export interface TurnWanted {
   ended?: 'closed' | 'resolved';
   /** Told how many turns are queued ahead, when the pacer says so (for the Web UI's current details). */
   onQueued?: (ahead: number) => void;
+  /** Asked again after Slack refused the call at its slot: how long Slack asked to wait (ms). */
+  retryAfterMs?: number;
 }
 
 /** What `take` resolved with: the turn came (with its slot), or it is not to be used. */
@@ -114,7 +116,7 @@ export function channelTurns({
     get notBefore() {
       return notBefore;
     },
-    async take({ kind, severity, title, unwanted, onQueued, ended }) {
+    async take({ kind, severity, title, unwanted, onQueued, ended, retryAfterMs }) {
       await done();
       notBefore = undefined;
       const { workflowId, runId } = workflowInfo();
@@ -131,6 +133,7 @@ export function channelTurns({
         requestedAt: new Date().toISOString(),
         ended,
         installationId,
+        retryAfterMs,
       });
       if (ahead !== undefined && ahead > 0 && !granted.has(requestId)) onQueued?.(ahead);
       const answered = () => granted.has(requestId) || declined.has(requestId) || unwanted() !== undefined;

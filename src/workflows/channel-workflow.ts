@@ -186,6 +186,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     state.seq += 1;
     state.queue.push({ ...request, seq: state.seq });
     if (request.installationId !== undefined) state.installationId = request.installationId;
+    if (request.retryAfterMs !== undefined) pauseFor(request.retryAfterMs);
     if (request.kind === 'post') unplaced.push(request.requestId);
     state.lastBusyAt = Date.now();
     if (request.kind === 'post' && state.storm) {
@@ -263,6 +264,19 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     const from = kind === 'call' ? now : Math.max(now, state.tokensAt);
     if (state.tokens >= needed) return from;
     return Math.max(from, state.tokensAt) + ((needed - state.tokens) / pace.postsPerSecond) * 1000;
+  }
+
+  /**
+   * Slack refused a call into the channel (429): its allowance is empty until Retry-After is over.
+   * No slot is handed out before then, and then one turn is there (Slack's Retry-After says when
+   * one call may go again); the refused call asks again, and calls go first.
+   */
+  function pauseFor(retryAfterMs: number): void {
+    const until = Date.now() + retryAfterMs;
+    if (state.tokensAt >= until) return;
+    refill(Date.now());
+    state.tokens = Math.min(state.tokens, 1);
+    state.tokensAt = until;
   }
 
   /** Spends one token at `slot`. */

@@ -156,6 +156,11 @@ export interface ChannelTurnRequest {
   ended?: 'closed' | 'resolved';
   /** The team's workspace installation (OAuth mode), so that the pacer's digest is written by its bot. */
   installationId?: string;
+  /**
+   * A turn asked again because Slack answered the call 429 all the same: the channel takes nothing
+   * more until Slack's Retry-After (ms) is over.
+   */
+  retryAfterMs?: number;
 }
 
 /**

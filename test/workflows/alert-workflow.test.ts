@@ -16,7 +16,7 @@ import type { AlertActivities, ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
 import type { AlertEventInput } from '../../src/activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
-import { SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
+import { SLACK_PACED_RATE_LIMITED, SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
 import {
   actionSignal,
   alertSearchAttributes,
@@ -74,6 +74,8 @@ function recordingActivities() {
   let ts = 0;
   let postFailure: Error | undefined;
   const stalls = new Map<Stallable, { begin: () => void; released: Promise<void> }>();
+  let threadRefusals = 0;
+  const turnRequests: Array<{ kind: string; retryAfterMs?: number }> = [];
   /** Ids of the presses and resolutions taken so far. */
   const stopsTaken: number[] = [];
   let lastReportId = 0;
@@ -99,6 +101,16 @@ function recordingActivities() {
     notifyInThread: jest.fn(async ({ view, calling, guard }) => {
       if (stopTaken(guard)) return 'stopped';
       await stallIfAsked('notifyInThread');
+      if (threadRefusals > 0) {
+        threadRefusals -= 1;
+        // What the real activity throws when Slack answers 429 to a call made at its slot.
+        throw ApplicationFailure.create({
+          message: 'Slack rate-limited chat.postMessage; retrying after 3 s',
+          type: SLACK_PACED_RATE_LIMITED,
+          nonRetryable: true,
+          details: [{ retryAfterSeconds: 3, method: 'chat.postMessage' }],
+        });
+      }
       slackCalls.push({ activity: 'notifyInThread', view, calling });
       return 'sent';
     }),
@@ -136,7 +148,13 @@ function recordingActivities() {
       return { started, release };
     },
     /** Called before the fake pacer grants a turn: a test can hold it (a channel that is busy). */
-    awaitTurn: () => stallIfAsked('requestChannelTurn'),
+    awaitTurn: (request: { kind: string; retryAfterMs?: number }) => {
+      turnRequests.push({ kind: request.kind, retryAfterMs: request.retryAfterMs });
+      return stallIfAsked('requestChannelTurn');
+    },
+    turnRequests,
+    /** Slack answers the next `times` thread calls 429 although their turn came. */
+    refuseThreadCalls: (times: number) => (threadRefusals = times),
     /** Writes a journal entry as the gateway does before it answers; returns its id for the signal. */
     journal(kind: 'occurrence' | 'stop'): number {
       lastReportId += 1;
@@ -183,8 +201,9 @@ beforeAll(async () => {
       sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
       recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
       // The channel's pacer is not under test here (channel-workflow.test.ts): every turn comes at once.
-      requestChannelTurn: async ({ workflowId, requestId }) => {
-        await current.awaitTurn();
+      requestChannelTurn: async (request) => {
+        const { workflowId, requestId } = request;
+        await current.awaitTurn(request);
         await env.client.workflow.getHandle(workflowId).signal(channelTurnSignal, { requestId });
         return {};
       },
@@ -442,6 +461,21 @@ describe('alert workflow', () => {
       expect(updates().map((view) => view.state)).toEqual(['open', 'closed']);
       // The final rewrite shows the repeats too: nothing was lost by coalescing them.
       expect(updates()[1]?.occurrences).toBe(5);
+    });
+  });
+
+  test('a thread call that Slack refuses at its turn asks the channel for a new turn after Retry-After, then goes', async () => {
+    await withAlert({}, async ({ rec }) => {
+      rec.refuseThreadCalls(1);
+      await env.sleep('310s');
+      await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
+      expect(rec.called()).toEqual(['U2BOB']);
+      expect(rec.turnRequests.filter((r) => r.kind === 'call')).toEqual([
+        { kind: 'call', retryAfterMs: undefined },
+        { kind: 'call', retryAfterMs: 3_000 },
+      ]);
+      // A refusal that a new turn made good is no failure of the alert's.
+      expect(rec.eventTypes()).not.toContain('slack_error');
     });
   });
 

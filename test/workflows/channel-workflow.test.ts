@@ -240,6 +240,27 @@ describe('channel pacer', () => {
     await drain(channel);
   });
 
+  test("a call that Slack refused all the same asks again: no turn comes before Slack's Retry-After", async () => {
+    const channel = newChannel();
+    await results([await ask(channel, 'info')]);
+    const refusedAt = Date.now();
+    // The refused alert's new request, as channel-turns sends it after the 429.
+    await client.workflow.getHandle(channelWorkflowId(channel)).signal(channelTurnRequestSignal, {
+      requestId: `refused/${refusedAt}/call-2`,
+      workflowId: `alert/test/refused-${refusedAt}`,
+      alertId: 'refused',
+      kind: 'call',
+      severity: 'critical',
+      title: 'refused call',
+      requestedAt: new Date().toISOString(),
+      retryAfterMs: 6_000,
+    });
+    const [taken] = await results([await ask(channel, 'critical', 'call')]);
+    // Both calls wait out the 6 s (the pacer's clock is a workflow task's, hence the small slack).
+    expect(taken!.at - refusedAt).toBeGreaterThanOrEqual(5_500);
+    await drain(channel);
+  });
+
   test('the queue length is reported to metrics, down to 0 when it empties', async () => {
     const channel = newChannel();
     const takers = [await ask(channel, 'info'), await ask(channel, 'info'), await ask(channel, 'info')];
