@@ -59,8 +59,10 @@ export interface ChannelPace {
   stormOverAfterMs: number;
   /**
    * How far ahead of its slot a turn is granted. A grant takes a workflow task and an activity to
-   * become a Slack call (seconds on a loaded worker); the activity waits for the slot, so the calls
-   * keep the pace. Short, because a post granted ahead cannot be overtaken by a more severe alert.
+   * become a Slack call; the activity waits for the slot, so the calls keep the pace. The pace holds
+   * without it (grants come every second however long each takes to reach Slack): it only makes up
+   * for that delay, and is kept short because a post granted ahead cannot be overtaken by a more
+   * severe alert that arrives after it (in a loaded storm, 2 s put posts out of order).
    */
   grantAheadMs: number;
   /** Runs started before slots (no `channel-slots` marker): granted turns whose call is not over, at most. */
@@ -78,7 +80,7 @@ export const DEFAULT_CHANNEL_PACE: ChannelPace = {
   burst: 3,
   reservedForCalls: 1,
   stormThreshold: 3,
-  grantAheadMs: 2_000,
+  grantAheadMs: 500,
   maxPostsInFlight: 2,
   inFlightTimeoutMs: 30_000,
   digestIntervalMs: 5_000,
