@@ -11,12 +11,13 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities';
 import type { Severity } from '../domain/alert';
-import { CHANNEL_TURN_ACTIVITY_OPTIONS } from './activity-options';
+import { CHANNEL_TURN_ACTIVITY_OPTIONS, CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS } from './activity-options';
 import {
   channelQueuePositionSignal,
   channelTurnDoneSignal,
@@ -27,6 +28,16 @@ import {
 } from './definitions';
 
 const pacer = proxyActivities<ChannelActivities>(CHANNEL_TURN_ACTIVITY_OPTIONS);
+const localPacer = proxyLocalActivities<ChannelActivities>(CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS);
+
+/**
+ * The turn request runs as a local activity (in the workflow task that wants the turn): as a
+ * normal activity it waited in the task queue behind a storm's other work, seconds on a loaded
+ * worker, before the pacer even knew of the request, so that a critical alert could be queued
+ * after less severe ones, and an escalation's call waited that long for its turn. Runs that asked
+ * before it replay their activity.
+ */
+const LOCAL_REQUEST_PATCH = 'channel-turn-local-request';
 
 /**
  * Turns from pacers with slots need no done signal (the slot paces the call). Runs that took turns
@@ -122,7 +133,8 @@ export function channelTurns({
       const { workflowId, runId } = workflowInfo();
       requests += 1;
       const requestId = `${workflowId}/${runId}/${kind}-${requests}`;
-      const { ahead } = await pacer.requestChannelTurn({
+      const request = patched(LOCAL_REQUEST_PATCH) ? localPacer.requestChannelTurn : pacer.requestChannelTurn;
+      const { ahead } = await request({
         channelId,
         requestId,
         workflowId,
