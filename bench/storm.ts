@@ -28,7 +28,7 @@ export const STORM_TARGETS = { visibleWithinS: 60, rateLimitedShare: 0.05, lost:
 export interface StormStack {
   slack: FakeSlack;
   /** POSTs JSON to a gateway path. */
-  post(path: string, body: unknown): Promise<{ status: number }>;
+  post(path: string, body: unknown): Promise<{ status: number; headers?: Record<string, string> }>;
   /** Creates a team on `channel` with this escalation timeout; returns its webhook path. */
   createTeam(channel: string, escalationTimeout: string): Promise<string>;
 }
@@ -49,6 +49,10 @@ export interface StormResult {
   slackCalls: number;
   rateLimited: number;
   rateLimitedShare: number;
+  /** 429s by Slack method. */
+  rateLimitedBy: Record<string, number>;
+  /** Sends the gateway answered 503 (overloaded) and that were sent again, as a monitoring tool does. */
+  resent: number;
   lost: number;
   posted: number;
   outOfOrder: number;
@@ -79,16 +83,29 @@ export async function runStormScenario(stack: StormStack, options: StormOptions 
 
   const start = Date.now();
   const sends: Promise<void>[] = [];
+  let resent = 0;
+  /** Sends like Alertmanager or SNS: a 503 (overloaded) is sent again after its Retry-After, for up to a minute. */
+  async function send(alert: (typeof alerts)[number]): Promise<void> {
+    const giveUpAt = Date.now() + 60_000;
+    for (;;) {
+      const answer = await stack
+        .post(webhook, { title: alert.title, key: alert.key, severity: alert.severity })
+        .catch((): { status: number; headers?: Record<string, string> } => ({ status: 0 }));
+      if (answer.status === 202) {
+        alert.acceptedAt = Date.now();
+        return;
+      }
+      if ((answer.status !== 503 && answer.status !== 0) || Date.now() > giveUpAt) return;
+      resent += 1;
+      const retryAfterS = Number(answer.headers?.['retry-after'] ?? 1) || 1;
+      await new Promise((resolve) => setTimeout(resolve, retryAfterS * 1000));
+    }
+  }
   for (let i = 0; i < total; i++) {
     const alert = alerts[i]!;
     const due = start + (i * sendOverMs) / total;
     if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-    sends.push(
-      stack
-        .post(webhook, { title: alert.title, key: alert.key, severity: alert.severity })
-        .then((r) => void (r.status === 202 && (alert.acceptedAt = Date.now())))
-        .catch(() => undefined)
-    );
+    sends.push(send(alert));
   }
   await Promise.all(sends);
 
@@ -129,6 +146,10 @@ export async function runStormScenario(stack: StormStack, options: StormOptions 
     if (mention) late.push((mention.at - alert.postedAt - timeoutS * 1000) / 1000);
   }
   const counts = stack.slack.counts();
+  const rateLimitedBy: Record<string, number> = {};
+  for (const call of stack.slack.calls()) {
+    if (call.outcome === 'rate_limited') rateLimitedBy[call.method] = (rateLimitedBy[call.method] ?? 0) + 1;
+  }
   return {
     alerts: total,
     accepted: accepted.length,
@@ -138,6 +159,8 @@ export async function runStormScenario(stack: StormStack, options: StormOptions 
     slackCalls: counts.calls,
     rateLimited: counts.rateLimited,
     rateLimitedShare: counts.calls ? counts.rateLimited / counts.calls : 0,
+    rateLimitedBy,
+    resent,
     lost: total - accepted.filter((a) => a.visibleAt).length,
     posted: posted.length,
     outOfOrder,

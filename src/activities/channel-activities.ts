@@ -5,12 +5,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { SlackMessageRef } from '../slack/client';
+import type { SlackApi, SlackMessageRef } from '../slack/client';
 import { renderChannelDigest, type ChannelDigestView } from '../slack/digest-message';
 import { toSlackFailure } from '../slack/errors';
+import type { TeamSnapshot } from '../domain/alert';
 import {
   CHANNEL_WORKFLOW_TYPE,
-  channelQueuePositionQuery,
   channelTurnRequestSignal,
   channelTurnWithdrawalSignal,
   channelWorkflowId,
@@ -19,14 +19,26 @@ import {
 } from '../workflows/definitions';
 import type { ChannelWorkflowInput } from '../workflows/channel-workflow';
 import type { ActivityDeps } from './index';
+import { waitForSlot } from './slot';
 
 /** Error type of a turn request made by a worker built without a Temporal client (a wiring mistake). */
 export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
 
-/** How long a turn request waits for the pacer to say where it stands; it is only for the Web UI. */
-const POSITION_QUERY_TIMEOUT_MS = 5_000;
+/** The channel whose digest is written, and the workspace installation whose bot writes it (OAuth mode). */
+export type DigestTeam = Pick<TeamSnapshot, 'slackChannelId' | 'installationId'>;
 
-export function createChannelActivities({ slack, db, log, metrics, temporal }: ActivityDeps) {
+export function createChannelActivities({
+  slack,
+  db,
+  log,
+  metrics,
+  temporal,
+  slackForTeam,
+  channelSpacer,
+}: ActivityDeps) {
+  /** The digest speaks with the same bot as the alerts of the channel (their team's installation). */
+  const slackOf = (team: DigestTeam): Promise<SlackApi> => (slackForTeam ? slackForTeam(team) : Promise.resolve(slack));
+
   async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -40,8 +52,11 @@ export function createChannelActivities({ slack, db, log, metrics, temporal }: A
   return {
     /**
      * Queues a turn with the channel's pacer, starting the pacer if it is not running (a workflow
-     * cannot signal-with-start another, so this is an activity). Returns how many turns are queued
-     * before it, when the pacer says so quickly, for the alert's current details.
+     * cannot signal-with-start another, so this is an activity). The pacer answers by signal: the
+     * turn, and, to a post that has to wait, its place in the queue. (It used to be asked by query
+     * here: in a storm the busy pacer's query buffer overflowed, and every request held an activity
+     * slot for seconds, so that later requests, critical ones too, queued behind them.)
+     * Returns `{}`: the shape older alert workflows expect.
      */
     async requestChannelTurn(request: ChannelTurnRequest & { channelId: string }): Promise<{ ahead?: number }> {
       if (!temporal) {
@@ -52,23 +67,14 @@ export function createChannelActivities({ slack, db, log, metrics, temporal }: A
       }
       const { channelId, ...turn } = request;
       const workflowId = channelWorkflowId(channelId);
-      const handle = await temporal.workflow.signalWithStart(CHANNEL_WORKFLOW_TYPE, {
+      await temporal.workflow.signalWithStart(CHANNEL_WORKFLOW_TYPE, {
         workflowId,
         taskQueue: Context.current().info.taskQueue,
         args: [{ channelId } satisfies ChannelWorkflowInput],
         signal: channelTurnRequestSignal,
         signalArgs: [turn],
       });
-      try {
-        const ahead = await Promise.race([
-          handle.query(channelQueuePositionQuery, turn.requestId),
-          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), POSITION_QUERY_TIMEOUT_MS).unref()),
-        ]);
-        return { ahead: ahead ?? undefined };
-      } catch (error) {
-        log.debug({ workflowId, err: error }, 'Channel pacer did not say the queue position');
-        return {};
-      }
+      return {};
     },
 
     /**
@@ -92,14 +98,23 @@ export function createChannelActivities({ slack, db, log, metrics, temporal }: A
       }
     },
 
-    /** Posts the storm digest into the channel (once per activity, however often it is retried). */
-    async postChannelDigest(view: ChannelDigestView): Promise<SlackMessageRef> {
+    /**
+     * Posts the storm digest into the channel at its slot (once per activity, however often it is
+     * retried). `where` is unset from pacers started before the digest knew its team.
+     */
+    async postChannelDigest(
+      view: ChannelDigestView,
+      where: { team?: DigestTeam; notBefore?: number } = {}
+    ): Promise<SlackMessageRef> {
       const { workflowExecution, activityId } = Context.current().info;
       const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
       const earlier = await db.slackMessage.findUnique({ where: { key } });
       if (earlier) return { channel: earlier.channel, ts: earlier.ts };
+      const bot = await slackOf(where.team ?? { slackChannelId: view.channelId });
+      await waitForSlot(where.notBefore);
+      await channelSpacer?.take(view.channelId);
       const posted = await callSlack('chat.postMessage', () =>
-        slack.postMessage({ channel: view.channelId, ...renderChannelDigest(view) })
+        bot.postMessage({ channel: view.channelId, ...renderChannelDigest(view) })
       );
       await db.slackMessage.createMany({
         data: [{ key, channel: posted.channel, ts: posted.ts }],
@@ -109,8 +124,17 @@ export function createChannelActivities({ slack, db, log, metrics, temporal }: A
     },
 
     /** Rewrites the storm digest in place (chat.update, idempotent by nature). */
-    async updateChannelDigest({ message, view }: { message: SlackMessageRef; view: ChannelDigestView }): Promise<void> {
-      await callSlack('chat.update', () => slack.updateMessage({ ...message, ...renderChannelDigest(view) }));
+    async updateChannelDigest({
+      message,
+      view,
+      team,
+    }: {
+      message: SlackMessageRef;
+      view: ChannelDigestView;
+      team?: DigestTeam;
+    }): Promise<void> {
+      const bot = await slackOf(team ?? { slackChannelId: view.channelId });
+      await callSlack('chat.update', () => bot.updateMessage({ ...message, ...renderChannelDigest(view) }));
     },
 
     /** The pacer's queue length, for `escalator_slack_channel_queue_length{channel}`. */

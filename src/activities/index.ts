@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
+import { createChannelSpacer, type ChannelSpacer } from '../slack/channel-spacer';
 import type { SlackApi } from '../slack/client';
 import type { SlackForTeam } from '../slack/team-slack';
 import { createChannelActivities } from './channel-activities';
@@ -23,10 +24,13 @@ export interface ActivityDeps {
   slackForTeam?: SlackForTeam;
   /** Temporal client: asking a channel's pacer for a turn is a signal-with-start (channel-activities.ts). */
   temporal?: Client;
+  /** Spaces this process's posts into each channel (one per process; made here when not given). */
+  channelSpacer?: ChannelSpacer;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createSlackActivities(deps), ...createTimelineActivities(deps), ...createChannelActivities(deps) };
+  const shared = { ...deps, channelSpacer: deps.channelSpacer ?? createChannelSpacer() };
+  return { ...createSlackActivities(shared), ...createTimelineActivities(shared), ...createChannelActivities(shared) };
 }
 
 /** What the alert workflow calls: Slack and the timeline. */

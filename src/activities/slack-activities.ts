@@ -7,13 +7,16 @@
  * an attempt that finds its post there returns it instead of posting again.
  */
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { SLACK_PACED_RATE_LIMITED } from '../domain/failures';
 import type { AlertHolder, AlertView } from '../domain/alert';
 import { renderAlertMessage, renderDirectMessage, renderThreadNotification } from '../slack/alert-message';
 import type { SlackMessageRef } from '../slack/client';
-import { toSlackFailure } from '../slack/errors';
+import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
 import { activityKey, type ActivityDeps } from './index';
+import { waitForSlot } from './slot';
 
 /**
  * Given to an activity that pages someone (a mention or a DM): the last intake journal entry the
@@ -27,7 +30,7 @@ export interface PageGuard {
 /** `stopped`: a press or resolution was taken meanwhile, and nobody was paged. */
 export type PageOutcome = 'sent' | 'stopped';
 
-export function createSlackActivities({ slack, db, log, slackForTeam }: ActivityDeps) {
+export function createSlackActivities({ slack, db, log, slackForTeam, channelSpacer }: ActivityDeps) {
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
   const sql = sqlPoolOf(db);
   const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
@@ -63,17 +66,39 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
   }
 
   /**
+   * A call made at its channel turn's slot (`notBefore` given) that Slack still refused with 429 is
+   * handed back to the workflow, which takes a new turn (SLACK_PACED_RATE_LIMITED); any other call
+   * is retried by Temporal after Retry-After.
+   */
+  async function pacedCall<T>(notBefore: number | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (notBefore === undefined || !(error instanceof ApplicationFailure) || error.type !== SLACK_RATE_LIMITED)
+        throw error;
+      throw ApplicationFailure.create({
+        message: error.message,
+        type: SLACK_PACED_RATE_LIMITED,
+        nonRetryable: true,
+        details: error.details ?? undefined,
+      });
+    }
+  }
+
+  /**
    * Posts at most once per activity: returns the stored ref when an earlier attempt already
    * posted; otherwise, unless `standBack` says not to post any more, runs `post` (all of its
    * remote calls) and stores the result.
    */
   async function postOnce(
     post: () => Promise<SlackMessageRef>,
-    standBack: () => Promise<boolean> = () => Promise.resolve(false)
+    standBack: () => Promise<boolean> = () => Promise.resolve(false),
+    notBefore?: number
   ): Promise<SlackMessageRef | 'stopped'> {
     const key = activityKey();
     const earlier = await sql.query<SlackMessageRef>('SELECT channel, ts FROM slack_messages WHERE key = $1', [key]);
     if (earlier.rows[0]) return earlier.rows[0];
+    await waitForSlot(notBefore);
     if (await standBack()) return 'stopped';
     const posted = await post();
     // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
@@ -87,17 +112,28 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
 
   return {
     /**
-     * Posts the alert to its team channel with the Acknowledge / Close / Pass buttons. With a
-     * guard (the post mentions whoever is called), stands back for a press or resolution taken.
+     * Posts the alert to its team channel with the Acknowledge / Close / Pass buttons, at its turn's
+     * slot (`notBefore`, epoch ms). With a guard (the post mentions whoever is called), stands back
+     * for a press or resolution taken.
      */
-    async postAlertMessage(view: AlertView, guard?: PageGuard): Promise<SlackMessageRef | 'stopped'> {
+    async postAlertMessage(
+      view: AlertView,
+      guard?: PageGuard,
+      notBefore?: number
+    ): Promise<SlackMessageRef | 'stopped'> {
       const message = renderAlertMessage(view);
       return postOnce(
         () =>
-          callSlack('chat.postMessage', async () =>
-            (await slackOf(view)).postMessage({ channel: view.team.slackChannelId, ...message })
+          pacedCall(notBefore, () =>
+            callSlack('chat.postMessage', async () => {
+              const bot = await slackOf(view);
+              // Only paced posts (with a slot) are spaced: thread calls and DMs never wait here.
+              if (notBefore !== undefined) await channelSpacer?.take(view.team.slackChannelId);
+              return bot.postMessage({ channel: view.team.slackChannelId, ...message });
+            })
           ),
-        () => stopTaken(guard)
+        () => stopTaken(guard),
+        notBefore
       );
     },
 
@@ -107,25 +143,30 @@ export function createSlackActivities({ slack, db, log, slackForTeam }: Activity
       await callSlack('chat.update', async () => (await slackOf(view)).updateMessage({ ...message, ...rendered }));
     },
 
-    /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread. */
+    /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread, at its turn's slot. */
     async notifyInThread({
       message,
       view,
       calling,
       guard,
+      notBefore,
     }: {
       message: SlackMessageRef;
       view: AlertView;
       calling: AlertHolder;
       guard?: PageGuard;
+      notBefore?: number;
     }): Promise<PageOutcome> {
       const notification = renderThreadNotification(view, calling);
       const posted = await postOnce(
         () =>
-          callSlack('chat.postMessage', async () =>
-            (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+          pacedCall(notBefore, () =>
+            callSlack('chat.postMessage', async () =>
+              (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
+            )
           ),
-        () => stopTaken(guard)
+        () => stopTaken(guard),
+        notBefore
       );
       return posted === 'stopped' ? 'stopped' : 'sent';
     },

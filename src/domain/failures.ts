@@ -5,3 +5,11 @@
 
 /** Slack refused for good (`channel_not_found`, `invalid_auth`, `not_in_channel`, …). */
 export const SLACK_PERMANENT_ERROR = 'SlackPermanentError';
+
+/**
+ * Slack answered 429 to a paced call (a post or thread call made at its channel turn's slot). Not
+ * retried by the activity, whose retry would meet the next slots and be refused again: the
+ * workflow takes a new turn, which the channel pacer gives only after Slack's Retry-After
+ * (details: `{ retryAfterSeconds }`).
+ */
+export const SLACK_PACED_RATE_LIMITED = 'SlackPacedRateLimited';

@@ -67,3 +67,12 @@ export const CHANNEL_METRICS_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5s',
   retry: { maximumAttempts: 1 },
 };
+
+/**
+ * The same request as a local activity (channel-turns.ts): a signal-with-start takes milliseconds;
+ * retried in the worker until it lands (backoffs past a few seconds become timers).
+ */
+export const CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+};

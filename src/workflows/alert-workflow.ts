@@ -11,6 +11,8 @@
  * still be on its way while the activity runs).
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
   condition,
   continueAsNew,
   log,
@@ -27,6 +29,7 @@ import type { AlertEventInput } from '../activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertState, AlertView } from '../domain/alert';
 import type { PageGuard } from '../activities/slack-activities';
 import type { SlackMessageRef } from '../slack/client';
+import { SLACK_PACED_RATE_LIMITED } from '../domain/failures';
 import {
   DATABASE_ACTIVITY_OPTIONS,
   LOCAL_DATABASE_ACTIVITY_OPTIONS,
@@ -82,6 +85,19 @@ function steps(): typeof activities {
   return patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
 }
 
+/** Escalation steps made before it rewrote the message before paging (replayed so). */
+const PAGES_FIRST_PATCH = 'pages-first';
+/** Repeats handled before it rewrote the message at once, every time (replayed so). */
+const COALESCED_REWRITES_PATCH = 'coalesced-rewrites';
+
+/**
+ * Repeats rewrite the alert message at most this often, always to the latest count. chat.update is
+ * Tier 3 (about 50 a minute for the whole workspace): an alert that repeats every second, or a
+ * storm of repeats, would otherwise spend it on counters, and then on 429s, while the rewrites
+ * that matter (who holds it now, closed) wait.
+ */
+export const REPEAT_REWRITE_INTERVAL_MS = 5_000;
+
 type InboxItem =
   | ({ kind: 'occurrence'; count: number } & Omit<AlertOccurrence, 'earlierReportIds'>)
   | ({ kind: 'resolution' } & AlertResolution)
@@ -110,6 +126,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   const inbox: InboxItem[] = [];
   /** An occurrence of a newer alert with this fingerprint that arrived while this one was ending. */
   let successor: AlertOccurrence | undefined;
+  /** Workflow time (ms) of the last rewrite of the alert message, and of the coalesced one pending. */
+  let lastRewriteAt = input.carried?.rewrites?.lastAt;
+  let rewriteDueAt = input.carried?.rewrites?.dueAt;
 
   /** Drops a journal entry this run has already received (the dispatcher may send one twice). */
   function isNewReport(reportId: number | undefined): boolean {
@@ -136,7 +155,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   });
   setHandler(statusQuery, () => status);
   /** Every chat.postMessage into the team channel waits for its turn from the channel's pacer. */
-  const turns = channelTurns({ channelId: team.slackChannelId, alertId: input.alertId });
+  const turns = channelTurns({
+    channelId: team.slackChannelId,
+    alertId: input.alertId,
+    installationId: team.installationId,
+  });
 
   function firstHolder(): AlertHolder {
     const first = team.engineers[0];
@@ -184,7 +207,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
    * a storm is on: the storm digest lists it instead, and it is never posted, as firing or
    * otherwise. Outside a storm an alert that ended before its first post is posted in its final state.
    */
-  async function awaitPostTurn(): Promise<boolean> {
+  async function awaitPostTurn(retryAfterMs?: number): Promise<boolean> {
     if (listedInDigest) return false;
     if (!patched(CHANNEL_PACING_PATCH)) return true;
     const endedBeforeAsking = ending();
@@ -192,6 +215,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       kind: 'post',
       severity: content.severity,
       title: content.title,
+      retryAfterMs,
       ended: endedBeforeAsking?.state,
       unwanted: () => (endedBeforeAsking ? undefined : ending()),
       onQueued: (ahead) => showInWebUi(`waiting to be posted: ${ahead} ahead`),
@@ -201,13 +225,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   /** Waits for a turn to call someone in the thread; false when a press or resolution made it moot. */
-  async function awaitCallTurn(): Promise<boolean> {
+  async function awaitCallTurn(retryAfterMs?: number): Promise<boolean> {
     if (stopWaiting()) return false;
     if (!patched(CHANNEL_PACING_PATCH)) return true;
     return turns.take({
       kind: 'call',
       severity: content.severity,
       title: content.title,
+      retryAfterMs,
       unwanted: () => (stopWaiting() ? {} : undefined),
     });
   }
@@ -241,10 +266,40 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     try {
       return await call();
     } catch (error) {
-      const reason = failureMessage(error);
-      log.warn('Slack call failed', { what, reason });
-      await record({ type: 'slack_error', message: `Slack: could not ${what}: ${reason}`, data: { what, reason } });
+      await recordSlackFailure(what, error);
       return undefined;
+    }
+  }
+
+  async function recordSlackFailure(what: string, error: unknown): Promise<void> {
+    const reason = failureMessage(error);
+    log.warn('Slack call failed', { what, reason });
+    await record({ type: 'slack_error', message: `Slack: could not ${what}: ${reason}`, data: { what, reason } });
+  }
+
+  /**
+   * Makes a paced call (a post or thread call into the channel) at the slot of the turn that came.
+   * Refused with 429 all the same (another process, Slack's own jitter), it is not retried on its
+   * own, which would meet the next slots and be refused again: it takes a new turn, which the pacer
+   * gives after Slack's Retry-After. `no-turn`: the new turn was not wanted any more.
+   */
+  async function atTurn<T>(
+    what: string,
+    call: (notBefore: number | undefined) => Promise<T>,
+    nextTurn: (retryAfterMs: number) => Promise<boolean>
+  ): Promise<T | undefined | 'no-turn'> {
+    for (;;) {
+      try {
+        return await call(turns.notBefore);
+      } catch (error) {
+        const retryAfterMs = pacedRefusal(error);
+        if (retryAfterMs === undefined) {
+          await recordSlackFailure(what, error);
+          return undefined;
+        }
+        await turns.done();
+        if (!(await nextTurn(retryAfterMs))) return 'no-turn';
+      }
     }
   }
 
@@ -263,10 +318,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       await turns.done();
       return 'stopped';
     }
-    const posted = await trySlack('post the alert', () =>
-      channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined)
+    const posted = await atTurn(
+      'post the alert',
+      (notBefore) => channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined, notBefore),
+      (retryAfterMs) => awaitPostTurn(retryAfterMs)
     );
     await turns.done();
+    if (posted === 'no-turn') return 'stopped';
     if (posted === 'stopped') {
       await awaitStop();
       return 'stopped';
@@ -281,8 +339,44 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   /** Shows the current state on the alert message (posting it, mentioning nobody, if it is not there yet). */
   async function refreshMessage(): Promise<void> {
     const message = await ensurePosted();
-    if (message && message !== 'stopped')
-      await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view() }));
+    if (message && message !== 'stopped') await rewriteNow(message);
+  }
+
+  /** Rewrites the alert message with everything known now: a coalesced rewrite pending is part of it. */
+  async function rewriteNow(message: SlackMessageRef, calling?: AlertHolder): Promise<void> {
+    rewriteDueAt = undefined;
+    lastRewriteAt = Date.now();
+    await trySlack('update the alert message', () =>
+      steps().slack.updateAlertMessage({ message, view: view(calling) })
+    );
+  }
+
+  /**
+   * A repeat: rewritten at once after a quiet spell, otherwise once when the interval since the
+   * last rewrite is over (the main loop's timer), showing whatever is latest by then.
+   */
+  async function rewriteForRepeat(message: SlackMessageRef): Promise<void> {
+    if (lastRewriteAt === undefined || Date.now() - lastRewriteAt >= REPEAT_REWRITE_INTERVAL_MS) {
+      await rewriteNow(message);
+      return;
+    }
+    rewriteDueAt ??= lastRewriteAt + REPEAT_REWRITE_INTERVAL_MS;
+  }
+
+  /**
+   * Waits for the coalesced rewrite to fall due and makes it; false (nothing made) when someone acts
+   * first, or the escalation falls due first (its step rewrites the message anyway).
+   */
+  async function rewriteWhenDue(due: number): Promise<boolean> {
+    const message = status.slackMessage;
+    const escalationAt =
+      status.state === 'open' && status.escalationDueAt ? Date.parse(status.escalationDueAt) : Infinity;
+    if (!message || escalationAt <= due) return false;
+    const waitMs = due - Date.now();
+    if (waitMs > 0 && (await condition(() => inbox.length > 0, waitMs))) return false;
+    if (inbox.length > 0) return false;
+    await rewriteNow(message);
+    return true;
   }
 
   /**
@@ -306,6 +400,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     // A post that failed (Slack refused it or is down; written to the timeline) does not stop the
     // step: the alert goes on to its next holder, and the post is tried again then.
     if (!message) return true;
+    if (patched(PAGES_FIRST_PATCH)) return pageFirst(holder, message, standBack);
     await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view(holder) }));
     if (stopWaiting() || !(await awaitCallTurn())) return standBack();
     const called = await trySlack('call in the thread', () =>
@@ -322,6 +417,36 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       );
       if (messaged === 'stopped') await awaitStop();
     }
+    return true;
+  }
+
+  /**
+   * The pages of an escalation step before the message rewrite: the thread call (its turn comes
+   * before every waiting post) and the direct message, then the alert message rewritten last.
+   * chat.update is the workspace's scarcest call (Tier 3): when Slack asks us to slow down, the
+   * wait must not hold up a page.
+   */
+  async function pageFirst(holder: AlertHolder, message: SlackMessageRef, standBack: () => boolean): Promise<boolean> {
+    if (stopWaiting() || !(await awaitCallTurn())) return standBack();
+    const called = await atTurn(
+      'call in the thread',
+      (notBefore) =>
+        channelPosts.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard(), notBefore }),
+      (retryAfterMs) => awaitCallTurn(retryAfterMs)
+    );
+    await turns.done();
+    if (called === 'no-turn') return standBack();
+    if (called === 'stopped') {
+      await awaitStop();
+      return standBack();
+    }
+    if (holder.kind === 'engineer' && !stopWaiting()) {
+      const messaged = await trySlack('send a direct message', () =>
+        steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
+      );
+      if (messaged === 'stopped') await awaitStop();
+    }
+    await rewriteNow(message, holder);
     return true;
   }
 
@@ -429,9 +554,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     showInWebUi(state === 'closed' ? `closed by ${by}` : 'resolved by the source');
   }
 
-  /** Works through everything that arrived; the message is rewritten once at the end. */
+  /**
+   * Works through everything that arrived; the message is rewritten once at the end, and when
+   * only repeats came, at most once per REPEAT_REWRITE_INTERVAL_MS.
+   */
   async function handleInbox(): Promise<void> {
     let changed = false;
+    let onlyRepeats = true;
     while (inbox.length > 0) {
       const item = inbox.shift() as InboxItem;
       const ended = ENDED.includes(status.state);
@@ -446,9 +575,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
         status.lastSeenAt = later(status.lastSeenAt, item.receivedAt);
         content = item.content;
         changed = true;
-      } else if (ended) {
         continue;
-      } else if (item.kind === 'resolution') {
+      }
+      if (ended) continue;
+      onlyRepeats = false;
+      if (item.kind === 'resolution') {
         await end('resolved', item.source ?? 'source');
         changed = true;
       } else if (item.action === 'ack') {
@@ -461,7 +592,12 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
         changed = !(await pass(item));
       }
     }
-    if (changed) await refreshMessage();
+    if (!changed) return;
+    if (onlyRepeats && status.slackMessage && patched(COALESCED_REWRITES_PATCH)) {
+      await rewriteForRepeat(status.slackMessage);
+      return;
+    }
+    await refreshMessage();
   }
 
   // A fresh alert: count the occurrence that started it, post it, and start the clock.
@@ -491,8 +627,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
     const message = status.slackMessage;
     if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
-      const called = await trySlack('call in the thread', () =>
-        channelPosts.notifyInThread({ message, view: view(status.holder), calling: status.holder, guard: pageGuard() })
+      const called = await atTurn(
+        'call in the thread',
+        (notBefore) =>
+          channelPosts.notifyInThread({
+            message,
+            view: view(status.holder),
+            calling: status.holder,
+            guard: pageGuard(),
+            notBefore,
+          }),
+        (retryAfterMs) => awaitCallTurn(retryAfterMs)
       );
       await turns.done();
       if (called === 'stopped') await awaitStop();
@@ -501,6 +646,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   while (!ENDED.includes(status.state)) {
+    if (rewriteDueAt !== undefined && (await rewriteWhenDue(rewriteDueAt))) continue;
     if (status.state === 'open' && status.escalationDueAt) {
       const waitMs = Date.parse(status.escalationDueAt) - Date.now();
       const someoneActed = waitMs > 0 ? await condition(() => inbox.length > 0, waitMs) : inbox.length > 0;
@@ -519,7 +665,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     if (!ENDED.includes(status.state) && historyIsLong && inbox.length === 0) {
       await continueAsNew<typeof alertWorkflow>({
         ...input,
-        carried: { ...status, content, pressIds },
+        carried: { ...status, content, pressIds, rewrites: { lastAt: lastRewriteAt, dueAt: rewriteDueAt } },
       });
     }
   }
@@ -541,6 +687,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
 /** Reports of one alert reach the workflow in the order the gateway took them, not always in the order they arrived. */
 function later(a: string, b: string): string {
   return Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+/** How long Slack asked a paced call to wait (ms), when that is why it failed (SLACK_PACED_RATE_LIMITED). */
+function pacedRefusal(error: unknown): number | undefined {
+  const failure = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(failure instanceof ApplicationFailure) || failure.type !== SLACK_PACED_RATE_LIMITED) return undefined;
+  const [detail] = (failure.details ?? []) as Array<{ retryAfterSeconds?: number } | undefined>;
+  return Math.max(detail?.retryAfterSeconds ?? 1, 1) * 1000;
 }
 
 function failureMessage(error: unknown): string {

@@ -4,13 +4,22 @@
  * turn and waits for it, unless the alert no longer needs it (it ended, or someone answered first),
  * in which case the turn is withdrawn: an alert that ended while it waited is never posted as
  * firing. Direct messages and message rewrites go to other conversations or another limit and take
- * no turn.
+ * no turn. A turn is a slot: the Slack call is made with `notBefore` and waits for it.
  */
-import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities';
 import type { Severity } from '../domain/alert';
-import { CHANNEL_TURN_ACTIVITY_OPTIONS } from './activity-options';
+import { CHANNEL_TURN_ACTIVITY_OPTIONS, CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS } from './activity-options';
 import {
+  channelQueuePositionSignal,
   channelTurnDoneSignal,
   channelTurnSignal,
   channelWorkflowId,
@@ -19,6 +28,22 @@ import {
 } from './definitions';
 
 const pacer = proxyActivities<ChannelActivities>(CHANNEL_TURN_ACTIVITY_OPTIONS);
+const localPacer = proxyLocalActivities<ChannelActivities>(CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS);
+
+/**
+ * The turn request runs as a local activity (in the workflow task that wants the turn): as a
+ * normal activity it waited in the task queue behind a storm's other work, seconds on a loaded
+ * worker, before the pacer even knew of the request, so that a critical alert could be queued
+ * after less severe ones, and an escalation's call waited that long for its turn. Runs that asked
+ * before it replay their activity.
+ */
+const LOCAL_REQUEST_PATCH = 'channel-turn-local-request';
+
+/**
+ * Turns from pacers with slots need no done signal (the slot paces the call). Runs that took turns
+ * before it replay with their done signals.
+ */
+const SLOTS_PATCH = 'channel-slots';
 
 export interface TurnWanted {
   kind: ChannelTurnKind;
@@ -33,6 +58,15 @@ export interface TurnWanted {
   ended?: 'closed' | 'resolved';
   /** Told how many turns are queued ahead, when the pacer says so (for the Web UI's current details). */
   onQueued?: (ahead: number) => void;
+  /** Asked again after Slack refused the call at its slot: how long Slack asked to wait (ms). */
+  retryAfterMs?: number;
+}
+
+/** What `take` resolved with: the turn came (with its slot), or it is not to be used. */
+export interface Turn {
+  came: boolean;
+  /** The slot (epoch ms) to hand to the Slack activity; unset: now. */
+  notBefore?: number;
 }
 
 export interface ChannelTurns {
@@ -46,24 +80,41 @@ export interface ChannelTurns {
    * it was withdrawn as unwanted.
    */
   take(wanted: TurnWanted): Promise<boolean>;
+  /** The slot of the turn that came last (epoch ms), for the Slack activity; unset: now. */
+  readonly notBefore: number | undefined;
 }
 
 /**
  * Turn-taking for one alert workflow in `channelId`. Sets the grant signal's handler: call it once,
  * at the start of the workflow.
  */
-export function channelTurns({ channelId, alertId }: { channelId: string; alertId: string }): ChannelTurns {
-  const granted = new Set<string>();
+export function channelTurns({
+  channelId,
+  alertId,
+  installationId,
+}: {
+  channelId: string;
+  alertId: string;
+  installationId?: string;
+}): ChannelTurns {
+  const granted = new Map<string, number | undefined>();
   const declined = new Set<string>();
-  setHandler(channelTurnSignal, ({ requestId, declined: no }) => void (no ? declined : granted).add(requestId));
+  const places = new Map<string, number>();
+  setHandler(channelTurnSignal, ({ requestId, declined: no, notBefore }) => {
+    if (no) declined.add(requestId);
+    else granted.set(requestId, notBefore);
+  });
+  setHandler(channelQueuePositionSignal, ({ requestId, ahead }) => void places.set(requestId, ahead));
   let requests = 0;
   /** The turn that came and whose call is not reported over yet. */
   let held: string | undefined;
+  let notBefore: number | undefined;
 
   async function done(): Promise<void> {
     if (!held) return;
     const requestId = held;
     held = undefined;
+    if (patched(SLOTS_PATCH)) return;
     try {
       await getExternalWorkflowHandle(channelWorkflowId(channelId)).signal(channelTurnDoneSignal, { requestId });
     } catch {
@@ -73,12 +124,17 @@ export function channelTurns({ channelId, alertId }: { channelId: string; alertI
 
   return {
     done,
-    async take({ kind, severity, title, unwanted, onQueued, ended }) {
+    get notBefore() {
+      return notBefore;
+    },
+    async take({ kind, severity, title, unwanted, onQueued, ended, retryAfterMs }) {
       await done();
+      notBefore = undefined;
       const { workflowId, runId } = workflowInfo();
       requests += 1;
       const requestId = `${workflowId}/${runId}/${kind}-${requests}`;
-      const { ahead } = await pacer.requestChannelTurn({
+      const request = patched(LOCAL_REQUEST_PATCH) ? localPacer.requestChannelTurn : pacer.requestChannelTurn;
+      const { ahead } = await request({
         channelId,
         requestId,
         workflowId,
@@ -88,13 +144,26 @@ export function channelTurns({ channelId, alertId }: { channelId: string; alertI
         title,
         requestedAt: new Date().toISOString(),
         ended,
+        installationId,
+        retryAfterMs,
       });
       if (ahead !== undefined && ahead > 0 && !granted.has(requestId)) onQueued?.(ahead);
-      await condition(() => granted.has(requestId) || declined.has(requestId) || unwanted() !== undefined);
+      const answered = () => granted.has(requestId) || declined.has(requestId) || unwanted() !== undefined;
+      // The pacer tells a post that has to wait its place (once); shown while it waits on.
+      while (!answered()) {
+        await condition(() => answered() || places.has(requestId));
+        const place = places.get(requestId);
+        places.delete(requestId);
+        if (place !== undefined && place > 0 && !answered()) onQueued?.(place);
+      }
       if (declined.delete(requestId)) return false;
       const withdrawal = unwanted();
-      const came = granted.delete(requestId);
-      if (came) held = requestId;
+      const came = granted.has(requestId);
+      if (came) {
+        held = requestId;
+        notBefore = granted.get(requestId);
+        granted.delete(requestId);
+      }
       if (!withdrawal) return came;
       // A call nobody needs any more is never made. A post whose turn came just as its alert ended
       // uses the turn (the pacer no longer holds it to list in the digest): the caller posts the

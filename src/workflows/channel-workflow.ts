@@ -4,7 +4,8 @@
  * second, short bursts allowed) however many workers run. Alert workflows ask for a turn
  * (`channelTurnRequestSignal`, by signal-with-start through an activity); this workflow grants
  * turns back by signal as its token bucket allows: thread calls first, then new alert messages by
- * severity, then arrival.
+ * severity, then arrival. Each turn is a time slot (`notBefore`): the Slack activity waits for its
+ * slot, so turns granted a little ahead reach Slack at the pace however late their grant arrived.
  *
  * While more alerts wait than the channel can take (a storm), it keeps one digest message up to
  * date in place: counts by severity, the newest titles, what is still waiting, and the alerts that
@@ -18,6 +19,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -30,6 +32,7 @@ import type { ChannelDigestView, DigestAlert, WithdrawnDigestAlert } from '../sl
 import { CHANNEL_METRICS_ACTIVITY_OPTIONS, DIGEST_ACTIVITY_OPTIONS } from './activity-options';
 import {
   channelQueuePositionQuery,
+  channelQueuePositionSignal,
   channelTurnDoneSignal,
   channelTurnRequestSignal,
   channelTurnSignal,
@@ -55,12 +58,16 @@ export interface ChannelPace {
   /** The storm is over once nothing has waited and nothing new came for this long. */
   stormOverAfterMs: number;
   /**
-   * Alert messages granted whose Slack call is not over yet, at most. A turn is granted before the
-   * alert workflow gets to its call, and on a loaded worker that can take seconds: without this,
-   * turns granted a second apart would reach Slack together.
+   * How far ahead of its slot a turn is granted. A grant takes a workflow task and an activity to
+   * become a Slack call; the activity waits for the slot, so the calls keep the pace. The pace holds
+   * without it (grants come every second however long each takes to reach Slack): it only makes up
+   * for that delay, and is kept short because a post granted ahead cannot be overtaken by a more
+   * severe alert that arrives after it (in a loaded storm, 2 s put posts out of order).
    */
+  grantAheadMs: number;
+  /** Runs started before slots (no `channel-slots` marker): granted turns whose call is not over, at most. */
   maxPostsInFlight: number;
-  /** A granted turn not reported over within this long is counted over (its alert may have crashed). */
+  /** Runs started before slots: a granted turn not reported over within this long is counted over. */
   inFlightTimeoutMs: number;
   /** The pacer ends after this long with nothing to do; the next request starts it again. */
   idleExitMs: number;
@@ -73,6 +80,7 @@ export const DEFAULT_CHANNEL_PACE: ChannelPace = {
   burst: 3,
   reservedForCalls: 1,
   stormThreshold: 3,
+  grantAheadMs: 500,
   maxPostsInFlight: 2,
   inFlightTimeoutMs: 30_000,
   digestIntervalMs: 5_000,
@@ -116,7 +124,10 @@ interface Storm {
 export interface ChannelState {
   queue: QueuedTurn[];
   seq: number;
-  /** Token bucket: turns available at `tokensAt` (workflow time, ms). */
+  /**
+   * Token bucket: turns available at `tokensAt` (workflow time, ms). With slots, `tokensAt` is the
+   * last slot handed out, which may lie ahead of now.
+   */
   tokens: number;
   tokensAt: number;
   granted: string[];
@@ -124,6 +135,8 @@ export interface ChannelState {
   inFlight: Array<{ requestId: string; grantedAt: number }>;
   storm?: Storm;
   lastBusyAt: number;
+  /** The workspace installation of the channel's team (OAuth mode): the digest is written by its bot. */
+  installationId?: string;
 }
 
 export interface ChannelWorkflowInput {
@@ -134,11 +147,22 @@ export interface ChannelWorkflowInput {
   carried?: ChannelState;
 }
 
+/**
+ * Runs started before slots replay as they were made: a grant meant "post now", and the pacer
+ * waited for each post's done signal (at most `maxPostsInFlight`). With slots a grant carries its
+ * slot, no done signal is needed, and a waiting post is told its place in the queue by signal
+ * (it was a query: a busy pacer's query buffer overflowed in storms).
+ */
+const SLOTS_PATCH = 'channel-slots';
+/** Queue places told per workflow task at most: the Web UI's "N ahead" must not slow the grants. */
+const POSITIONS_PER_TASK = 50;
+
 export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void> {
   const { channelId } = input;
   const pace: ChannelPace = { ...DEFAULT_CHANNEL_PACE, ...input.pace };
   const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_CHANNEL_MAX_HISTORY_EVENTS;
   // Initialised before any handler is set: on signal-with-start, handlers run before this body.
+  const slotted = patched(SLOTS_PATCH);
   const state: ChannelState = input.carried ?? {
     queue: [],
     seq: 0,
@@ -156,11 +180,16 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   let reportedWaiting = -1;
   let reportedAt = 0;
   let woken = false;
+  /** Requests queued since the pacer last told waiting posts their place. */
+  let unplaced: string[] = [];
 
   setHandler(channelTurnRequestSignal, (request) => {
     if (state.granted.includes(request.requestId) || state.queue.some((t) => t.requestId === request.requestId)) return;
     state.seq += 1;
     state.queue.push({ ...request, seq: state.seq });
+    if (request.installationId !== undefined) state.installationId = request.installationId;
+    if (request.retryAfterMs !== undefined) pauseFor(request.retryAfterMs);
+    if (request.kind === 'post') unplaced.push(request.requestId);
     state.lastBusyAt = Date.now();
     if (request.kind === 'post' && state.storm) {
       state.storm.counts[request.severity] += 1;
@@ -222,8 +251,43 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   }
 
   function refill(now: number): void {
+    if (slotted && state.tokensAt >= now) return; // slots handed out ahead: the bucket stands at their end
     state.tokens = Math.min(pace.burst, state.tokens + ((now - state.tokensAt) / 1000) * pace.postsPerSecond);
     state.tokensAt = now;
+  }
+
+  /**
+   * The earliest slot (workflow time, ms) for a turn of this kind. Posts and the digest go after
+   * the slots already handed out, and only while the bucket keeps `reservedForCalls` back; a call
+   * may use that reserve at once, before posts already scheduled (they were scheduled leaving it).
+   */
+  function slotFor(kind: 'call' | 'post' | 'digest', now: number): number {
+    const needed = tokensNeeded(kind);
+    const from = kind === 'call' ? now : Math.max(now, state.tokensAt);
+    if (state.tokens >= needed) return from;
+    return Math.max(from, state.tokensAt) + ((needed - state.tokens) / pace.postsPerSecond) * 1000;
+  }
+
+  /**
+   * Slack refused a call into the channel (429): its allowance is empty until Retry-After is over.
+   * No slot is handed out before then, and then one turn is there (Slack's Retry-After says when
+   * one call may go again); the refused call asks again, and calls go first.
+   */
+  function pauseFor(retryAfterMs: number): void {
+    const until = Date.now() + retryAfterMs;
+    if (state.tokensAt >= until) return;
+    refill(Date.now());
+    state.tokens = Math.min(state.tokens, 1);
+    state.tokensAt = until;
+  }
+
+  /** Spends one token at `slot`. */
+  function takeSlot(slot: number): void {
+    if (slot > state.tokensAt) {
+      state.tokens = Math.min(pace.burst, state.tokens + ((slot - state.tokensAt) / 1000) * pace.postsPerSecond);
+      state.tokensAt = slot;
+    }
+    state.tokens -= 1;
   }
 
   /** Turns a request of this kind needs in the bucket before it may go. */
@@ -231,22 +295,26 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     return kind === 'call' ? 1 : 1 + Math.min(pace.reservedForCalls, pace.burst - 1);
   }
 
-  function grant(turn: QueuedTurn): void {
+  function grant(turn: QueuedTurn, slot?: number): void {
     state.queue.splice(state.queue.indexOf(turn), 1);
-    state.tokens -= 1;
+    if (slot === undefined) {
+      state.tokens -= 1;
+      state.inFlight.push({ requestId: turn.requestId, grantedAt: Date.now() });
+    } else {
+      takeSlot(slot);
+    }
     state.granted.push(turn.requestId);
-    state.inFlight.push({ requestId: turn.requestId, grantedAt: Date.now() });
     if (state.granted.length > REMEMBERED_REQUESTS) state.granted.shift();
     if (turn.kind === 'post' && state.storm) {
       state.storm.posted += 1;
       state.storm.changed = true;
     }
     const signalled = getExternalWorkflowHandle(turn.workflowId)
-      .signal(channelTurnSignal, { requestId: turn.requestId })
+      .signal(channelTurnSignal, { requestId: turn.requestId, notBefore: slot })
       .catch((error: unknown) => {
         // The alert ended (or was never there): its turn goes to the next one.
         log.info('Turn not delivered; given back', { requestId: turn.requestId, error: String(error) });
-        state.tokens = Math.min(pace.burst, state.tokens + 1);
+        if (slot === undefined) state.tokens = Math.min(pace.burst, state.tokens + 1);
         state.inFlight = state.inFlight.filter((t) => t.requestId !== turn.requestId);
       })
       .finally(() => {
@@ -256,9 +324,9 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     signalling.add(signalled);
   }
 
-  /** Hands out every turn the bucket allows, best first; posts the digest when a storm needs one. */
   /** Whether another alert message may go now: not too many granted ones still on their way to Slack. */
   function roomInFlight(now: number): boolean {
+    if (slotted) return true;
     state.inFlight = state.inFlight.filter((turn) => now - turn.grantedAt < pace.inFlightTimeoutMs);
     const digestPosting = digestWriting && state.storm && !state.storm.digest ? 1 : 0;
     return state.inFlight.length + digestPosting < pace.maxPostsInFlight;
@@ -293,9 +361,14 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     }
   }
 
+  /** Hands out every turn the bucket allows, best first; posts the digest when a storm needs one. */
   function grantTurns(now: number): void {
     refill(now);
     declineEndedPosts();
+    if (slotted) {
+      grantSlots(now);
+      return;
+    }
     for (;;) {
       const next = state.queue.reduce<QueuedTurn | undefined>(
         (best, turn) => (!best || byPriority(turn, best) < 0 ? turn : best),
@@ -324,16 +397,81 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     }
   }
 
+  /** Hands out every slot that comes within `grantAheadMs`: calls first, then the digest, then posts. */
+  function grantSlots(now: number): void {
+    const horizon = now + pace.grantAheadMs;
+    for (;;) {
+      const next = bestQueued();
+      if (next?.kind === 'call') {
+        const slot = slotFor('call', now);
+        if (slot > horizon) return;
+        grant(next, slot);
+        continue;
+      }
+      const storm = state.storm;
+      if (storm && !storm.digest && !digestWriting) {
+        const slot = slotFor('digest', now);
+        if (slot > horizon) return;
+        takeSlot(slot);
+        writeDigest(storm, now, slot);
+        continue;
+      }
+      if (next?.kind === 'post') {
+        const slot = slotFor('post', now);
+        if (slot > horizon) return;
+        grant(next, slot);
+        if (!state.storm && waitingPosts().length > pace.stormThreshold) startStorm();
+        continue;
+      }
+      if (!state.storm && waitingPosts().length > pace.stormThreshold) {
+        startStorm();
+        continue;
+      }
+      return;
+    }
+  }
+
+  function bestQueued(): QueuedTurn | undefined {
+    return state.queue.reduce<QueuedTurn | undefined>(
+      (best, turn) => (!best || byPriority(turn, best) < 0 ? turn : best),
+      undefined
+    );
+  }
+
+  /**
+   * Tells each post queued since the last time how many turns are ahead of it (the alert shows it
+   * in the Web UI). Once, and only to posts that did not get their turn at once.
+   */
+  function tellPlaces(): void {
+    if (!slotted || unplaced.length === 0) return;
+    const told = unplaced.slice(0, POSITIONS_PER_TASK);
+    unplaced = unplaced.slice(POSITIONS_PER_TASK);
+    for (const requestId of told) {
+      const turn = state.queue.find((t) => t.requestId === requestId);
+      if (!turn) continue;
+      const ahead = state.queue.filter((other) => comesBefore(other, turn)).length;
+      const signalled = getExternalWorkflowHandle(turn.workflowId)
+        .signal(channelQueuePositionSignal, { requestId, ahead })
+        .catch(() => undefined) // only for the Web UI
+        .finally(() => {
+          signalling.delete(signalled);
+          woken = true;
+        });
+      signalling.add(signalled);
+    }
+  }
+
   /** Posts the digest, or rewrites it in place; in the background, so that turns keep flowing. */
-  function writeDigest(storm: Storm, now: number): void {
+  function writeDigest(storm: Storm, now: number, notBefore?: number): void {
     const view = digestView(storm);
     storm.changed = false;
     storm.digestWrittenAt = now;
     const ref = storm.digest;
+    const team = { slackChannelId: channelId, installationId: state.installationId };
     digestWriting = (async () => {
       try {
-        if (ref) await digest.updateChannelDigest({ message: ref, view });
-        else storm.digest = await digest.postChannelDigest(view);
+        if (ref) await digest.updateChannelDigest({ message: ref, view, team });
+        else storm.digest = await digest.postChannelDigest(view, { team, notBefore });
       } catch (error) {
         log.warn('Storm digest not written', { channelId, error: String(error) });
         storm.changed = true;
@@ -361,7 +499,9 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   async function tendStorm(now: number): Promise<void> {
     const storm = state.storm;
     if (!storm || digestWriting) return;
-    const stormOver = waitingPosts().length === 0 && now - storm.lastArrivalAt >= pace.stormOverAfterMs;
+    // With slots, the last posts granted may still be on their way (their slot ahead of now).
+    const slotsPassed = !slotted || now >= state.tokensAt;
+    const stormOver = waitingPosts().length === 0 && slotsPassed && now - storm.lastArrivalAt >= pace.stormOverAfterMs;
     if (stormOver) {
       state.storm = undefined;
       log.info('Storm over', { channelId, posted: storm.posted, withdrawn: storm.withdrawn.length });
@@ -370,6 +510,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
           await digest.updateChannelDigest({
             message: storm.digest,
             view: digestView(storm, new Date().toISOString()),
+            team: { slackChannelId: channelId, installationId: state.installationId },
           });
         } catch (error) {
           log.warn('Final storm digest not written', { channelId, error: String(error) });
@@ -400,13 +541,14 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   /** How long until something is due: the next turn, a digest rewrite, the storm's end, idleness. */
   function msUntilDue(now: number): number | undefined {
     const due: number[] = [];
-    const next = state.queue.reduce<QueuedTurn | undefined>(
-      (best, turn) => (!best || byPriority(turn, best) < 0 ? turn : best),
-      undefined
-    );
+    const next = bestQueued();
     const digestToPost = state.storm && !state.storm.digest && !digestWriting;
     const blockedInFlight = next?.kind !== 'call' && !roomInFlight(now);
-    if (blockedInFlight) {
+    if (slotted) {
+      if (next?.kind === 'call') due.push(slotFor('call', now) - pace.grantAheadMs - now);
+      else if (digestToPost) due.push(slotFor('digest', now) - pace.grantAheadMs - now);
+      else if (next) due.push(slotFor('post', now) - pace.grantAheadMs - now);
+    } else if (blockedInFlight) {
       // A done signal (or the digest's post) wakes the pacer; a turn never reported over frees its
       // place at its timeout.
       if (state.inFlight.length > 0)
@@ -418,7 +560,10 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     const storm = state.storm;
     if (storm) {
       if (storm.changed && storm.digest) due.push((storm.digestWrittenAt ?? 0) + pace.digestIntervalMs - now);
-      if (waitingPosts().length === 0) due.push(storm.lastArrivalAt + pace.stormOverAfterMs - now);
+      if (waitingPosts().length === 0) {
+        due.push(storm.lastArrivalAt + pace.stormOverAfterMs - now);
+        if (slotted && state.tokensAt > now) due.push(state.tokensAt - now);
+      }
     }
     if (state.queue.length > 0 && reportedWaiting !== state.queue.length)
       due.push(reportedAt + pace.metricsIntervalMs - now);
@@ -440,6 +585,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     woken = false;
     const now = Date.now();
     grantTurns(now);
+    tellPlaces();
     await tendStorm(now);
     reportQueue(now);
     showInWebUi();

@@ -90,7 +90,12 @@ export interface AlertWorkflowInput {
   team: TeamSnapshot;
   content: AlertContent;
   /** Present after continue-as-new. */
-  carried?: AlertStatus & { pressIds: string[]; content: AlertContent };
+  carried?: AlertStatus & {
+    pressIds: string[];
+    content: AlertContent;
+    /** Workflow time (ms) of the last message rewrite and of the coalesced one pending. */
+    rewrites?: { lastAt?: number; dueAt?: number };
+  };
   /** A notice: posted without mentioning anyone, never escalated (see IncomingAlert.notice). */
   notice?: boolean;
   /** Continue-as-new once the history grows past this many events (bounded history). */
@@ -157,6 +162,13 @@ export interface ChannelTurnRequest {
    * and declines the turn; otherwise it is posted in its final state.
    */
   ended?: 'closed' | 'resolved';
+  /** The team's workspace installation (OAuth mode), so that the pacer's digest is written by its bot. */
+  installationId?: string;
+  /**
+   * A turn asked again because Slack answered the call 429 all the same: the channel takes nothing
+   * more until Slack's Retry-After (ms) is over.
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -173,6 +185,17 @@ export interface ChannelTurnGranted {
   requestId: string;
   /** The alert ended before it asked, and a storm is on: it is listed in the digest instead. */
   declined?: boolean;
+  /**
+   * The turn's slot (epoch ms): the Slack call waits until then. Unset from pacers started before
+   * slots, whose grant meant "now".
+   */
+  notBefore?: number;
+}
+
+/** The pacer to a waiting alert: this many turns are queued before its post (for the Web UI). */
+export interface ChannelQueuePosition {
+  requestId: string;
+  ahead: number;
 }
 
 export const channelTurnRequestSignal = defineSignal<[ChannelTurnRequest]>('channelTurnRequest');
@@ -180,5 +203,10 @@ export const channelTurnWithdrawalSignal = defineSignal<[ChannelTurnWithdrawal]>
 export const channelTurnSignal = defineSignal<[ChannelTurnGranted]>('channelTurn');
 /** The alert to the pacer: the Slack call of this turn is over (made, failed or not made). */
 export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
-/** How many turns are queued before `requestId`; undefined once it was granted (or never queued). */
+export const channelQueuePositionSignal = defineSignal<[ChannelQueuePosition]>('channelQueuePlace');
+/**
+ * How many turns are queued before `requestId`; undefined once it was granted (or never queued).
+ * For operators (`temporal workflow query`): a busy pacer's query buffer is small, so the product
+ * itself is told by `channelQueuePositionSignal` instead.
+ */
 export const channelQueuePositionQuery = defineQuery<number | undefined, [string]>('channelQueuePosition');

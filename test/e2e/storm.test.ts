@@ -129,6 +129,8 @@ test(
     // Slack a moment late, behind a loaded worker, and meet the next one there.
     const posts = escalator.slack.counts('chat.postMessage');
     expect(posts.rateLimited).toBeLessThanOrEqual(Math.floor(posts.calls * 0.05));
+    const all = escalator.slack.counts();
+    expect(all.rateLimited).toBeLessThanOrEqual(Math.floor(all.calls * 0.05));
 
     // The early alert's escalation went out on time, through the storm's backlog.
     const mention = await waitFor(
@@ -140,6 +142,46 @@ test(
       60_000
     );
     expect(mention.at - (earlyPostedAt + ESCALATION_TIMEOUT_MS)).toBeLessThan(3_000);
+    // Its direct message went out with it, not behind the channel's backlog.
+    const directMessage = await waitFor('the DM to Bob', () =>
+      escalator.slack.calls('chat.postMessage').find((c) => c.outcome === 'ok' && c.body.channel === 'U0BOB')
+    );
+    expect(directMessage.at - mention.at).toBeLessThan(3_000);
   },
   4 * 60_000
+);
+
+test(
+  'a burst of repeats rewrites the alert message once or twice, never after it is resolved',
+  async () => {
+    const channel = `C${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+    const path = await createTeam(channel, '1h');
+    const alert = { title: 'Flapping: api latency high', key: 'flapping-api' };
+    expect((await escalator.post(path, alert)).status).toBe(202);
+    const message = await waitFor('the alert posted', () =>
+      channelPosts(channel).find((m) => m.text?.includes(alert.title))
+    );
+    // Eight repeats within a second or two, as a noisy source sends them.
+    for (let i = 0; i < 8; i++) expect((await escalator.post(path, alert)).status).toBe(202);
+    const rewritten = await waitFor(
+      'the message to show all nine',
+      () => {
+        const now = escalator.slack.message(channel, message.ts);
+        return JSON.stringify(now?.blocks).includes('×9') ? now : undefined;
+      },
+      30_000
+    );
+    // One rewrite at once, then one for the rest (the repeats may straddle one more interval).
+    expect(rewritten.updates).toBeLessThanOrEqual(3);
+
+    expect((await escalator.post(path, { ...alert, status: 'resolved' })).status).toBe(202);
+    const resolved = await waitFor('the message to show it resolved', () => {
+      const now = escalator.slack.message(channel, message.ts);
+      return JSON.stringify(now?.blocks).toLowerCase().includes('resolved') ? now : undefined;
+    });
+    // Nothing rewrites it after its final update.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    expect(escalator.slack.message(channel, message.ts)?.updates).toBe(resolved.updates);
+  },
+  2 * 60_000
 );

@@ -22,8 +22,10 @@ export interface TurnTaken {
   channelId: string;
   title: string;
   granted: boolean;
-  /** Workflow time when the turn came or was given up. */
+  /** When the turn's Slack call may go (its slot), or workflow time when it came or was given up. */
   at: number;
+  /** The slot the pacer gave (epoch ms), which the stand-in's "Slack call" waits for. */
+  notBefore?: number;
   /** What the pacer said was queued ahead, if it said. */
   ahead?: number;
 }
@@ -56,7 +58,8 @@ export async function turnTaker(input: TurnTakerInput): Promise<TurnTaken> {
     channelId: input.channelId,
     title: input.title,
     granted,
-    at: Date.now(),
+    at: Math.max(turns.notBefore ?? 0, Date.now()),
+    notBefore: turns.notBefore,
     ahead,
   };
   await test.recordTurn(taken);

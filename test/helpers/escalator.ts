@@ -25,7 +25,11 @@ export interface RunningTestEscalator {
   metrics: Metrics;
   adminAuth: { Authorization: string };
   /** POSTs JSON to a gateway path and returns status and parsed body. */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>
+  ): Promise<{ status: number; body: any; headers: Record<string, string> }>;
   get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   /**
    * Presses a button on an alert message as Slack would deliver it (signed form body), from the
@@ -113,7 +117,7 @@ export async function startTestEscalator(
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, body: parsed as any };
+    return { status: response.status, body: parsed as any, headers: Object.fromEntries(response.headers) };
   };
 
   return {

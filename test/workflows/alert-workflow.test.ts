@@ -5,7 +5,7 @@
  * tests after it (the state query is proven end to end on the dev server instead).
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
@@ -16,7 +16,7 @@ import type { AlertActivities, ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
 import type { AlertEventInput } from '../../src/activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
-import { SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
+import { SLACK_PACED_RATE_LIMITED, SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
 import {
   actionSignal,
   alertSearchAttributes,
@@ -27,7 +27,7 @@ import {
   type AlertOccurrence,
   type AlertWorkflowInput,
 } from '../../src/workflows/definitions';
-import type { alertWorkflow } from '../../src/workflows/alert-workflow';
+import { REPEAT_REWRITE_INTERVAL_MS, type alertWorkflow } from '../../src/workflows/alert-workflow';
 import { waitFor } from '../helpers/wait';
 
 const FIVE_MINUTES = 5 * 60_000;
@@ -35,8 +35,15 @@ const FIVE_MINUTES = 5 * 60_000;
 /** With RECORD_HISTORIES=1, keeps a scenario's history as a replay fixture (test/workflows/replay.test.ts). */
 async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
-  const file = path.join(__dirname, '../fixtures/histories', `${name}.binpb`);
-  writeFileSync(file, temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+  const dir = path.join(__dirname, '../fixtures/histories');
+  writeFileSync(
+    path.join(dir, `${name}.binpb`),
+    temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish()
+  );
+  // Replayed under its own id (replay.test.ts): channel turns are named after it.
+  const ids = path.join(dir, 'workflow-ids.json');
+  const known = JSON.parse(readFileSync(ids, 'utf8')) as Record<string, string>;
+  writeFileSync(ids, `${JSON.stringify({ ...known, [`${name}.binpb`]: handle.workflowId }, null, 2)}\n`);
 }
 
 interface SlackCall {
@@ -45,6 +52,9 @@ interface SlackCall {
   calling?: AlertHolder;
   userId?: string;
 }
+
+/** Activities a test can hold: the Slack calls, and the turn of a busy channel. */
+type Stallable = SlackCall['activity'] | 'requestChannelTurn';
 
 /** A Slack call held until the test lets it go, as a slow Slack would hold it. */
 interface StalledCall {
@@ -63,12 +73,14 @@ function recordingActivities() {
   const events: AlertEventInput[] = [];
   let ts = 0;
   let postFailure: Error | undefined;
-  const stalls = new Map<SlackCall['activity'], { begin: () => void; released: Promise<void> }>();
+  const stalls = new Map<Stallable, { begin: () => void; released: Promise<void> }>();
+  let threadRefusals = 0;
+  const turnRequests: Array<{ kind: string; retryAfterMs?: number }> = [];
   /** Ids of the presses and resolutions taken so far. */
   const stopsTaken: number[] = [];
   let lastReportId = 0;
   const stopTaken = (guard: PageGuard | undefined) => !!guard && stopsTaken.some((id) => id > guard.seenReportId);
-  async function stallIfAsked(activity: SlackCall['activity']): Promise<void> {
+  async function stallIfAsked(activity: Stallable): Promise<void> {
     const stall = stalls.get(activity);
     if (!stall) return;
     stalls.delete(activity);
@@ -89,6 +101,16 @@ function recordingActivities() {
     notifyInThread: jest.fn(async ({ view, calling, guard }) => {
       if (stopTaken(guard)) return 'stopped';
       await stallIfAsked('notifyInThread');
+      if (threadRefusals > 0) {
+        threadRefusals -= 1;
+        // What the real activity throws when Slack answers 429 to a call made at its slot.
+        throw ApplicationFailure.create({
+          message: 'Slack rate-limited chat.postMessage; retrying after 3 s',
+          type: SLACK_PACED_RATE_LIMITED,
+          nonRetryable: true,
+          details: [{ retryAfterSeconds: 3, method: 'chat.postMessage' }],
+        });
+      }
       slackCalls.push({ activity: 'notifyInThread', view, calling });
       return 'sent';
     }),
@@ -116,8 +138,8 @@ function recordingActivities() {
     lastUpdate: () => slackCalls.filter((c) => c.activity === 'updateAlertMessage').at(-1)?.view,
     eventTypes: () => events.map((event) => event.type),
     failPostsWith: (error: Error) => (postFailure = error),
-    /** Holds the next call of `activity` until released. */
-    stallNext(activity: SlackCall['activity']): StalledCall {
+    /** Holds the next call of `activity` until released (`requestChannelTurn`: a turn slow to come). */
+    stallNext(activity: Stallable): StalledCall {
       let begin!: () => void;
       let release!: () => void;
       const started = new Promise<void>((resolve) => (begin = resolve));
@@ -125,6 +147,14 @@ function recordingActivities() {
       stalls.set(activity, { begin, released });
       return { started, release };
     },
+    /** Called before the fake pacer grants a turn: a test can hold it (a channel that is busy). */
+    awaitTurn: (request: { kind: string; retryAfterMs?: number }) => {
+      turnRequests.push({ kind: request.kind, retryAfterMs: request.retryAfterMs });
+      return stallIfAsked('requestChannelTurn');
+    },
+    turnRequests,
+    /** Slack answers the next `times` thread calls 429 although their turn came. */
+    refuseThreadCalls: (times: number) => (threadRefusals = times),
     /** Writes a journal entry as the gateway does before it answers; returns its id for the signal. */
     journal(kind: 'occurrence' | 'stop'): number {
       lastReportId += 1;
@@ -171,7 +201,9 @@ beforeAll(async () => {
       sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
       recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
       // The channel's pacer is not under test here (channel-workflow.test.ts): every turn comes at once.
-      requestChannelTurn: async ({ workflowId, requestId }) => {
+      requestChannelTurn: async (request) => {
+        const { workflowId, requestId } = request;
+        await current.awaitTurn(request);
         await env.client.workflow.getHandle(workflowId).signal(channelTurnSignal, { requestId });
         return {};
       },
@@ -425,6 +457,53 @@ describe('alert workflow', () => {
     });
   });
 
+  test('repeats within a few seconds rewrite the message once, showing the latest count', async () => {
+    await withAlert({}, async ({ rec, repeat }) => {
+      const updates = () => rec.slackCalls.filter((c) => c.activity === 'updateAlertMessage').map((c) => c.view);
+      await repeat();
+      await waitFor('the first repeat shown at once', () => updates().length === 1);
+      expect(updates()[0]?.occurrences).toBe(2);
+      for (let i = 0; i < 5; i++) await repeat();
+      // The test server skips time only once the workflow has handled the repeats.
+      await env.sleep(`${REPEAT_REWRITE_INTERVAL_MS + 1_000}ms`);
+      await waitFor('the coalesced rewrite', () => updates().length === 2);
+      expect(updates()[1]?.occurrences).toBe(7);
+      await env.sleep('1m');
+      expect(updates()).toHaveLength(2);
+      expect(rec.posts()).toHaveLength(1);
+    });
+  });
+
+  test('a close cancels the pending rewrite of repeats and is the last rewrite of the message', async () => {
+    await withAlert({}, async ({ handle, rec, repeat, press }) => {
+      const updates = () => rec.slackCalls.filter((c) => c.activity === 'updateAlertMessage').map((c) => c.view);
+      await repeat();
+      await waitFor('the first repeat shown at once', () => updates().length === 1);
+      for (let i = 0; i < 3; i++) await repeat();
+      await press('close', 'U1ALICE');
+      await handle.result();
+      await env.sleep('1m');
+      expect(updates().map((view) => view.state)).toEqual(['open', 'closed']);
+      // The final rewrite shows the repeats too: nothing was lost by coalescing them.
+      expect(updates()[1]?.occurrences).toBe(5);
+    });
+  });
+
+  test('a thread call that Slack refuses at its turn asks the channel for a new turn after Retry-After, then goes', async () => {
+    await withAlert({}, async ({ rec }) => {
+      rec.refuseThreadCalls(1);
+      await env.sleep('310s');
+      await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
+      expect(rec.called()).toEqual(['U2BOB']);
+      expect(rec.turnRequests.filter((r) => r.kind === 'call')).toEqual([
+        { kind: 'call', retryAfterMs: undefined },
+        { kind: 'call', retryAfterMs: 3_000 },
+      ]);
+      // A refusal that a new turn made good is no failure of the alert's.
+      expect(rec.eventTypes()).not.toContain('slack_error');
+    });
+  });
+
   test('a button press delivered twice acts once', async () => {
     await withAlert({}, async ({ rec, press }) => {
       await press('pass', 'U1ALICE', 'same-press');
@@ -496,14 +575,15 @@ describe('alert workflow', () => {
   });
 
   describe('nobody is paged after a press or a resolution was answered', () => {
-    test('an acknowledgement that arrives while the escalation step updates the message: nobody is called', async () => {
+    test('an acknowledgement that arrives while the escalation waits for its turn in the channel: nobody is called', async () => {
       await withAlert({}, async ({ rec, press }) => {
-        const update = rec.stallNext('updateAlertMessage');
+        // The escalation's first step: its thread call waits for a turn in the channel.
+        const turn = rec.stallNext('requestChannelTurn');
         // Not awaited: the test server skips no time while an activity runs.
         const escalationDue = env.sleep('310s');
-        await update.started;
+        await turn.started;
         await press('ack', 'U1ALICE');
-        update.release();
+        turn.release();
         await escalationDue;
         await waitFor('the acknowledgement', () => rec.eventTypes().includes('acknowledged'));
         await waitFor('the message to show it', () => rec.lastUpdate()?.state === 'acknowledged');
@@ -536,11 +616,11 @@ describe('alert workflow', () => {
       await withAlert({ engineers: ['U1ALICE', 'U2BOB'] }, async ({ rec, press }) => {
         await env.sleep('310s');
         await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
-        const update = rec.stallNext('updateAlertMessage');
+        const turn = rec.stallNext('requestChannelTurn');
         const teamCallDue = env.sleep('310s');
-        await update.started;
+        await turn.started;
         await press('pass', 'U2BOB');
-        update.release();
+        turn.release();
         await teamCallDue;
         await waitFor('the pass', () => rec.eventTypes().includes('passed'));
         await waitFor('the hand-over to Alice', () => rec.directMessages().length === 2);

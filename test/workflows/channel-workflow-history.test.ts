@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { waitForSlot } from '../../src/activities/slot';
+import { createChannelSpacer } from '../../src/slack/channel-spacer';
 import { createDatabase, type Database } from '../../src/db/client';
 import type { Severity } from '../../src/domain/alert';
 import { createLogger } from '../../src/logger';
@@ -39,11 +41,16 @@ beforeAll(async () => {
   client = new Client({ connection });
   workerConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
   const slackApi = createSlackApi({ token: TOKEN, apiUrl: slack.url, log });
+  const spacer = createChannelSpacer();
   const testActivities: TurnTakerActivities = {
     // The stand-in posts its alert once its turn came, as the alert workflow does.
     recordTurn: async (turn) => {
       taken.push(turn);
-      if (turn.granted) await slackApi.postMessage({ channel: turn.channelId, text: turn.title });
+      if (!turn.granted) return;
+      // As postAlertMessage does: the slot, then this process's spacing of the channel's posts.
+      await waitForSlot(turn.notBefore);
+      await spacer.take(turn.channelId);
+      await slackApi.postMessage({ channel: turn.channelId, text: turn.title });
     },
   };
   const workflowBundle = await bundleWorkflowCode({
@@ -56,7 +63,7 @@ beforeAll(async () => {
       taskQueue,
       workflowBundle,
       activities: {
-        ...createActivities({ slack: slackApi, db, log, metrics, temporal: client }),
+        ...createActivities({ slack: slackApi, db, log, metrics, temporal: client, channelSpacer: spacer }),
         ...testActivities,
       },
     });

@@ -42,6 +42,8 @@ const TEST_PACE: Partial<ChannelPace> = {
   digestIntervalMs: 1_000,
   stormOverAfterMs: 3_000,
   idleExitMs: 4_000,
+  // Granted at their slot, not ahead of it: `at` below is when each turn came, in the order given.
+  grantAheadMs: 0,
 };
 
 interface Recording {
@@ -235,6 +237,27 @@ describe('channel pacer', () => {
     const listed = current.digests.flatMap((d) => d.view.withdrawn);
     expect(listed).toContainEqual(expect.objectContaining({ alertId: withdrawn.alertId, state: 'resolved' }));
     expect(current.digests.at(-1)?.view.waiting.map((a) => a.alertId)).not.toContain(withdrawn.alertId);
+    await drain(channel);
+  });
+
+  test("a call that Slack refused all the same asks again: no turn comes before Slack's Retry-After", async () => {
+    const channel = newChannel();
+    await results([await ask(channel, 'info')]);
+    const refusedAt = Date.now();
+    // The refused alert's new request, as channel-turns sends it after the 429.
+    await client.workflow.getHandle(channelWorkflowId(channel)).signal(channelTurnRequestSignal, {
+      requestId: `refused/${refusedAt}/call-2`,
+      workflowId: `alert/test/refused-${refusedAt}`,
+      alertId: 'refused',
+      kind: 'call',
+      severity: 'critical',
+      title: 'refused call',
+      requestedAt: new Date().toISOString(),
+      retryAfterMs: 6_000,
+    });
+    const [taken] = await results([await ask(channel, 'critical', 'call')]);
+    // Both calls wait out the 6 s (the pacer's clock is a workflow task's, hence the small slack).
+    expect(taken!.at - refusedAt).toBeGreaterThanOrEqual(5_500);
     await drain(channel);
   });
 
