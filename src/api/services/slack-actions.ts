@@ -27,38 +27,42 @@ export type PressOutcome =
  * a signed press that names another team's alert is refused.
  */
 export async function recordButtonPress(db: Database, press: ButtonPress): Promise<PressOutcome> {
-  return inSqlTransaction(db, async (sql) => {
-    await lockWorkflowJournal(sql, press.workflowId);
-    const { rows } = await sql.query<{
-      id: string;
-      state: 'open' | 'acknowledged' | 'closed' | 'resolved';
-      ended_by: string | null;
-      ended_at: Date | null;
-      team_channel: string;
-      message_channel: string | null;
-    }>(
-      `SELECT a.id, a.state, a.ended_by, a.ended_at, t.slack_channel_id AS team_channel,
+  return inSqlTransaction(
+    db,
+    async (sql) => {
+      await lockWorkflowJournal(sql, press.workflowId);
+      const { rows } = await sql.query<{
+        id: string;
+        state: 'open' | 'acknowledged' | 'closed' | 'resolved';
+        ended_by: string | null;
+        ended_at: Date | null;
+        team_channel: string;
+        message_channel: string | null;
+      }>(
+        `SELECT a.id, a.state, a.ended_by, a.ended_at, t.slack_channel_id AS team_channel,
               a.slack_channel_id AS message_channel
        FROM alerts a JOIN teams t ON t.id = a.team_id
        WHERE a.workflow_id = $1 ORDER BY a.first_seen_at DESC LIMIT 1`,
-      [press.workflowId]
-    );
-    const alert = rows[0];
-    if (!alert) return { kind: 'unknown-alert' };
-    if (press.channelId !== alert.team_channel && press.channelId !== alert.message_channel) {
-      return { kind: 'other-channel' };
-    }
-    if (alert.state === 'closed' || alert.state === 'resolved') {
-      return { kind: 'alert-ended', state: alert.state, endedBy: alert.ended_by, endedAt: alert.ended_at };
-    }
-    const { action, userId, userName, pressId } = press;
-    await appendToJournal(sql, {
-      kind: 'action',
-      workflowId: press.workflowId,
-      signal: { action, userId, userName, pressId },
-    });
-    return { kind: 'recorded', alertId: alert.id };
-  }, 'interactive');
+        [press.workflowId]
+      );
+      const alert = rows[0];
+      if (!alert) return { kind: 'unknown-alert' };
+      if (press.channelId !== alert.team_channel && press.channelId !== alert.message_channel) {
+        return { kind: 'other-channel' };
+      }
+      if (alert.state === 'closed' || alert.state === 'resolved') {
+        return { kind: 'alert-ended', state: alert.state, endedBy: alert.ended_by, endedAt: alert.ended_at };
+      }
+      const { action, userId, userName, pressId } = press;
+      await appendToJournal(sql, {
+        kind: 'action',
+        workflowId: press.workflowId,
+        signal: { action, userId, userName, pressId },
+      });
+      return { kind: 'recorded', alertId: alert.id };
+    },
+    'interactive'
+  );
 }
 
 /** Replies through an interaction's `response_url` (valid 30 minutes, 5 uses). */
