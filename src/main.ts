@@ -39,6 +39,14 @@ import { createAlertWorker, installTemporalRuntime } from './worker';
  * loss may lose the last transactions before it (a killed process loses nothing); the file
  * itself stays consistent. A production Temporal on PostgreSQL is not affected.
  */
+/**
+ * `npm start` runs everything on one machine, where a storm can use every core. The dev server
+ * then yields the CPU to the gateway and PostgreSQL: a sender or a person pressing a button is
+ * answered first, from PostgreSQL (the intake journal), while the workflows behind it catch up a
+ * little later. When the gateway is idle the dev server has the whole machine.
+ */
+export const DEV_SERVER_NICENESS = 5;
+
 export const DEV_SERVER_SQLITE_PRAGMAS = [
   '--sqlite-pragma',
   'journal_mode=wal',
@@ -110,6 +118,7 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
           dbFilename: path.join(dataDir, 'temporal.db'),
           logFile: path.join(dataDir, 'temporal-dev-server.log'),
           extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
+          niceness: DEV_SERVER_NICENESS,
           namespace: config.temporal.namespace,
           uiPort: config.temporal.uiPort,
           searchAttributes: Object.values(alertSearchAttributes),

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import readline from 'node:readline';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
@@ -40,6 +41,8 @@ export interface DevServerOptions {
   searchAttributes: Array<SearchAttributeKey<SearchAttributeType>>;
   /** More `start-dev` flags (SQLite pragmas). */
   extraArgs?: string[];
+  /** Scheduling niceness of the server process (0: as this one; higher yields the CPU to others). */
+  niceness?: number;
   log: Logger;
 }
 
@@ -88,6 +91,13 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.niceness && child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, options.niceness);
+    } catch (error) {
+      log.warn({ err: error }, 'could not lower the Temporal dev server’s CPU priority');
+    }
+  }
   const file = createWriteStream(options.logFile, { flags: 'a' });
   const recent: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
