@@ -38,6 +38,10 @@ const localPacer = proxyLocalActivities<ChannelActivities>(CHANNEL_TURN_LOCAL_AC
  * before it replay their activity.
  */
 const LOCAL_REQUEST_PATCH = 'channel-turn-local-request';
+/** Alerts whose post was withdrawn outright when they ended while waiting replay without waiting. */
+const ENDED_POST_WAITS_PATCH = 'ended-post-waits-for-pacer';
+/** The pacer answers a waiting ended post within moments; past this, the post goes ahead. */
+const ENDED_POST_ANSWER_TIMEOUT = '1 minute';
 
 /**
  * Turns from pacers with slots need no done signal (the slot paces the call). Runs that took turns
@@ -170,8 +174,19 @@ export function channelTurns({
       // alert as it is now, ended, never as firing.
       if (came && kind === 'post') return true;
       if (came) await done();
-      await pacer.withdrawChannelTurn({ channelId, requestId, ...withdrawal });
-      return false;
+      const waits = kind === 'post' && withdrawal.state !== undefined && patched(ENDED_POST_WAITS_PATCH);
+      await pacer.withdrawChannelTurn({ channelId, requestId, ...withdrawal, ...(waits ? { waits } : {}) });
+      if (!waits) return false;
+      // The pacer lists it in the storm digest (declined) or gives it its turn in a quiet channel,
+      // where it is posted in its final state. Should neither come, it is posted rather than lost.
+      await condition(() => granted.has(requestId) || declined.has(requestId), ENDED_POST_ANSWER_TIMEOUT);
+      if (declined.delete(requestId)) return false;
+      if (granted.has(requestId)) {
+        held = requestId;
+        notBefore = granted.get(requestId);
+        granted.delete(requestId);
+      }
+      return true;
     },
   };
 }

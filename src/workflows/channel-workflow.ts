@@ -200,9 +200,16 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     woken = true;
   });
 
-  setHandler(channelTurnWithdrawalSignal, ({ requestId, state: ended }) => {
+  setHandler(channelTurnWithdrawalSignal, ({ requestId, state: ended, waits }) => {
     const index = state.queue.findIndex((t) => t.requestId === requestId);
     if (index < 0) return; // granted already: the alert itself knows it ended
+    const queued = state.queue[index] as QueuedTurn;
+    if (waits && queued.kind === 'post' && ended) {
+      // Decided like a post that had ended before it asked (declineEndedPosts).
+      queued.ended = ended;
+      woken = true;
+      return;
+    }
     const [turn] = state.queue.splice(index, 1) as [QueuedTurn];
     if (turn.kind !== 'post' || !ended) return;
     // An alert that ended before its turn is never posted as firing: it is listed in the digest,

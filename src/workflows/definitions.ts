@@ -178,6 +178,12 @@ export interface ChannelTurnRequest {
 export interface ChannelTurnWithdrawal {
   requestId: string;
   state?: 'closed' | 'resolved';
+  /**
+   * A post whose alert ended while it waited stays queued and waits for the pacer's answer: a
+   * decline in a storm (it is listed in the digest), or its turn in a quiet channel (it is
+   * posted in its final state). Without this, a turn granted as the alert withdrew was neither.
+   */
+  waits?: boolean;
 }
 
 /** The pacer to the alert workflow: this turn is yours, post now (or, `declined`, do not post). */
