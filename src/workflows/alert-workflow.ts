@@ -411,13 +411,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       await awaitStop();
       return standBack();
     }
-    if (holder.kind === 'engineer' && !stopWaiting()) {
-      const messaged = await trySlack('send a direct message', () =>
-        steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
-      );
-      if (messaged === 'stopped') await awaitStop();
-    }
+    await messageDirectly(holder, message);
     return true;
+  }
+
+  /** An engineer being called also gets a direct message, unless a press or resolution came first. */
+  async function messageDirectly(holder: AlertHolder, message: SlackMessageRef): Promise<void> {
+    if (holder.kind !== 'engineer' || stopWaiting()) return;
+    const messaged = await trySlack('send a direct message', () =>
+      steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
+    );
+    if (messaged === 'stopped') await awaitStop();
   }
 
   /**
@@ -440,12 +444,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       await awaitStop();
       return standBack();
     }
-    if (holder.kind === 'engineer' && !stopWaiting()) {
-      const messaged = await trySlack('send a direct message', () =>
-        steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
-      );
-      if (messaged === 'stopped') await awaitStop();
-    }
+    await messageDirectly(holder, message);
     await rewriteNow(message, holder);
     return true;
   }
