@@ -11,46 +11,18 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../src/infra/free-port';
 import { startFakeSlack } from '../test/helpers/fake-slack';
+import { descendantsOf } from '../test/helpers/processes';
 
 const CHANNELS = Number(process.env.SOAK_CHANNELS ?? 10);
 const ALERTS = Number(process.env.SOAK_ALERTS ?? 1000);
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const SENDERS = 16;
 const SAMPLE_MS = 10_000;
-
-function descendantsOf(root: number): Array<{ pid: number; cmdline: string }> {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  const found: Array<{ pid: number; cmdline: string }> = [];
-  const walk = (pid: number) => {
-    for (const [child, parent] of parentOf) {
-      if (parent !== pid) continue;
-      let cmdline = '';
-      try {
-        cmdline = readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      } catch {
-        // ended meanwhile
-      }
-      found.push({ pid: child, cmdline });
-      walk(child);
-    }
-  };
-  walk(root);
-  return found;
-}
 
 function memoryOf(pid: number): { rss: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

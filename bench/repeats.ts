@@ -7,7 +7,7 @@
  *
  * REPEATS_RUNS (default 3) runs of REPEATS_SECONDS (default 15) each, 16 senders.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -16,25 +16,15 @@ import { Client, Connection } from '@temporalio/client';
 import { findFreePort } from '../src/infra/free-port';
 import { statusQuery } from '../src/workflows/definitions';
 import { startFakeSlack } from '../test/helpers/fake-slack';
-import { descendantsOf, killProcessGroup, runCommand } from '../test/helpers/processes';
+import { descendantsOf, killProcessGroup } from '../test/helpers/processes';
+import { cpuSecondsOf, startProduct } from './product';
 
 const RUNS = Number(process.env.REPEATS_RUNS ?? 3);
 const SECONDS = Number(process.env.REPEATS_SECONDS ?? 15);
 const SENDERS = 16;
-const USER_HZ = 100;
-
+/** CPU seconds used so far by these processes together. */
 function cpuSeconds(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-    } catch {
-      // ended
-    }
-  }
-  return total;
+  return pids.reduce((total, pid) => total + cpuSecondsOf(pid), 0);
 }
 
 async function main(): Promise<void> {
@@ -48,30 +38,23 @@ async function main(): Promise<void> {
   const [command, args] = profileDir
     ? ['node', ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', 'src/main.ts']]
     : ['npm', ['start']];
-  const product = runCommand(command, args, {
-    ESCALATOR_DATA_DIR: path.join(dir, 'data'),
-    PORT: String(port),
-    TEMPORAL_UI_PORT: String(await findFreePort()),
-    SLACK_BOT_TOKEN: 'xoxb-repeats',
-    SLACK_API_URL: slack.url,
-    SLACK_SIGNING_SECRET: randomUUID(),
-    ADMIN_TOKEN: adminToken,
-    ESCALATION_TIMEOUT: '1h',
-    LOG_LEVEL: 'warn',
-  });
+  const { product, temporalAddress } = await startProduct(
+    {
+      ESCALATOR_DATA_DIR: path.join(dir, 'data'),
+      PORT: String(port),
+      TEMPORAL_UI_PORT: String(await findFreePort()),
+      SLACK_BOT_TOKEN: 'xoxb-repeats',
+      SLACK_API_URL: slack.url,
+      SLACK_SIGNING_SECRET: randomUUID(),
+      ADMIN_TOKEN: adminToken,
+      ESCALATION_TIMEOUT: '1h',
+      LOG_LEVEL: 'warn',
+    },
+    gatewayUrl,
+    [command, args]
+  );
   try {
-    for (;;) {
-      if (product.child.exitCode !== null) throw new Error(`npm start exited:\n${product.output()}`);
-      const ready = await fetch(`${gatewayUrl}/readyz`).then(
-        (response) => response.status === 200,
-        () => false
-      );
-      if (ready) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    const devServer = descendantsOf(product.pid).find((child) => /start-dev/.test(child.cmdline));
-    const temporalPort = devServer ? /--port[ =](\d+)/.exec(devServer.cmdline)?.[1] : undefined;
-    const temporal = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${temporalPort}` }) });
+    const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
     const admin = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
 
     for (let run = 1; run <= RUNS; run++) {

@@ -24,13 +24,8 @@ import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 import { findFreePort } from '../src/infra/free-port';
 import { ALERT_WORKFLOW_TYPE } from '../src/workflows/definitions';
 import { startFakeSlack } from '../test/helpers/fake-slack';
-import {
-  descendantsOf,
-  killProcessGroup,
-  readProcess,
-  runCommand,
-  type RunningCommand,
-} from '../test/helpers/processes';
+import { cpuSecondsOf, startProduct } from './product';
+import { descendantsOf, killProcessGroup, readProcess, type RunningCommand } from '../test/helpers/processes';
 import { blockActionsPayload, signedInteraction } from '../test/helpers/slack-requests';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -94,19 +89,6 @@ function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
-
-const USER_HZ = 100;
-
-/** CPU seconds used so far by one process (user + system). */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
-  } catch {
-    return 0; // ended meanwhile
-  }
 }
 
 /** CPU seconds used by each part of the product: `npm start`'s Node processes, its Temporal dev server, PostgreSQL. */
@@ -287,30 +269,6 @@ async function bareInsertRate(databaseUrl: string, seconds: number): Promise<num
   await pool.query('DROP TABLE bench_inserts');
   await pool.end();
   return Math.round(inserted / seconds);
-}
-
-/** Starts `npm start` and waits until its gateway is ready; returns where its Temporal server listens. */
-async function startProduct(env: Record<string, string>, gatewayUrl: string) {
-  const product = runCommand('npm', ['start'], env);
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    if (product.child.exitCode !== null) throw new Error(`npm start exited:\n${product.output()}`);
-    if (Date.now() > deadline) throw new Error(`npm start not ready after 5 minutes:\n${product.output()}`);
-    const ready = await fetch(`${gatewayUrl}/readyz`).then(
-      (response) => response.status === 200,
-      () => false
-    );
-    if (ready) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  // The dev server is the child that runs `temporal server start-dev`; its frontend port is on its command line.
-  const devServer = descendantsOf(product.pid).find((child) => /start-dev/.test(child.cmdline));
-  const port = devServer ? /--port[ =](\d+)/.exec(devServer.cmdline)?.[1] : undefined;
-  if (!port)
-    throw new Error(
-      `cannot find npm start's Temporal dev server among:\n${JSON.stringify(descendantsOf(product.pid))}`
-    );
-  return { product, temporalAddress: `127.0.0.1:${port}` };
 }
 
 async function main(): Promise<void> {
