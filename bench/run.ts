@@ -17,13 +17,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
 import { createDatabase } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 import { findFreePort } from '../src/infra/free-port';
 import { ALERT_WORKFLOW_TYPE } from '../src/workflows/definitions';
-import { startFakeSlack } from '../test/helpers/fake-slack';
+import { startFakeSlack, type FakeSlackMessage } from '../test/helpers/fake-slack';
 import { cpuSecondsOf, startProduct } from './product';
 import { descendantsOf, killProcessGroup, readProcess, type RunningCommand } from '../test/helpers/processes';
 import { blockActionsPayload, signedInteraction } from '../test/helpers/slack-requests';
@@ -41,6 +41,8 @@ const SCALE = SMOKE
     };
 const CONCURRENCY = 16;
 const ONLY_LIFECYCLES = process.env.BENCH_ONLY === 'lifecycle';
+/** Lifecycles run this many at a time, each sender in a channel of its own. */
+const LIFECYCLE_SENDERS = 10;
 
 /** The issue's targets (issue 7), on this 2-core machine. */
 const TARGETS = {
@@ -321,6 +323,21 @@ async function main(): Promise<void> {
     return { channel, url: `${escalator.gatewayUrl}${new URL(body.webhookUrl).pathname}` };
   }
 
+  /** The channel's top-level message about `title` once it satisfies `ready` (the bench's Slack stand-in is in this process). */
+  async function messageShowing(
+    channel: string,
+    title: string,
+    ready: (message: FakeSlackMessage) => boolean
+  ): Promise<FakeSlackMessage> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const message = slack.messages(channel).find((m) => !m.threadTs && m.text?.includes(title));
+      if (message && ready(message)) return message;
+      if (Date.now() > deadline) throw new Error(`No message about "${title}" in ${channel} after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async function allDispatched(): Promise<void> {
     for (;;) {
       const waiting = await db.intakeEntry.count({ where: { dispatchedAt: null, partition: { lt: 100 } } });
@@ -336,9 +353,11 @@ async function main(): Promise<void> {
     record({ name: 'reference: raw workflow.start, 16 concurrent', value: rawStarts, unit: '/s' });
     record({ name: 'reference: bare PostgreSQL insert, 16 concurrent', value: bareInserts, unit: '/s' });
 
-    // Whole lifecycles first, while nothing else runs: open, acknowledge, close; CPU of every
+    // Whole lifecycles first, while nothing else runs: open, acknowledge, close, as people do them:
+    // each of 10 senders has a channel of its own (a quiet channel: one alert at a time), and a
+    // button is pressed only once its message is in Slack and shows the last press. CPU of every
     // process per lifecycle, less what the product burns when idle.
-    const lifecycleTeam = await newTeam('lifecycle');
+    const lifecycleTeams = await Promise.all(Array.from({ length: LIFECYCLE_SENDERS }, () => newTeam('lifecycle')));
     // What the product burns doing nothing (the dev server polls, timers tick), to take away below.
     const idleFrom = cpuSecondsOfTree();
     const idleStart = Date.now();
@@ -347,33 +366,31 @@ async function main(): Promise<void> {
     const cpuAtLifecycles = cpuSecondsOfTree();
     const partsAtLifecycles = cpuByPart();
     const lifecyclesStart = Date.now();
-    await mapConcurrently(SCALE.lifecycles, 10, async (i) => {
-      const opened = await fetch(lifecycleTeam.url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ title: `Lifecycle ${i}`, key: `life-${i}` }),
-      });
-      const { workflowId } = (await opened.json()) as { workflowId: string };
-      for (const action of ['ack', 'close'] as const) {
-        const request = signedInteraction(
-          signingSecret,
-          blockActionsPayload({ action, workflowId, userId: 'U0BENCH1', channelId: lifecycleTeam.channel })
-        );
-        await fetch(`${escalator.gatewayUrl}/slack/interactions`, {
+    await mapConcurrently(LIFECYCLE_SENDERS, LIFECYCLE_SENDERS, async (sender) => {
+      const team = lifecycleTeams[sender] as (typeof lifecycleTeams)[number];
+      for (let i = sender; i < SCALE.lifecycles; i += LIFECYCLE_SENDERS) {
+        const title = `Lifecycle ${i} of ${SCALE.lifecycles}`;
+        const opened = await fetch(team.url, {
           method: 'POST',
-          headers: request.headers,
-          body: request.body,
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ title, key: `life-${i}` }),
         });
-      }
-      // The workflow starts when the dispatcher relays the report, a moment after the 202.
-      for (;;) {
-        try {
-          await temporal.workflow.getHandle(workflowId).result();
-          break;
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 100));
+        const { workflowId } = (await opened.json()) as { workflowId: string };
+        let seen = await messageShowing(team.channel, title, () => true);
+        for (const action of ['ack', 'close'] as const) {
+          const request = signedInteraction(
+            signingSecret,
+            blockActionsPayload({ action, workflowId, userId: 'U0BENCH1', channelId: team.channel })
+          );
+          await fetch(`${escalator.gatewayUrl}/slack/interactions`, {
+            method: 'POST',
+            headers: request.headers,
+            body: request.body,
+          });
+          const updatesBefore = seen.updates;
+          seen = await messageShowing(team.channel, title, (message) => message.updates > updatesBefore);
         }
+        await temporal.workflow.getHandle(workflowId).result();
       }
     });
     const lifecycleCpu = cpuSecondsOfTree() - cpuAtLifecycles;
