@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
  * A slot never lies further ahead than this: the pacer grants at most a few seconds ahead, so a
  * longer wait means clocks that disagree, and the call goes rather than hang its activity.
  */
-const MAX_SLOT_WAIT_MS = 5_000;
+export const MAX_SLOT_WAIT_MS = 5_000;
 
 /** Waits until `notBefore` (epoch ms), if given and still ahead; cut short when the activity is cancelled. */
 export async function waitForSlot(notBefore: number | undefined): Promise<void> {

@@ -51,11 +51,15 @@ import {
 } from './definitions';
 
 /**
- * Posts into the team channel wait for the channel's pace (docs/storm.md), for seconds in a
- * storm: they stay activity tasks, since a local activity holds one of the worker's workflow task
- * slots for as long as it runs.
+ * Posts into the team channel (the alert message, calls in its thread) wait for their slot of the
+ * channel's pace (docs/storm.md). They were activity tasks, since a local activity holds one of
+ * the worker's workflow task slots while it waits; but a slot is at most half a second ahead when
+ * granted, and as an activity task each post cost the server a task and the workflow a task more,
+ * and in a storm an escalation's call waited behind the storm's tasks twice before it reached
+ * Slack. Runs that posted through activity tasks replay with them.
  */
 const channelPosts = proxyActivities<AlertActivities>(SLACK_ACTIVITY_OPTIONS);
+const PACED_POSTS_LOCAL_PATCH = 'paced-posts-local';
 const activities = {
   slack: channelPosts,
   database: proxyActivities<AlertActivities>(DATABASE_ACTIVITY_OPTIONS),
@@ -84,6 +88,21 @@ const LOCAL_ACTIVITIES_PATCH = 'local-activities';
 function steps(): typeof activities {
   return patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
 }
+
+/** Posts into the team channel: local activities (see channelPosts). */
+function pacedPosts(): typeof channelPosts {
+  return patched(PACED_POSTS_LOCAL_PATCH) ? localActivities.slack : channelPosts;
+}
+
+/**
+ * An escalation step starts this long before it is due: its call's turn is booked for the due time
+ * meanwhile, and the call waits in its activity until then. On a worker busy with a storm, the
+ * timer's workflow task, the turn and the call's own task each waited their turn first, and the
+ * call reached Slack seconds after its time. A press in that last moment is seen by the call's
+ * activity (its page guard), which then stands back. Runs before it woke at the due time.
+ */
+const CALL_BOOKED_AHEAD_PATCH = 'call-booked-ahead';
+const CALL_BOOKED_AHEAD_MS = 1_500;
 
 /** Escalation steps made before it rewrote the message before paging (replayed so). */
 const PAGES_FIRST_PATCH = 'pages-first';
@@ -224,6 +243,12 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return came;
   }
 
+  /**
+   * The escalation step under way was due at this time (epoch ms): its call is booked for then,
+   * ahead of its timer, and goes out at it (see CALL_BOOKED_AHEAD_MS). Unset outside such a step.
+   */
+  let callDueAt: number | undefined;
+
   /** Waits for a turn to call someone in the thread; false when a press or resolution made it moot. */
   async function awaitCallTurn(retryAfterMs?: number): Promise<boolean> {
     if (stopWaiting()) return false;
@@ -233,6 +258,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       severity: content.severity,
       title: content.title,
       retryAfterMs,
+      notBefore: callDueAt,
       unwanted: () => (stopWaiting() ? {} : undefined),
     });
   }
@@ -290,7 +316,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   ): Promise<T | undefined | 'no-turn'> {
     for (;;) {
       try {
-        return await call(turns.notBefore);
+        // A call booked ahead of its step's time never goes before it, whenever its turn came.
+        const notBefore = turns.notBefore;
+        return await call(callDueAt === undefined ? notBefore : Math.max(notBefore ?? 0, callDueAt));
       } catch (error) {
         const retryAfterMs = pacedRefusal(error);
         if (retryAfterMs === undefined) {
@@ -320,7 +348,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     }
     const posted = await atTurn(
       'post the alert',
-      (notBefore) => channelPosts.postAlertMessage(view(calling), calling ? pageGuard() : undefined, notBefore),
+      (notBefore) => pacedPosts().postAlertMessage(view(calling), calling ? pageGuard() : undefined, notBefore),
       (retryAfterMs) => awaitPostTurn(retryAfterMs)
     );
     await turns.done();
@@ -435,7 +463,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     const called = await atTurn(
       'call in the thread',
       (notBefore) =>
-        channelPosts.notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard(), notBefore }),
+        pacedPosts().notifyInThread({ message, view: view(holder), calling: holder, guard: pageGuard(), notBefore }),
       (retryAfterMs) => awaitCallTurn(retryAfterMs)
     );
     await turns.done();
@@ -449,8 +477,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return true;
   }
 
+  /** The escalation clock starts again now, or, for an escalation step, at the time it was due. */
   function restartTimer(): void {
-    status.escalationDueAt = new Date(Date.now() + team.escalationTimeoutMs).toISOString();
+    status.escalationDueAt = new Date((callDueAt ?? Date.now()) + team.escalationTimeoutMs).toISOString();
   }
 
   /** Nobody acknowledged in time: the next engineer once, then the whole team. */
@@ -629,7 +658,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       const called = await atTurn(
         'call in the thread',
         (notBefore) =>
-          channelPosts.notifyInThread({
+          pacedPosts().notifyInThread({
             message,
             view: view(status.holder),
             calling: status.holder,
@@ -647,10 +676,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   while (!ENDED.includes(status.state)) {
     if (rewriteDueAt !== undefined && (await rewriteWhenDue(rewriteDueAt))) continue;
     if (status.state === 'open' && status.escalationDueAt) {
-      const waitMs = Date.parse(status.escalationDueAt) - Date.now();
+      const dueAt = Date.parse(status.escalationDueAt);
+      // Woken a moment early to book the call's turn, so that the call goes out at its time.
+      const waitMs = dueAt - Date.now() - (patched(CALL_BOOKED_AHEAD_PATCH) ? CALL_BOOKED_AHEAD_MS : 0);
       const someoneActed = waitMs > 0 ? await condition(() => inbox.length > 0, waitMs) : inbox.length > 0;
       if (!someoneActed) {
-        await escalate();
+        callDueAt = patched(CALL_BOOKED_AHEAD_PATCH) ? dueAt : undefined;
+        try {
+          await escalate();
+        } finally {
+          callDueAt = undefined;
+        }
         continue;
       }
     } else {
@@ -690,7 +726,8 @@ function later(a: string, b: string): string {
 
 /** How long Slack asked a paced call to wait (ms), when that is why it failed (SLACK_PACED_RATE_LIMITED). */
 function pacedRefusal(error: unknown): number | undefined {
-  const failure = error instanceof ActivityFailure ? error.cause : undefined;
+  // A local activity's failure can reach the workflow unwrapped.
+  const failure = error instanceof ActivityFailure ? error.cause : error;
   if (!(failure instanceof ApplicationFailure) || failure.type !== SLACK_PACED_RATE_LIMITED) return undefined;
   const [detail] = (failure.details ?? []) as Array<{ retryAfterSeconds?: number } | undefined>;
   return Math.max(detail?.retryAfterSeconds ?? 1, 1) * 1000;

@@ -4,7 +4,9 @@
  * turn and waits for it, unless the alert no longer needs it (it ended, or someone answered first),
  * in which case the turn is withdrawn: an alert that ended while it waited is never posted as
  * firing. Direct messages and message rewrites go to other conversations or another limit and take
- * no turn. A turn is a slot: the Slack call is made with `notBefore` and waits for it.
+ * no turn. A turn is a slot: the Slack call is made with `notBefore` and waits for it. A thread
+ * call, and a post into a channel whose pacer holds no posts, get their slot in the request's
+ * answer, with no round trip through the pacer.
  */
 import {
   condition,
@@ -64,6 +66,8 @@ export interface TurnWanted {
   onQueued?: (ahead: number) => void;
   /** Asked again after Slack refused the call at its slot: how long Slack asked to wait (ms). */
   retryAfterMs?: number;
+  /** A call booked ahead: its slot is not before this (epoch ms). */
+  notBefore?: number;
 }
 
 /** What `take` resolved with: the turn came (with its slot), or it is not to be used. */
@@ -131,14 +135,14 @@ export function channelTurns({
     get notBefore() {
       return notBefore;
     },
-    async take({ kind, severity, title, unwanted, onQueued, ended, retryAfterMs }) {
+    async take({ kind, severity, title, unwanted, onQueued, ended, retryAfterMs, notBefore: bookedFor }) {
       await done();
       notBefore = undefined;
       const { workflowId, runId } = workflowInfo();
       requests += 1;
       const requestId = `${workflowId}/${runId}/${kind}-${requests}`;
       const request = patched(LOCAL_REQUEST_PATCH) ? localPacer.requestChannelTurn : pacer.requestChannelTurn;
-      const { ahead } = await request({
+      const { ahead, turn } = await request({
         channelId,
         requestId,
         workflowId,
@@ -150,7 +154,10 @@ export function channelTurns({
         ended,
         installationId,
         retryAfterMs,
+        notBefore: bookedFor,
       });
+      // Taken from the channel's shared bucket at once (a call, or a post in a quiet channel).
+      if (turn) granted.set(requestId, turn.notBefore);
       if (ahead !== undefined && ahead > 0 && !granted.has(requestId)) onQueued?.(ahead);
       const answered = () => granted.has(requestId) || declined.has(requestId) || unwanted() !== undefined;
       // The pacer tells a post that has to wait its place (once); shown while it waits on.

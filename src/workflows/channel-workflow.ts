@@ -21,15 +21,21 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities';
 import type { Severity } from '../domain/alert';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
 import type { SlackMessageRef } from '../slack/client';
 import type { ChannelDigestView, DigestAlert, WithdrawnDigestAlert } from '../slack/digest-message';
-import { CHANNEL_METRICS_ACTIVITY_OPTIONS, DIGEST_ACTIVITY_OPTIONS } from './activity-options';
+import {
+  CHANNEL_METRICS_ACTIVITY_OPTIONS,
+  CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS,
+  DIGEST_ACTIVITY_OPTIONS,
+} from './activity-options';
 import {
   channelQueuePositionQuery,
   channelQueuePositionSignal,
@@ -42,52 +48,9 @@ import {
 
 const digest = proxyActivities<ChannelActivities>(DIGEST_ACTIVITY_OPTIONS);
 const metrics = proxyActivities<ChannelActivities>(CHANNEL_METRICS_ACTIVITY_OPTIONS);
+const sharedBucket = proxyLocalActivities<ChannelActivities>(CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS);
 
-/** How the pacer spends the channel's allowance. */
-export interface ChannelPace {
-  /** Turns per second, sustained (Slack: about one chat.postMessage per second per channel). */
-  postsPerSecond: number;
-  /** Turns that may go at once after a quiet spell; kept under Slack's own burst for jitter. */
-  burst: number;
-  /** Turns kept back for thread calls: a new alert message never takes the last one. */
-  reservedForCalls: number;
-  /** More alert messages waiting than this after a grant is a storm: the digest appears. */
-  stormThreshold: number;
-  /** The digest is rewritten at most this often (chat.update is Tier 3: ~50 a minute per workspace). */
-  digestIntervalMs: number;
-  /** The storm is over once nothing has waited and nothing new came for this long. */
-  stormOverAfterMs: number;
-  /**
-   * How far ahead of its slot a turn is granted. A grant takes a workflow task and an activity to
-   * become a Slack call; the activity waits for the slot, so the calls keep the pace. The pace holds
-   * without it (grants come every second however long each takes to reach Slack): it only makes up
-   * for that delay, and is kept short because a post granted ahead cannot be overtaken by a more
-   * severe alert that arrives after it (in a loaded storm, 2 s put posts out of order).
-   */
-  grantAheadMs: number;
-  /** Runs started before slots (no `channel-slots` marker): granted turns whose call is not over, at most. */
-  maxPostsInFlight: number;
-  /** Runs started before slots: a granted turn not reported over within this long is counted over. */
-  inFlightTimeoutMs: number;
-  /** The pacer ends after this long with nothing to do; the next request starts it again. */
-  idleExitMs: number;
-  /** The queue length is reported to metrics at most this often while it changes. */
-  metricsIntervalMs: number;
-}
-
-export const DEFAULT_CHANNEL_PACE: ChannelPace = {
-  postsPerSecond: 1,
-  burst: 3,
-  reservedForCalls: 1,
-  stormThreshold: 3,
-  grantAheadMs: 500,
-  maxPostsInFlight: 2,
-  inFlightTimeoutMs: 30_000,
-  digestIntervalMs: 5_000,
-  stormOverAfterMs: 15_000,
-  idleExitMs: 5 * 60_000,
-  metricsIntervalMs: 2_000,
-};
+export { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
 
 /** Well under Temporal's 10,240-event warning; a storm of 500 alerts runs through a few of these. */
 export const DEFAULT_CHANNEL_MAX_HISTORY_EVENTS = 3_000;
@@ -137,6 +100,14 @@ export interface ChannelState {
   lastBusyAt: number;
   /** The workspace installation of the channel's team (OAuth mode): the digest is written by its bot. */
   installationId?: string;
+  /** Shared bucket: a 429 to pass on with the next slot asked (epoch ms until Retry-After is over). */
+  pauseUntil?: number;
+  /** Shared bucket: when the slot refused last would come (epoch ms). */
+  nextSlotAt?: number;
+  /** Shared bucket: the latest slot handed out (epoch ms). */
+  lastSlotAt?: number;
+  /** Shared bucket: new posts queue here rather than take their slot themselves. */
+  holdsPosts?: boolean;
 }
 
 export interface ChannelWorkflowInput {
@@ -154,6 +125,12 @@ export interface ChannelWorkflowInput {
  * (it was a query: a busy pacer's query buffer overflowed in storms).
  */
 const SLOTS_PATCH = 'channel-slots';
+/**
+ * The bucket lives in PostgreSQL, shared with the alerts (`take_channel_slot`): thread calls, and
+ * posts while this pacer holds none, take their slot there without a round trip through here; this
+ * pacer orders the posts it holds and asks there for each slot. Runs before it keep their own bucket.
+ */
+const SHARED_BUCKET_PATCH = 'channel-slots-in-postgres';
 /** Queue places told per workflow task at most: the Web UI's "N ahead" must not slow the grants. */
 const POSITIONS_PER_TASK = 50;
 
@@ -163,6 +140,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_CHANNEL_MAX_HISTORY_EVENTS;
   // Initialised before any handler is set: on signal-with-start, handlers run before this body.
   const slotted = patched(SLOTS_PATCH);
+  const shared = slotted && patched(SHARED_BUCKET_PATCH);
   const state: ChannelState = input.carried ?? {
     queue: [],
     seq: 0,
@@ -188,8 +166,14 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     state.seq += 1;
     state.queue.push({ ...request, seq: state.seq });
     if (request.installationId !== undefined) state.installationId = request.installationId;
-    if (request.retryAfterMs !== undefined) pauseFor(request.retryAfterMs);
-    if (request.kind === 'post') unplaced.push(request.requestId);
+    if (request.retryAfterMs !== undefined) {
+      if (shared) state.pauseUntil = Math.max(state.pauseUntil ?? 0, Date.now() + request.retryAfterMs);
+      else pauseFor(request.retryAfterMs);
+    }
+    if (request.kind === 'post') {
+      unplaced.push(request.requestId);
+      state.holdsPosts = true;
+    }
     state.lastBusyAt = Date.now();
     if (request.kind === 'post' && state.storm) {
       state.storm.counts[request.severity] += 1;
@@ -307,7 +291,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     if (slot === undefined) {
       state.tokens -= 1;
       state.inFlight.push({ requestId: turn.requestId, grantedAt: Date.now() });
-    } else {
+    } else if (!shared) {
       takeSlot(slot);
     }
     state.granted.push(turn.requestId);
@@ -369,7 +353,12 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   }
 
   /** Hands out every turn the bucket allows, best first; posts the digest when a storm needs one. */
-  function grantTurns(now: number): void {
+  async function grantTurns(now: number): Promise<void> {
+    if (shared) {
+      declineEndedPosts();
+      await grantSharedSlots(now);
+      return;
+    }
     refill(now);
     declineEndedPosts();
     if (slotted) {
@@ -435,6 +424,50 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
         continue;
       }
       return;
+    }
+  }
+
+  /**
+   * Like grantSlots, with each slot taken from the shared bucket: calls first, then the digest,
+   * then posts, as long as the bucket gives a slot within `grantAheadMs`. Gives the posts back to
+   * the alerts (they take their slots themselves again) once none is held and no storm is on.
+   */
+  async function grantSharedSlots(now: number): Promise<void> {
+    for (;;) {
+      const next = bestQueued();
+      const storm = state.storm;
+      const digestDue = storm !== undefined && !storm.digest && !digestWriting;
+      if (!next && !digestDue) break;
+      const kind = next?.kind === 'call' ? 'call' : 'post';
+      const pauseUntil = state.pauseUntil;
+      state.pauseUntil = undefined;
+      const { slot, taken } = await sharedBucket.takeChannelSlot({
+        channelId,
+        kind,
+        horizonMs: pace.grantAheadMs,
+        viaPacer: true,
+        pauseUntil,
+        pace,
+      });
+      if (!taken) {
+        state.nextSlotAt = slot;
+        return;
+      }
+      state.nextSlotAt = undefined;
+      state.lastSlotAt = Math.max(state.lastSlotAt ?? 0, slot);
+      if (kind === 'post' && digestDue && state.storm === storm && !storm.digest && !digestWriting) {
+        writeDigest(storm, now, slot);
+        continue;
+      }
+      // The turn left the queue while its slot was taken (withdrawn): the slot goes unused.
+      if (!next || !state.queue.includes(next)) continue;
+      grant(next, slot);
+      if (!state.storm && waitingPosts().length > pace.stormThreshold) startStorm();
+    }
+    if (!state.storm && waitingPosts().length > pace.stormThreshold) startStorm();
+    if (state.holdsPosts && !state.storm && waitingPosts().length === 0) {
+      state.holdsPosts = false;
+      await sharedBucket.releaseChannelPosts({ channelId });
     }
   }
 
@@ -507,7 +540,8 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     const storm = state.storm;
     if (!storm || digestWriting) return;
     // With slots, the last posts granted may still be on their way (their slot ahead of now).
-    const slotsPassed = !slotted || now >= state.tokensAt;
+    const lastSlot = shared ? (state.lastSlotAt ?? 0) : state.tokensAt;
+    const slotsPassed = !slotted || now >= lastSlot;
     const stormOver = waitingPosts().length === 0 && slotsPassed && now - storm.lastArrivalAt >= pace.stormOverAfterMs;
     if (stormOver) {
       state.storm = undefined;
@@ -551,7 +585,9 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
     const next = bestQueued();
     const digestToPost = state.storm && !state.storm.digest && !digestWriting;
     const blockedInFlight = next?.kind !== 'call' && !roomInFlight(now);
-    if (slotted) {
+    if (shared) {
+      if (next || digestToPost) due.push((state.nextSlotAt ?? now) - pace.grantAheadMs - now);
+    } else if (slotted) {
       if (next?.kind === 'call') due.push(slotFor('call', now) - pace.grantAheadMs - now);
       else if (digestToPost) due.push(slotFor('digest', now) - pace.grantAheadMs - now);
       else if (next) due.push(slotFor('post', now) - pace.grantAheadMs - now);
@@ -569,7 +605,8 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
       if (storm.changed && storm.digest) due.push((storm.digestWrittenAt ?? 0) + pace.digestIntervalMs - now);
       if (waitingPosts().length === 0) {
         due.push(storm.lastArrivalAt + pace.stormOverAfterMs - now);
-        if (slotted && state.tokensAt > now) due.push(state.tokensAt - now);
+        const lastSlot = shared ? (state.lastSlotAt ?? 0) : state.tokensAt;
+        if (slotted && lastSlot > now) due.push(lastSlot - now);
       }
     }
     if (state.queue.length > 0 && reportedWaiting !== state.queue.length)
@@ -591,7 +628,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   for (;;) {
     woken = false;
     const now = Date.now();
-    grantTurns(now);
+    await grantTurns(now);
     tellPlaces();
     await tendStorm(now);
     reportQueue(now);

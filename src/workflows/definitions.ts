@@ -169,6 +169,8 @@ export interface ChannelTurnRequest {
    * more until Slack's Retry-After (ms) is over.
    */
   retryAfterMs?: number;
+  /** A call booked ahead of its escalation step's time: its slot is not before this (epoch ms). */
+  notBefore?: number;
 }
 
 /**

@@ -14,6 +14,8 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { ChannelActivities } from '../../src/activities';
+import { createChannelSlots } from '../../src/activities/channel-activities';
+import { createDatabase, type Database } from '../../src/db/client';
 import type { Severity } from '../../src/domain/alert';
 import type { ChannelDigestView } from '../../src/slack/digest-message';
 import type { ChannelPace, ChannelWorkflowInput } from '../../src/workflows/channel-workflow';
@@ -60,6 +62,7 @@ let worker: Worker;
 let workerRun: Promise<void>;
 const taskQueue = `channel-workflow-test-${randomUUID()}`;
 let current: Recording;
+let db: Database;
 const pace: Partial<ChannelPace> = TEST_PACE;
 
 beforeAll(async () => {
@@ -67,7 +70,12 @@ beforeAll(async () => {
   client = new Client({ connection });
   workerConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
   let ts = 0;
+  db = createDatabase(process.env.DATABASE_URL as string);
+  // The channel's shared bucket is the real one, in PostgreSQL.
+  const { takeChannelSlot, releaseChannelPosts } = createChannelSlots(db);
   const activities: ChannelActivities = {
+    takeChannelSlot,
+    releaseChannelPosts,
     // The real request is a signal-with-start too; only the position query is left out (see above).
     requestChannelTurn: async ({ channelId, ...turn }) => {
       current.requests.push(turn);
@@ -109,7 +117,7 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.shutdown();
   await workerRun;
-  await Promise.all([connection?.close(), workerConnection?.close()]);
+  await Promise.all([connection?.close(), workerConnection?.close(), db?.$disconnect()]);
 });
 
 beforeEach(() => {

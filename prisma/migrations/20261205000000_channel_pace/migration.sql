@@ -1,0 +1,107 @@
+-- The pace of each Slack channel, shared by every worker (src/activities/channel-activities.ts,
+-- docs/storm.md): a token bucket of chat.postMessage turns whose slots are handed out here, in one
+-- statement under the channel's row lock.
+--
+-- Thread calls (an escalation's mention) take their slot here directly, at once, from the turn the
+-- bucket keeps back for them: they never wait behind the channel's pacer workflow. A new alert
+-- message takes its slot here too while the channel is quiet; once the bucket cannot give one within
+-- the horizon, the channel's pacer workflow takes over the posts (`pacer_queued`), orders them by
+-- severity and asks here for each slot in turn, until its queue is empty again.
+CREATE TABLE "slack_channel_pace" (
+    "channel_id" TEXT NOT NULL,
+    -- Turns in the bucket at tokens_at (epoch ms, the workers' clock; ahead of now once slots are
+    -- handed out ahead).
+    "tokens" DOUBLE PRECISION NOT NULL,
+    "tokens_at" DOUBLE PRECISION NOT NULL,
+    -- Slack answered 429: nothing goes before this (epoch ms).
+    "paused_until" DOUBLE PRECISION NOT NULL DEFAULT 0,
+    -- The pacer workflow holds posts: new posts queue behind them instead of taking a slot here.
+    "pacer_queued" BOOLEAN NOT NULL DEFAULT false,
+    "updated_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "slack_channel_pace_pkey" PRIMARY KEY ("channel_id")
+);
+
+-- Takes the next slot of `p_kind` ('call' or 'post'; the digest is a post) in a channel.
+--   p_now         the caller's clock (epoch ms); p_horizon_ms: a slot further ahead is not taken.
+--   p_rate, p_burst, p_reserve: the pace (turns per second, bucket size, turns kept for calls).
+--   p_via_pacer   asked by the pacer for a post it holds; otherwise a post asks only while the
+--                 pacer holds none, and one refused makes the pacer hold posts from now on.
+--   p_pause_until Slack answered 429 (epoch ms until its Retry-After is over), or NULL.
+--   p_not_before  a call booked ahead of its escalation step: its slot is not before this, or NULL.
+-- Returns the slot (epoch ms) and whether it was taken; a slot not taken says when one would come.
+CREATE FUNCTION "take_channel_slot"(
+    p_channel TEXT, p_kind TEXT, p_now DOUBLE PRECISION, p_horizon_ms DOUBLE PRECISION,
+    p_rate DOUBLE PRECISION, p_burst DOUBLE PRECISION, p_reserve DOUBLE PRECISION,
+    p_via_pacer BOOLEAN, p_pause_until DOUBLE PRECISION, p_not_before DOUBLE PRECISION)
+  RETURNS TABLE (slot DOUBLE PRECISION, taken BOOLEAN)
+  LANGUAGE plpgsql AS $$
+DECLARE
+  pace "slack_channel_pace"%ROWTYPE;
+  v_tokens DOUBLE PRECISION;
+  v_at DOUBLE PRECISION;
+  v_paused DOUBLE PRECISION;
+  v_needed DOUBLE PRECISION;
+  v_from DOUBLE PRECISION;
+  v_slot DOUBLE PRECISION;
+  v_queued BOOLEAN;
+BEGIN
+  INSERT INTO "slack_channel_pace" ("channel_id", "tokens", "tokens_at")
+    VALUES (p_channel, p_burst, p_now) ON CONFLICT DO NOTHING;
+  SELECT * INTO pace FROM "slack_channel_pace" WHERE "channel_id" = p_channel FOR UPDATE;
+  v_tokens := pace."tokens";
+  v_at := pace."tokens_at";
+  v_paused := pace."paused_until";
+  v_queued := pace."pacer_queued";
+  -- Refill up to now; slots handed out ahead leave the bucket standing at their end.
+  IF v_at < p_now THEN
+    v_tokens := least(p_burst, v_tokens + (p_now - v_at) / 1000 * p_rate);
+    v_at := p_now;
+  END IF;
+  -- After a 429, one turn is there when Retry-After is over, and nothing before.
+  IF p_pause_until IS NOT NULL AND p_pause_until > v_paused THEN
+    v_paused := p_pause_until;
+    IF v_at < v_paused THEN
+      v_tokens := least(v_tokens, 1);
+      v_at := v_paused;
+    END IF;
+  END IF;
+
+  -- The pacer asking for a post holds posts (again, should a release have crossed a post on its way).
+  IF p_via_pacer AND p_kind = 'post' THEN
+    v_queued := true;
+  END IF;
+
+  v_needed := CASE WHEN p_kind = 'call' THEN 1 ELSE 1 + least(p_reserve, p_burst - 1) END;
+  -- A call may use the kept-back turn at once, before posts already given later slots.
+  v_from := CASE WHEN p_kind = 'call' THEN greatest(p_now, v_paused, p_not_before) ELSE greatest(p_now, v_at) END;
+  IF v_tokens >= v_needed THEN
+    v_slot := v_from;
+  ELSE
+    v_slot := greatest(v_from, v_at) + (v_needed - v_tokens) / p_rate * 1000;
+  END IF;
+
+  IF (p_kind = 'post' AND NOT p_via_pacer AND v_queued) OR v_slot > p_now + p_horizon_ms THEN
+    IF p_kind = 'post' AND NOT p_via_pacer THEN
+      v_queued := true;
+    END IF;
+    UPDATE "slack_channel_pace"
+      SET "tokens" = v_tokens, "tokens_at" = v_at, "paused_until" = v_paused, "pacer_queued" = v_queued,
+          "updated_at" = CURRENT_TIMESTAMP
+      WHERE "channel_id" = p_channel;
+    RETURN QUERY SELECT v_slot, false;
+    RETURN;
+  END IF;
+
+  IF v_slot > v_at THEN
+    v_tokens := least(p_burst, v_tokens + (v_slot - v_at) / 1000 * p_rate);
+    v_at := v_slot;
+  END IF;
+  v_tokens := v_tokens - 1;
+  UPDATE "slack_channel_pace"
+    SET "tokens" = v_tokens, "tokens_at" = v_at, "paused_until" = v_paused, "pacer_queued" = v_queued,
+        "updated_at" = CURRENT_TIMESTAMP
+    WHERE "channel_id" = p_channel;
+  RETURN QUERY SELECT v_slot, true;
+END;
+$$;
