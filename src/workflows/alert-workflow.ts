@@ -16,7 +16,6 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -24,6 +23,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patchedSince } from './patches';
 import type { AlertActivities } from '../activities';
 import type { AlertEventInput } from '../activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertState, AlertView } from '../domain/alert';
@@ -86,12 +86,12 @@ const LOCAL_ACTIVITIES_PATCH = 'local-activities';
 
 /** Message rewrites, direct messages and timeline writes (activity-options.ts says why they are local). */
 function steps(): typeof activities {
-  return patched(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
+  return patchedSince(LOCAL_ACTIVITIES_PATCH) ? localActivities : activities;
 }
 
 /** Posts into the team channel: local activities (see channelPosts). */
 function pacedPosts(): typeof channelPosts {
-  return patched(PACED_POSTS_LOCAL_PATCH) ? localActivities.slack : channelPosts;
+  return patchedSince(PACED_POSTS_LOCAL_PATCH) ? localActivities.slack : channelPosts;
 }
 
 /**
@@ -103,6 +103,13 @@ function pacedPosts(): typeof channelPosts {
  */
 const CALL_BOOKED_AHEAD_PATCH = 'call-booked-ahead';
 const CALL_BOOKED_AHEAD_MS = 1_500;
+
+/**
+ * Search attributes are written when they change, not at every step: each write is a visibility
+ * update on the server. Runs before it wrote them at every step (and at start, though the gateway
+ * had set them already).
+ */
+const SEARCH_ATTRIBUTES_ON_CHANGE_PATCH = 'search-attributes-on-change';
 
 /** Escalation steps made before it rewrote the message before paging (replayed so). */
 const PAGES_FIRST_PATCH = 'pages-first';
@@ -228,7 +235,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
    */
   async function awaitPostTurn(retryAfterMs?: number): Promise<boolean> {
     if (listedInDigest) return false;
-    if (!patched(CHANNEL_PACING_PATCH)) return true;
+    if (!patchedSince(CHANNEL_PACING_PATCH)) return true;
     const endedBeforeAsking = ending();
     const came = await turns.take({
       kind: 'post',
@@ -252,7 +259,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   /** Waits for a turn to call someone in the thread; false when a press or resolution made it moot. */
   async function awaitCallTurn(retryAfterMs?: number): Promise<boolean> {
     if (stopWaiting()) return false;
-    if (!patched(CHANNEL_PACING_PATCH)) return true;
+    if (!patchedSince(CHANNEL_PACING_PATCH)) return true;
     return turns.take({
       kind: 'call',
       severity: content.severity,
@@ -279,7 +286,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
 
   /** Shows the step in the Web UI: search attributes for filtering, current details for reading. */
   function showInWebUi(details: string): void {
-    upsertSearchAttributes([{ key: alertSearchAttributes.state, value: status.state }]);
+    const shown = workflowInfo().typedSearchAttributes.get(alertSearchAttributes.state);
+    if (shown !== status.state || !patchedSince(SEARCH_ATTRIBUTES_ON_CHANGE_PATCH))
+      upsertSearchAttributes([{ key: alertSearchAttributes.state, value: status.state }]);
     setCurrentDetails(`**${status.state}** · ${details} at ${new Date().toISOString().slice(11, 16)} UTC`);
   }
 
@@ -428,7 +437,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     // A post that failed (Slack refused it or is down; written to the timeline) does not stop the
     // step: the alert goes on to its next holder, and the post is tried again then.
     if (!message) return true;
-    if (patched(PAGES_FIRST_PATCH)) return pageFirst(holder, message, standBack);
+    if (patchedSince(PAGES_FIRST_PATCH)) return pageFirst(holder, message, standBack);
     await trySlack('update the alert message', () => steps().slack.updateAlertMessage({ message, view: view(holder) }));
     if (stopWaiting() || !(await awaitCallTurn())) return standBack();
     const called = await trySlack('call in the thread', () =>
@@ -621,7 +630,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       }
     }
     if (!changed) return;
-    if (onlyRepeats && status.slackMessage && patched(COALESCED_REWRITES_PATCH)) {
+    if (onlyRepeats && status.slackMessage && patchedSince(COALESCED_REWRITES_PATCH)) {
       await rewriteForRepeat(status.slackMessage);
       return;
     }
@@ -630,12 +639,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
 
   // A fresh alert: count the occurrence that started it, post it, and start the clock.
   if (!input.carried) {
-    upsertSearchAttributes([
+    const attributes = [
       { key: alertSearchAttributes.state, value: status.state },
       { key: alertSearchAttributes.team, value: team.name },
       { key: alertSearchAttributes.severity, value: content.severity },
       { key: alertSearchAttributes.source, value: content.source },
-    ]);
+    ];
+    const setAtStart = attributes.every(({ key, value }) => workflowInfo().typedSearchAttributes.get(key) === value);
+    if (!setAtStart || !patchedSince(SEARCH_ATTRIBUTES_ON_CHANGE_PATCH)) upsertSearchAttributes(attributes);
     const first = inbox[0];
     if (first?.kind === 'occurrence' && first.alertId === status.alertId) {
       inbox.shift();
@@ -678,10 +689,10 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     if (status.state === 'open' && status.escalationDueAt) {
       const dueAt = Date.parse(status.escalationDueAt);
       // Woken a moment early to book the call's turn, so that the call goes out at its time.
-      const waitMs = dueAt - Date.now() - (patched(CALL_BOOKED_AHEAD_PATCH) ? CALL_BOOKED_AHEAD_MS : 0);
+      const waitMs = dueAt - Date.now() - (patchedSince(CALL_BOOKED_AHEAD_PATCH) ? CALL_BOOKED_AHEAD_MS : 0);
       const someoneActed = waitMs > 0 ? await condition(() => inbox.length > 0, waitMs) : inbox.length > 0;
       if (!someoneActed) {
-        callDueAt = patched(CALL_BOOKED_AHEAD_PATCH) ? dueAt : undefined;
+        callDueAt = patchedSince(CALL_BOOKED_AHEAD_PATCH) ? dueAt : undefined;
         try {
           await escalate();
         } finally {

@@ -11,12 +11,12 @@
 import {
   condition,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patchedSince } from './patches';
 import type { ChannelActivities } from '../activities';
 import type { Severity } from '../domain/alert';
 import { CHANNEL_TURN_ACTIVITY_OPTIONS, CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS } from './activity-options';
@@ -122,7 +122,7 @@ export function channelTurns({
     if (!held) return;
     const requestId = held;
     held = undefined;
-    if (patched(SLOTS_PATCH)) return;
+    if (patchedSince(SLOTS_PATCH)) return;
     try {
       await getExternalWorkflowHandle(channelWorkflowId(channelId)).signal(channelTurnDoneSignal, { requestId });
     } catch {
@@ -141,7 +141,7 @@ export function channelTurns({
       const { workflowId, runId } = workflowInfo();
       requests += 1;
       const requestId = `${workflowId}/${runId}/${kind}-${requests}`;
-      const request = patched(LOCAL_REQUEST_PATCH) ? localPacer.requestChannelTurn : pacer.requestChannelTurn;
+      const request = patchedSince(LOCAL_REQUEST_PATCH) ? localPacer.requestChannelTurn : pacer.requestChannelTurn;
       const { ahead, turn } = await request({
         channelId,
         requestId,
@@ -181,7 +181,7 @@ export function channelTurns({
       // alert as it is now, ended, never as firing.
       if (came && kind === 'post') return true;
       if (came) await done();
-      const waits = kind === 'post' && withdrawal.state !== undefined && patched(ENDED_POST_WAITS_PATCH);
+      const waits = kind === 'post' && withdrawal.state !== undefined && patchedSince(ENDED_POST_WAITS_PATCH);
       await pacer.withdrawChannelTurn({ channelId, requestId, ...withdrawal, ...(waits ? { waits } : {}) });
       if (!waits) return false;
       // The pacer lists it in the storm digest (declined) or gives it its turn in a quiet channel,

@@ -19,13 +19,13 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patchedSince } from './patches';
 import type { ChannelActivities } from '../activities';
 import type { Severity } from '../domain/alert';
 import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
@@ -139,8 +139,8 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
   const pace: ChannelPace = { ...DEFAULT_CHANNEL_PACE, ...input.pace };
   const maxHistoryEvents = input.maxHistoryEvents ?? DEFAULT_CHANNEL_MAX_HISTORY_EVENTS;
   // Initialised before any handler is set: on signal-with-start, handlers run before this body.
-  const slotted = patched(SLOTS_PATCH);
-  const shared = slotted && patched(SHARED_BUCKET_PATCH);
+  const slotted = patchedSince(SLOTS_PATCH);
+  const shared = slotted && patchedSince(SHARED_BUCKET_PATCH);
   const state: ChannelState = input.carried ?? {
     queue: [],
     seq: 0,
