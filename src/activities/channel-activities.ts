@@ -18,72 +18,15 @@ import {
   type ChannelTurnWithdrawal,
 } from '../workflows/definitions';
 import type { ChannelWorkflowInput } from '../workflows/channel-workflow';
-import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
-import { sqlPoolOf, type Database } from '../db/client';
+import { DEFAULT_CHANNEL_PACE } from '../slack/channel-pace';
 import type { ActivityDeps } from './index';
-import { MAX_SLOT_WAIT_MS, waitForSlot } from './slot';
+import { createChannelSlots, MAX_SLOT_WAIT_MS } from './slot';
 
 /** Error type of a turn request made by a worker built without a Temporal client (a wiring mistake). */
 export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
 
-/** A slot asked of the channel's shared bucket (`take_channel_slot`, migration 20261205000000_channel_pace). */
-export interface ChannelSlotAsk {
-  channelId: string;
-  kind: 'call' | 'post';
-  /** A slot further ahead than this (ms) is not taken. */
-  horizonMs: number;
-  /** Asked by the pacer for a post it holds (it may take a slot while posts are queued: its own). */
-  viaPacer: boolean;
-  /** Slack answered 429: nothing goes into the channel before this (epoch ms). */
-  pauseUntil?: number;
-  /** A call booked ahead: its slot is not before this (epoch ms). */
-  notBefore?: number;
-  pace?: Pick<ChannelPace, 'postsPerSecond' | 'burst' | 'reservedForCalls'>;
-}
-
-/** The slot (epoch ms) and whether it was taken; one not taken says when one would come. */
-export interface ChannelSlot {
-  slot: number;
-  taken: boolean;
-}
-
 /** The channel whose digest is written, and the workspace installation whose bot writes it (OAuth mode). */
 export type DigestTeam = Pick<TeamSnapshot, 'slackChannelId' | 'installationId'>;
-
-/**
- * The channel's shared bucket (`take_channel_slot`, migration 20261205000000_channel_pace): a slot
- * is one statement under the channel's row lock, whichever worker asks.
- */
-export function createChannelSlots(db: Database) {
-  /** The next slot of a call or post (the pacer's too, as a local activity), if one comes within the horizon. */
-  const takeChannelSlot = async (ask: ChannelSlotAsk): Promise<ChannelSlot> => {
-    const pace = ask.pace ?? DEFAULT_CHANNEL_PACE;
-    const { rows } = await sqlPoolOf(db).query<{ slot: number; taken: boolean }>(
-      'SELECT slot, taken FROM take_channel_slot($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      [
-        ask.channelId,
-        ask.kind,
-        Date.now(),
-        ask.horizonMs,
-        pace.postsPerSecond,
-        pace.burst,
-        pace.reservedForCalls,
-        ask.viaPacer,
-        ask.pauseUntil ?? null,
-        ask.notBefore ?? null,
-      ]
-    );
-    const [row] = rows as [{ slot: number; taken: boolean }];
-    return { slot: Math.ceil(row.slot), taken: row.taken };
-  };
-
-  /** The pacer holds no posts any more: new posts take their slot at once again. */
-  const releaseChannelPosts = async ({ channelId }: { channelId: string }): Promise<void> => {
-    await sqlPoolOf(db).query('UPDATE slack_channel_pace SET pacer_queued = false WHERE channel_id = $1', [channelId]);
-  };
-
-  return { takeChannelSlot, releaseChannelPosts };
-}
 
 export function createChannelActivities({
   slack,
@@ -107,7 +50,7 @@ export function createChannelActivities({
     }
   }
 
-  const { takeChannelSlot, releaseChannelPosts } = createChannelSlots(db);
+  const { takeChannelSlot, releaseChannelPosts, awaitSlot, awaitUpdateTurn } = createChannelSlots(db);
 
   return {
     /**
@@ -131,7 +74,7 @@ export function createChannelActivities({
         // A call takes the next call slot whenever it comes (it never waits behind posts); a post
         // only one as near as the pacer would grant it.
         horizonMs: request.kind === 'call' ? MAX_SLOT_WAIT_MS : DEFAULT_CHANNEL_PACE.grantAheadMs,
-        viaPacer: false,
+        asker: 'alert',
         pauseUntil: request.retryAfterMs === undefined ? undefined : now + request.retryAfterMs,
         notBefore: request.notBefore,
       });
@@ -191,7 +134,7 @@ export function createChannelActivities({
       const earlier = await db.slackMessage.findUnique({ where: { key } });
       if (earlier) return { channel: earlier.channel, ts: earlier.ts };
       const bot = await slackOf(where.team ?? { slackChannelId: view.channelId });
-      await waitForSlot(where.notBefore);
+      await awaitSlot(view.channelId, 'post', where.notBefore);
       await channelSpacer?.take(view.channelId);
       const posted = await callSlack('chat.postMessage', () =>
         bot.postMessage({ channel: view.channelId, ...renderChannelDigest(view) })
@@ -214,6 +157,7 @@ export function createChannelActivities({
       team?: DigestTeam;
     }): Promise<void> {
       const bot = await slackOf(team ?? { slackChannelId: view.channelId });
+      await awaitUpdateTurn(team?.installationId);
       await callSlack('chat.update', () => bot.updateMessage({ ...message, ...renderChannelDigest(view) }));
     },
 

@@ -16,7 +16,7 @@ import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
 import { activityKey, type ActivityDeps } from './index';
-import { waitForSlot } from './slot';
+import { createChannelSlots } from './slot';
 
 /**
  * Given to an activity that pages someone (a mention or a DM): the last intake journal entry the
@@ -33,6 +33,7 @@ export type PageOutcome = 'sent' | 'stopped';
 export function createSlackActivities({ slack, db, log, slackForTeam, channelSpacer }: ActivityDeps) {
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
   const sql = sqlPoolOf(db);
+  const { awaitSlot, awaitUpdateTurn } = createChannelSlots(db);
   const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
 
   /** Checked right before the Slack call, so that nothing a person answered is followed by a page. */
@@ -87,18 +88,18 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
 
   /**
    * Posts at most once per activity: returns the stored ref when an earlier attempt already
-   * posted; otherwise, unless `standBack` says not to post any more, runs `post` (all of its
-   * remote calls) and stores the result.
+   * posted; otherwise waits for the slot of a paced post, then, unless `standBack` says not to post
+   * any more, runs `post` (all of its remote calls) and stores the result.
    */
   async function postOnce(
     post: () => Promise<SlackMessageRef>,
     standBack: () => Promise<boolean> = () => Promise.resolve(false),
-    notBefore?: number
+    paced?: { channelId: string; kind: 'call' | 'post'; notBefore?: number }
   ): Promise<SlackMessageRef | 'stopped'> {
     const key = activityKey();
     const earlier = await sql.query<SlackMessageRef>('SELECT channel, ts FROM slack_messages WHERE key = $1', [key]);
     if (earlier.rows[0]) return earlier.rows[0];
-    await waitForSlot(notBefore);
+    if (paced) await awaitSlot(paced.channelId, paced.kind, paced.notBefore);
     if (await standBack()) return 'stopped';
     const posted = await post();
     // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
@@ -133,13 +134,14 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
             })
           ),
         () => stopTaken(guard),
-        notBefore
+        { channelId: view.team.slackChannelId, kind: 'post', notBefore }
       );
     },
 
     /** Rewrites the alert message to show the current state (chat.update, idempotent by nature). */
     async updateAlertMessage({ message, view }: { message: SlackMessageRef; view: AlertView }): Promise<void> {
       const rendered = renderAlertMessage(view);
+      await awaitUpdateTurn(view.team.installationId);
       await callSlack('chat.update', async () => (await slackOf(view)).updateMessage({ ...message, ...rendered }));
     },
 
@@ -166,7 +168,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
             )
           ),
         () => stopTaken(guard),
-        notBefore
+        { channelId: message.channel, kind: 'call', notBefore }
       );
       return posted === 'stopped' ? 'stopped' : 'sent';
     },

@@ -1,8 +1,12 @@
 /**
- * Waiting for a channel turn's slot inside the activity that makes the Slack call (the channel
- * pacer hands out turns a little ahead of their time: workflows/channel-workflow.ts).
+ * Slack's pace per channel (and per workspace for rewrites), on the activities' side: the shared
+ * bucket in PostgreSQL (`take_channel_slot`, migration 20261205000000_channel_pace) that every worker
+ * takes its slots from, and the wait for a slot inside the activity that makes the Slack call.
+ * The channel's pacer workflow (workflows/channel-workflow.ts) orders the posts it holds.
  */
 import { Context } from '@temporalio/activity';
+import { sqlPoolOf, type Database } from '../db/client';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
 
 /**
  * A slot never lies further ahead than this: the pacer grants at most a few seconds ahead, so a
@@ -15,4 +19,102 @@ export async function waitForSlot(notBefore: number | undefined): Promise<void> 
   if (notBefore === undefined) return;
   const ms = Math.min(notBefore - Date.now(), MAX_SLOT_WAIT_MS);
   if (ms > 0) await Context.current().sleep(ms);
+}
+
+/** A slot asked of the channel's shared bucket (`take_channel_slot`, migration 20261205000000_channel_pace). */
+export interface ChannelSlotAsk {
+  channelId: string;
+  kind: 'call' | 'post';
+  /** A slot further ahead than this (ms) is not taken. */
+  horizonMs: number;
+  /**
+   * `alert`: a post asks only while the pacer holds no posts (one refused makes it hold them);
+   * `pacer`: the pacer, for a post it holds; `direct`: a slot and nothing else.
+   */
+  asker: 'alert' | 'pacer' | 'direct';
+  /** Slack answered 429: nothing goes into the channel before this (epoch ms). */
+  pauseUntil?: number;
+  /** A call booked ahead: its slot is not before this (epoch ms). */
+  notBefore?: number;
+  pace?: Pick<ChannelPace, 'postsPerSecond' | 'burst' | 'reservedForCalls'>;
+}
+
+/** The slot (epoch ms) and whether it was taken; one not taken says when one would come. */
+export interface ChannelSlot {
+  slot: number;
+  taken: boolean;
+}
+
+/** A slot this far past when its call is about to go was missed: a new one is taken (awaitSlot). */
+const LATE_SLOT_MS = 1_000;
+
+/**
+ * Rewrites (chat.update) per workspace, kept under Slack's Tier 3 (50 a minute, short bursts):
+ * 48 a minute, 8 at once.
+ */
+const WORKSPACE_UPDATE_PACE = { postsPerSecond: 0.8, burst: 8, reservedForCalls: 0 };
+
+/**
+ * The channel's shared bucket (`take_channel_slot`, migration 20261205000000_channel_pace): a slot
+ * is one statement under the channel's row lock, whichever worker asks.
+ */
+export function createChannelSlots(db: Database) {
+  /** The next slot of a call or post (the pacer's too, as a local activity), if one comes within the horizon. */
+  const takeChannelSlot = async (ask: ChannelSlotAsk): Promise<ChannelSlot> => {
+    const pace = ask.pace ?? DEFAULT_CHANNEL_PACE;
+    const { rows } = await sqlPoolOf(db).query<{ slot: number; taken: boolean }>(
+      'SELECT slot, taken FROM take_channel_slot($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      [
+        ask.channelId,
+        ask.kind,
+        Date.now(),
+        ask.horizonMs,
+        pace.postsPerSecond,
+        pace.burst,
+        pace.reservedForCalls,
+        ask.asker,
+        ask.pauseUntil ?? null,
+        ask.notBefore ?? null,
+      ]
+    );
+    const [row] = rows as [{ slot: number; taken: boolean }];
+    return { slot: Math.ceil(row.slot), taken: row.taken };
+  };
+
+  /** The pacer holds no posts any more: new posts take their slot at once again. */
+  const releaseChannelPosts = async ({ channelId }: { channelId: string }): Promise<void> => {
+    await sqlPoolOf(db).query('UPDATE slack_channel_pace SET pacer_queued = false WHERE channel_id = $1', [channelId]);
+  };
+
+  /**
+   * Waits for a paced call's slot (`notBefore`) before it goes to Slack. A slot that passed more than
+   * a turn ago (the worker was behind: its tasks waited) is taken again: such posts would otherwise
+   * go out together, from every worker that had fallen behind, and meet 429s.
+   */
+  const awaitSlot = async (channelId: string, kind: 'call' | 'post', notBefore: number | undefined): Promise<void> => {
+    if (notBefore !== undefined && Date.now() - notBefore > LATE_SLOT_MS) {
+      const { slot } = await takeChannelSlot({ channelId, kind, horizonMs: MAX_SLOT_WAIT_MS, asker: 'direct' });
+      await waitForSlot(slot);
+      return;
+    }
+    await waitForSlot(notBefore);
+  };
+
+  /**
+   * Waits for a turn of the workspace's chat.update allowance (Slack: Tier 3, about 50 a minute per
+   * workspace, shared by every channel's rewrites and storm digests). A rewrite never waits longer
+   * than a slot may lie ahead: then it goes, and a 429 is retried after its Retry-After.
+   */
+  const awaitUpdateTurn = async (installationId: string | undefined): Promise<void> => {
+    const { slot } = await takeChannelSlot({
+      channelId: `updates/${installationId ?? 'default'}`,
+      kind: 'post',
+      horizonMs: MAX_SLOT_WAIT_MS,
+      asker: 'direct',
+      pace: WORKSPACE_UPDATE_PACE,
+    });
+    await waitForSlot(slot);
+  };
+
+  return { takeChannelSlot, releaseChannelPosts, awaitSlot, awaitUpdateTurn };
 }

@@ -445,7 +445,7 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
         channelId,
         kind,
         horizonMs: pace.grantAheadMs,
-        viaPacer: true,
+        asker: 'pacer',
         pauseUntil,
         pace,
       });

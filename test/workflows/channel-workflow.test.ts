@@ -14,7 +14,7 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { ChannelActivities } from '../../src/activities';
-import { createChannelSlots } from '../../src/activities/channel-activities';
+import { createChannelSlots } from '../../src/activities/slot';
 import { createDatabase, type Database } from '../../src/db/client';
 import type { Severity } from '../../src/domain/alert';
 import type { ChannelDigestView } from '../../src/slack/digest-message';

@@ -25,15 +25,17 @@ CREATE TABLE "slack_channel_pace" (
 -- Takes the next slot of `p_kind` ('call' or 'post'; the digest is a post) in a channel.
 --   p_now         the caller's clock (epoch ms); p_horizon_ms: a slot further ahead is not taken.
 --   p_rate, p_burst, p_reserve: the pace (turns per second, bucket size, turns kept for calls).
---   p_via_pacer   asked by the pacer for a post it holds; otherwise a post asks only while the
---                 pacer holds none, and one refused makes the pacer hold posts from now on.
+--   p_asker       'alert': an alert's post asks only while the pacer holds no posts, and one refused
+--                 makes the pacer hold posts from now on; 'pacer': the pacer, for a post it holds;
+--                 'direct': a slot and nothing else (a post whose slot passed while its worker was
+--                 busy takes a new one; the workspace's chat.update allowance).
 --   p_pause_until Slack answered 429 (epoch ms until its Retry-After is over), or NULL.
 --   p_not_before  a call booked ahead of its escalation step: its slot is not before this, or NULL.
 -- Returns the slot (epoch ms) and whether it was taken; a slot not taken says when one would come.
 CREATE FUNCTION "take_channel_slot"(
     p_channel TEXT, p_kind TEXT, p_now DOUBLE PRECISION, p_horizon_ms DOUBLE PRECISION,
     p_rate DOUBLE PRECISION, p_burst DOUBLE PRECISION, p_reserve DOUBLE PRECISION,
-    p_via_pacer BOOLEAN, p_pause_until DOUBLE PRECISION, p_not_before DOUBLE PRECISION)
+    p_asker TEXT, p_pause_until DOUBLE PRECISION, p_not_before DOUBLE PRECISION)
   RETURNS TABLE (slot DOUBLE PRECISION, taken BOOLEAN)
   LANGUAGE plpgsql AS $$
 DECLARE
@@ -68,7 +70,7 @@ BEGIN
   END IF;
 
   -- The pacer asking for a post holds posts (again, should a release have crossed a post on its way).
-  IF p_via_pacer AND p_kind = 'post' THEN
+  IF p_asker = 'pacer' AND p_kind = 'post' THEN
     v_queued := true;
   END IF;
 
@@ -81,8 +83,8 @@ BEGIN
     v_slot := greatest(v_from, v_at) + (v_needed - v_tokens) / p_rate * 1000;
   END IF;
 
-  IF (p_kind = 'post' AND NOT p_via_pacer AND v_queued) OR v_slot > p_now + p_horizon_ms THEN
-    IF p_kind = 'post' AND NOT p_via_pacer THEN
+  IF (p_kind = 'post' AND p_asker = 'alert' AND v_queued) OR v_slot > p_now + p_horizon_ms THEN
+    IF p_kind = 'post' AND p_asker = 'alert' THEN
       v_queued := true;
     END IF;
     UPDATE "slack_channel_pace"
