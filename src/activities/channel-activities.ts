@@ -20,7 +20,7 @@ import {
 import type { ChannelWorkflowInput } from '../workflows/channel-workflow';
 import { DEFAULT_CHANNEL_PACE } from '../slack/channel-pace';
 import type { ActivityDeps } from './index';
-import { createChannelSlots, MAX_SLOT_WAIT_MS } from './slot';
+import { createChannelSlots, MAX_SLOT_WAIT_MS, waitForSlot } from './slot';
 
 /** Error type of a turn request made by a worker built without a Temporal client (a wiring mistake). */
 export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
@@ -50,7 +50,7 @@ export function createChannelActivities({
     }
   }
 
-  const { takeChannelSlot, releaseChannelPosts, awaitSlot, awaitUpdateTurn } = createChannelSlots(db);
+  const { takeChannelSlot, releaseChannelPosts, awaitUpdateTurn } = createChannelSlots(db);
 
   return {
     /**
@@ -134,7 +134,7 @@ export function createChannelActivities({
       const earlier = await db.slackMessage.findUnique({ where: { key } });
       if (earlier) return { channel: earlier.channel, ts: earlier.ts };
       const bot = await slackOf(where.team ?? { slackChannelId: view.channelId });
-      await awaitSlot(view.channelId, 'post', where.notBefore);
+      await waitForSlot(where.notBefore);
       await channelSpacer?.take(view.channelId);
       const posted = await callSlack('chat.postMessage', () =>
         bot.postMessage({ channel: view.channelId, ...renderChannelDigest(view) })

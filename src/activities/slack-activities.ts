@@ -16,7 +16,7 @@ import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
 import { activityKey, type ActivityDeps } from './index';
-import { createChannelSlots } from './slot';
+import { createChannelSlots, waitForSlot } from './slot';
 
 /**
  * Given to an activity that pages someone (a mention or a DM): the last intake journal entry the
@@ -33,7 +33,7 @@ export type PageOutcome = 'sent' | 'stopped';
 export function createSlackActivities({ slack, db, log, slackForTeam, channelSpacer }: ActivityDeps) {
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
   const sql = sqlPoolOf(db);
-  const { awaitSlot, awaitUpdateTurn } = createChannelSlots(db);
+  const { awaitUpdateTurn } = createChannelSlots(db);
   const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
 
   /** Checked right before the Slack call, so that nothing a person answered is followed by a page. */
@@ -94,12 +94,12 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
   async function postOnce(
     post: () => Promise<SlackMessageRef>,
     standBack: () => Promise<boolean> = () => Promise.resolve(false),
-    paced?: { channelId: string; kind: 'call' | 'post'; notBefore?: number }
+    notBefore?: number
   ): Promise<SlackMessageRef | 'stopped'> {
     const key = activityKey();
     const earlier = await sql.query<SlackMessageRef>('SELECT channel, ts FROM slack_messages WHERE key = $1', [key]);
     if (earlier.rows[0]) return earlier.rows[0];
-    if (paced) await awaitSlot(paced.channelId, paced.kind, paced.notBefore);
+    await waitForSlot(notBefore);
     if (await standBack()) return 'stopped';
     const posted = await post();
     // If this write fails the attempt is retried and posts again: a rare duplicate beats a lost alert.
@@ -134,7 +134,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
             })
           ),
         () => stopTaken(guard),
-        { channelId: view.team.slackChannelId, kind: 'post', notBefore }
+        notBefore
       );
     },
 
@@ -168,7 +168,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
             )
           ),
         () => stopTaken(guard),
-        { channelId: message.channel, kind: 'call', notBefore }
+        notBefore
       );
       return posted === 'stopped' ? 'stopped' : 'sent';
     },

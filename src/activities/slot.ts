@@ -45,14 +45,13 @@ export interface ChannelSlot {
   taken: boolean;
 }
 
-/** A slot this far past when its call is about to go was missed: a new one is taken (awaitSlot). */
-const LATE_SLOT_MS = 1_000;
-
 /**
  * Rewrites (chat.update) per workspace, kept under Slack's Tier 3 (50 a minute, short bursts):
  * 48 a minute, 8 at once.
  */
 const WORKSPACE_UPDATE_PACE = { postsPerSecond: 0.8, burst: 8, reservedForCalls: 0 };
+/** A rewrite waits this long for its turn at most (awaitUpdateTurn). */
+const MAX_UPDATE_WAIT_MS = 1_000;
 
 /**
  * The channel's shared bucket (`take_channel_slot`, migration 20261205000000_channel_pace): a slot
@@ -87,34 +86,21 @@ export function createChannelSlots(db: Database) {
   };
 
   /**
-   * Waits for a paced call's slot (`notBefore`) before it goes to Slack. A slot that passed more than
-   * a turn ago (the worker was behind: its tasks waited) is taken again: such posts would otherwise
-   * go out together, from every worker that had fallen behind, and meet 429s.
-   */
-  const awaitSlot = async (channelId: string, kind: 'call' | 'post', notBefore: number | undefined): Promise<void> => {
-    if (notBefore !== undefined && Date.now() - notBefore > LATE_SLOT_MS) {
-      const { slot } = await takeChannelSlot({ channelId, kind, horizonMs: MAX_SLOT_WAIT_MS, asker: 'direct' });
-      await waitForSlot(slot);
-      return;
-    }
-    await waitForSlot(notBefore);
-  };
-
-  /**
    * Waits for a turn of the workspace's chat.update allowance (Slack: Tier 3, about 50 a minute per
-   * workspace, shared by every channel's rewrites and storm digests). A rewrite never waits longer
-   * than a slot may lie ahead: then it goes, and a 429 is retried after its Retry-After.
+   * workspace, shared by every channel's rewrites and storm digests), a second at most: the wait
+   * holds its workflow task open (a local activity), and a rewrite is the least urgent of an alert's
+   * calls. Past that it goes, and a 429 is retried after its Retry-After.
    */
   const awaitUpdateTurn = async (installationId: string | undefined): Promise<void> => {
     const { slot } = await takeChannelSlot({
       channelId: `updates/${installationId ?? 'default'}`,
       kind: 'post',
-      horizonMs: MAX_SLOT_WAIT_MS,
+      horizonMs: MAX_UPDATE_WAIT_MS,
       asker: 'direct',
       pace: WORKSPACE_UPDATE_PACE,
     });
-    await waitForSlot(slot);
+    await waitForSlot(Math.min(slot, Date.now() + MAX_UPDATE_WAIT_MS));
   };
 
-  return { takeChannelSlot, releaseChannelPosts, awaitSlot, awaitUpdateTurn };
+  return { takeChannelSlot, releaseChannelPosts, awaitUpdateTurn };
 }

@@ -45,6 +45,7 @@ DECLARE
   v_paused DOUBLE PRECISION;
   v_needed DOUBLE PRECISION;
   v_from DOUBLE PRECISION;
+  v_now_tokens DOUBLE PRECISION;
   v_slot DOUBLE PRECISION;
   v_queued BOOLEAN;
 BEGIN
@@ -75,12 +76,23 @@ BEGIN
   END IF;
 
   v_needed := CASE WHEN p_kind = 'call' THEN 1 ELSE 1 + least(p_reserve, p_burst - 1) END;
-  -- A call may use the kept-back turn at once, before posts already given later slots.
-  v_from := CASE WHEN p_kind = 'call' THEN greatest(p_now, v_paused, p_not_before) ELSE greatest(p_now, v_at) END;
-  IF v_tokens >= v_needed THEN
-    v_slot := v_from;
+  IF p_kind = 'call' THEN
+    -- A call may use the kept-back turn before posts already given later slots: the turns there
+    -- are then (tokens at v_at) less what has not refilled yet by the call's time.
+    v_from := greatest(p_now, v_paused, p_not_before);
+    v_now_tokens := v_tokens - greatest(v_at - v_from, 0) / 1000 * p_rate;
+    IF v_now_tokens >= 1 THEN
+      v_slot := v_from;
+    ELSE
+      v_slot := v_from + (1 - v_now_tokens) / p_rate * 1000;
+    END IF;
   ELSE
-    v_slot := greatest(v_from, v_at) + (v_needed - v_tokens) / p_rate * 1000;
+    v_from := greatest(p_now, v_at);
+    IF v_tokens >= v_needed THEN
+      v_slot := v_from;
+    ELSE
+      v_slot := v_from + (v_needed - v_tokens) / p_rate * 1000;
+    END IF;
   END IF;
 
   IF (p_kind = 'post' AND p_asker = 'alert' AND v_queued) OR v_slot > p_now + p_horizon_ms THEN
