@@ -3,7 +3,8 @@
  * and the Slack stand-in. Escalation timeouts are short here; the 5-minute default is proven on
  * the time-skipping server (test/workflows).
  */
-import { statusQuery } from '../../src/workflows/definitions';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { channelWorkflowId, statusQuery } from '../../src/workflows/definitions';
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
 import { waitFor } from '../helpers/wait';
 
@@ -99,6 +100,11 @@ test('webhook → Slack post → signed ack → message shows the owner, and nob
   expect(detail.body.timeline.map((event: { type: string }) => event.type)).toEqual(
     expect.arrayContaining(['received', 'posted', 'acknowledged'])
   );
+  // A quiet channel: every post and call took its turn from the channel's shared bucket at once,
+  // and no pacer workflow was ever started for it.
+  await expect(escalator.temporal.workflow.getHandle(channelWorkflowId(team.channel)).describe()).rejects.toThrow(
+    WorkflowNotFoundError
+  );
 });
 
 test('nobody acknowledges: the next engineer is called, then the team; the source resolves it', async () => {
@@ -108,8 +114,18 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
   const repeated = await escalator.post(path, { title: 'API 5xx rate high', key: 'api-5xx' });
   expect(repeated.body).toMatchObject({ alertId: opened.body.alertId, duplicate: true });
 
+  const handle = escalator.temporal.workflow.getHandle(opened.body.workflowId);
+  const { escalationDueAt } = await waitFor('the escalation clock', async () => {
+    const status = await handle.query(statusQuery);
+    return status.escalationDueAt ? status : undefined;
+  });
   await waitFor('the call to Dave', () => threadReplies(team.channel).length >= 1, ESCALATION_CAP_MS);
   expect(threadReplies(team.channel)[0]).toContain('<@U0DAVE>');
+  // The call's turn is booked ahead of its time, and the call still never goes before it.
+  const call = escalator.slack
+    .calls('chat.postMessage')
+    .find((c) => c.body.channel === team.channel && c.body.thread_ts);
+  expect(call!.at).toBeGreaterThanOrEqual(Date.parse(escalationDueAt!));
   await waitFor('a direct message to Dave', () => escalator.slack.messages('DU0DAVE').length === 1);
   await waitFor('the team call', () => threadReplies(team.channel).length >= 2, ESCALATION_CAP_MS);
   expect(threadReplies(team.channel)[1]).toContain('<!channel>');
