@@ -10,6 +10,7 @@
  * BENCH_SOAK_S sets the memory soak (600 s for the issue's 10-minute figure; 60 s by default).
  * BENCH_NODE_OPTIONS is given to the product's Node as NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * BENCH_ONLY=lifecycle measures the CPU per lifecycle alone (while working on it) and writes no results.
+ * BENCH_ONLY=openloop runs only the open loop with button presses beside it, likewise.
  */
 import { execSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -41,6 +42,7 @@ const SCALE = SMOKE
     };
 const CONCURRENCY = 16;
 const ONLY_LIFECYCLES = process.env.BENCH_ONLY === 'lifecycle';
+const ONLY_OPEN_LOOP = process.env.BENCH_ONLY === 'openloop';
 /** Lifecycles run this many at a time, each sender in a channel of its own. */
 const LIFECYCLE_SENDERS = 10;
 
@@ -346,7 +348,108 @@ async function main(): Promise<void> {
     }
   }
 
+  /** Open loop at an outage's rate, with button presses on another alert at the same time. */
+  async function openLoopWithPresses(): Promise<{ cpuBefore: number; partsBefore: CpuByPart }> {
+    const storm = await newTeam('openloop');
+    const pressed = await fetch(storm.url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: 'Pressed during the load', key: 'pressed' }),
+    });
+    const { workflowId: pressedWorkflow } = (await pressed.json()) as { workflowId: string };
+    let pressing = true;
+    const pressLatencies: number[] = [];
+    const presses = (async () => {
+      let i = 0;
+      while (pressing) {
+        const payload = blockActionsPayload({
+          action: i % 2 === 0 ? 'pass' : 'ack',
+          workflowId: pressedWorkflow,
+          userId: 'U0BENCH1',
+          channelId: storm.channel,
+          actionTs: `${(Date.now() / 1000).toFixed(6)}${i++}`,
+        });
+        const request = signedInteraction(signingSecret, payload);
+        const sentAt = performance.now();
+        const answer = await fetch(`${escalator.gatewayUrl}/slack/interactions`, {
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+        });
+        await answer.arrayBuffer();
+        pressLatencies.push(performance.now() - sentAt);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const cpuBefore = cpuSecondsOfTree();
+    const partsBefore = cpuByPart();
+    const openLoopStarted = Date.now();
+    const open = await openLoop(SCALE.openLoopCount, SCALE.openLoopRate, async (i) => {
+      const response = await fetch(storm.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          title: `Service ${i} down`,
+          key: `svc-${i}`,
+          severity: i % 10 === 0 ? 'critical' : 'error',
+        }),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    });
+    pressing = false;
+    await presses;
+    const accepted = open.statuses.get(202) ?? 0;
+    const openErrors = SCALE.openLoopCount - accepted;
+    const openP99 = Math.round(percentile(open.latencies, 99));
+    record({
+      name: `${SCALE.openLoopCount} distinct alerts open-loop at ${SCALE.openLoopRate}/s: accept p99`,
+      value: openP99,
+      unit: 'ms',
+      target: `≤ ${TARGETS.openLoopP99Ms} ms, 0 errors`,
+      ok: openP99 <= TARGETS.openLoopP99Ms && openErrors === 0,
+      mustHold: openErrors === 0,
+      note: `p50 ${Math.round(percentile(open.latencies, 50))} ms, ${openErrors} errors (${JSON.stringify(Object.fromEntries(open.statuses))})`,
+    });
+    const pressP99 = Math.round(percentile(pressLatencies, 99));
+    record({
+      name: 'signed button press during that load: p99',
+      value: pressP99,
+      unit: 'ms',
+      target: `≤ ${TARGETS.pressP99Ms} ms`,
+      ok: pressP99 <= TARGETS.pressP99Ms,
+      note: `${pressLatencies.length} presses, p50 ${Math.round(percentile(pressLatencies, 50))} ms`,
+    });
+    await allDispatched();
+    // Each accepted alert recorded and in its workflow (Slack gets them at the channel's pace: the
+    // storm scenario, npm run bench:storm, measures that part).
+    const stormTeamName = await db.team.findFirstOrThrow({ where: { slackChannelId: storm.channel } });
+    const inWorkflows = await db.intakeEntry.count({
+      where: {
+        workflowId: { startsWith: `alert/${stormTeamName.name}/svc-` },
+        dispatchedAt: { not: null },
+        lastError: null,
+      },
+    });
+    const recorded = await db.alert.count({ where: { teamId: stormTeamName.id, fingerprint: { startsWith: 'svc-' } } });
+    const allTaken = recorded === accepted && inWorkflows === accepted;
+    record({
+      name: 'open-loop alerts recorded and in their workflows',
+      value: inWorkflows,
+      unit: 'in workflows',
+      target: `${accepted} (every accepted one)`,
+      ok: allTaken,
+      mustHold: allTaken,
+      note: `${recorded} recorded; all in their workflows ${((Date.now() - openLoopStarted) / 1000).toFixed(1)} s after the first was sent; ${slack.messages(storm.channel).filter((m) => !m.threadTs).length} posted by then`,
+    });
+    return { cpuBefore, partsBefore };
+  }
+
   try {
+    if (ONLY_OPEN_LOOP) {
+      await openLoopWithPresses();
+      return;
+    }
     // References, same servers, same minute.
     const rawStarts = await rawStartRate(temporal, SCALE.seconds);
     const bareInserts = await bareInsertRate(postgres.databaseUrl, SCALE.seconds);
@@ -446,99 +549,7 @@ async function main(): Promise<void> {
     });
     await allDispatched();
 
-    // Open loop at an outage's rate, with button presses on another alert at the same time.
-    const storm = await newTeam('openloop');
-    const pressed = await fetch(storm.url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ title: 'Pressed during the load', key: 'pressed' }),
-    });
-    const { workflowId: pressedWorkflow } = (await pressed.json()) as { workflowId: string };
-    let pressing = true;
-    const pressLatencies: number[] = [];
-    const presses = (async () => {
-      let i = 0;
-      while (pressing) {
-        const payload = blockActionsPayload({
-          action: i % 2 === 0 ? 'pass' : 'ack',
-          workflowId: pressedWorkflow,
-          userId: 'U0BENCH1',
-          channelId: storm.channel,
-          actionTs: `${(Date.now() / 1000).toFixed(6)}${i++}`,
-        });
-        const request = signedInteraction(signingSecret, payload);
-        const sentAt = performance.now();
-        const answer = await fetch(`${escalator.gatewayUrl}/slack/interactions`, {
-          method: 'POST',
-          headers: request.headers,
-          body: request.body,
-        });
-        await answer.arrayBuffer();
-        pressLatencies.push(performance.now() - sentAt);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-    const cpuBefore = cpuSecondsOfTree();
-    const partsBefore = cpuByPart();
-    const openLoopStarted = Date.now();
-    const open = await openLoop(SCALE.openLoopCount, SCALE.openLoopRate, async (i) => {
-      const response = await fetch(storm.url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          title: `Service ${i} down`,
-          key: `svc-${i}`,
-          severity: i % 10 === 0 ? 'critical' : 'error',
-        }),
-      });
-      await response.arrayBuffer();
-      return response.status;
-    });
-    pressing = false;
-    await presses;
-    const accepted = open.statuses.get(202) ?? 0;
-    const openErrors = SCALE.openLoopCount - accepted;
-    const openP99 = Math.round(percentile(open.latencies, 99));
-    record({
-      name: `${SCALE.openLoopCount} distinct alerts open-loop at ${SCALE.openLoopRate}/s: accept p99`,
-      value: openP99,
-      unit: 'ms',
-      target: `≤ ${TARGETS.openLoopP99Ms} ms, 0 errors`,
-      ok: openP99 <= TARGETS.openLoopP99Ms && openErrors === 0,
-      mustHold: openErrors === 0,
-      note: `p50 ${Math.round(percentile(open.latencies, 50))} ms, ${openErrors} errors (${JSON.stringify(Object.fromEntries(open.statuses))})`,
-    });
-    const pressP99 = Math.round(percentile(pressLatencies, 99));
-    record({
-      name: 'signed button press during that load: p99',
-      value: pressP99,
-      unit: 'ms',
-      target: `≤ ${TARGETS.pressP99Ms} ms`,
-      ok: pressP99 <= TARGETS.pressP99Ms,
-      note: `${pressLatencies.length} presses, p50 ${Math.round(percentile(pressLatencies, 50))} ms`,
-    });
-    await allDispatched();
-    // Each accepted alert recorded and in its workflow (Slack gets them at the channel's pace: the
-    // storm scenario, npm run bench:storm, measures that part).
-    const stormTeamName = await db.team.findFirstOrThrow({ where: { slackChannelId: storm.channel } });
-    const inWorkflows = await db.intakeEntry.count({
-      where: {
-        workflowId: { startsWith: `alert/${stormTeamName.name}/svc-` },
-        dispatchedAt: { not: null },
-        lastError: null,
-      },
-    });
-    const recorded = await db.alert.count({ where: { teamId: stormTeamName.id, fingerprint: { startsWith: 'svc-' } } });
-    const allTaken = recorded === accepted && inWorkflows === accepted;
-    record({
-      name: 'open-loop alerts recorded and in their workflows',
-      value: inWorkflows,
-      unit: 'in workflows',
-      target: `${accepted} (every accepted one)`,
-      ok: allTaken,
-      mustHold: allTaken,
-      note: `${recorded} recorded; all in their workflows ${((Date.now() - openLoopStarted) / 1000).toFixed(1)} s after the first was sent; ${slack.messages(storm.channel).filter((m) => !m.threadTs).length} posted by then`,
-    });
+    const { cpuBefore, partsBefore } = await openLoopWithPresses();
 
     // One Alertmanager group, as large as an outage makes them.
     const groupTeam = await newTeam('group');
@@ -636,7 +647,7 @@ async function main(): Promise<void> {
     await slack.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (!ONLY_LIFECYCLES) writeResults();
+  if (!process.env.BENCH_ONLY) writeResults();
   if (failures.length > 0) {
     console.error(`\nbenchmark targets missed:\n  ${failures.join('\n  ')}`);
     process.exit(1);

@@ -71,6 +71,13 @@ export function sqlPoolOf(db: Database): Pool {
   return pool;
 }
 
+/** The connections of `db` that a lane runs on, for statements sent as they are. */
+export function sqlPool(db: Database, lane: ConnectionLane = 'shared'): Pool {
+  const pool = lane === 'interactive' ? interactivePools.get(db)?.() : pools.get(db);
+  if (!pool) throw new Error('this database client was not made by createDatabase');
+  return pool;
+}
+
 /**
  * Runs `work` in one transaction on a connection of `db`'s pool, in plain SQL: for hot paths
  * whose few statements must commit together and fast. Rolls back on any error.
@@ -80,8 +87,7 @@ export async function inSqlTransaction<T>(
   work: (sql: PoolClient) => Promise<T>,
   lane: ConnectionLane = 'shared'
 ): Promise<T> {
-  const pool = lane === 'interactive' ? interactivePools.get(db)?.() : sqlPoolOf(db);
-  if (!pool) throw new Error('this database client was not made by createDatabase');
+  const pool = sqlPool(db, lane);
   const sql = await pool.connect();
   try {
     await sql.query('BEGIN');

@@ -41,13 +41,16 @@ export function journalPartition(workflowId: string): number {
   return createHash('sha1').update(workflowId).digest().readUInt16BE(0) % JOURNAL_PARTITIONS;
 }
 
+/** Seed of the hash that makes a workflow id its journal lock's key (see lockWorkflowJournal). */
+export const WORKFLOW_JOURNAL_LOCK_SEED = 7;
+
 /**
  * Makes the writers of one workflow's entries take turns until they commit. Entry ids come from a
  * sequence, which is not commit order: without this, two reports of one alert could become
  * visible to the dispatcher in the opposite order of their ids.
  */
 export async function lockWorkflowJournal(sql: PoolClient, workflowId: string): Promise<void> {
-  await sql.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [workflowId]);
+  await sql.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${WORKFLOW_JOURNAL_LOCK_SEED}))`, [workflowId]);
 }
 
 /** Appends an entry inside the caller's transaction; the dispatchers are woken when it commits. */

@@ -19,6 +19,7 @@ import {
   signSlackRequest,
 } from '../helpers/slack-requests';
 import { waitFor } from '../helpers/wait';
+import { UNKNOWN_ALERT_REPLY } from '../../src/api/handlers/slack';
 
 const SIX_MINUTES_MS = 6 * 60_000;
 
@@ -205,6 +206,41 @@ describe('POST /slack/interactions', () => {
     );
     expect((reply.body as { text: string }).text).toMatch(/belongs to an alert of another channel/);
     expect(await actionSignals(gateway, workflowId)).toEqual([]);
+  });
+
+  test('a press by someone whose name has quotes and backslashes reaches the workflow with that name, as they wrote it', async () => {
+    const workflowId = await openAlert(gateway, team);
+    const userName = String.raw`o'brien \' "x"); DROP TABLE alerts; --`;
+    const press = signedInteraction(
+      gateway.signingSecret,
+      blockActionsPayload({ action: 'ack', workflowId, userId: 'U0QUOTE', userName, channelId: team.slackChannelId })
+    );
+
+    await request(gateway.app).post('/slack/interactions').set(press.headers).send(press.body).expect(200);
+
+    expect(await actionSignals(gateway, workflowId)).toEqual([
+      expect.objectContaining({ action: 'ack', userId: 'U0QUOTE', userName }),
+    ]);
+  });
+
+  test('a press on an alert Escalator never opened acts on nothing and tells the presser', async () => {
+    const workflowId = `alert/${team.name}/never-opened-${randomUUID().slice(0, 8)}`;
+    const responseUrl = slack.responseUrl();
+    const press = signedInteraction(
+      gateway.signingSecret,
+      blockActionsPayload({ action: 'ack', workflowId, userId: 'U0LOST', responseUrl, channelId: team.slackChannelId })
+    );
+
+    await request(gateway.app).post('/slack/interactions').set(press.headers).send(press.body).expect(200);
+
+    const reply = await waitFor('the ephemeral reply', () =>
+      slack.calls('response_url').find((call) => responseUrl.endsWith(`/${call.responseId}`))
+    );
+    expect((reply.body as { text: string }).text).toBe(UNKNOWN_ALERT_REPLY);
+    const journal = await sqlPoolOf(gateway.db).query('SELECT 1 FROM intake_journal WHERE workflow_id = $1', [
+      workflowId,
+    ]);
+    expect(journal.rowCount).toBe(0);
   });
 
   test('a press is recorded while every shared database connection is busy with reports (a storm)', async () => {
