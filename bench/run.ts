@@ -474,6 +474,25 @@ async function main(): Promise<void> {
 
   try {
     if (ONLY_OPEN_LOOP) {
+      // In the full run the open loop meets a warm process (lifecycles and closed loops came first);
+      // here a short warm-up does that: alerts opened and pressed once, every code path run once.
+      const warmUp = await newTeam('warm-up');
+      await openLoop(SCALE.openLoopCount / 5, SCALE.openLoopRate / 2, async (i) => {
+        const opened = await fetch(warmUp.url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ title: `Warm-up ${i}`, key: `warm-${i}` }),
+        });
+        const { workflowId } = (await opened.json()) as { workflowId: string };
+        const press = signedInteraction(
+          signingSecret,
+          blockActionsPayload({ action: 'ack', workflowId, userId: 'U0BENCH1', channelId: warmUp.channel })
+        );
+        const answer = await fetch(`${escalator.gatewayUrl}/slack/interactions`, { method: 'POST', ...press });
+        await answer.arrayBuffer();
+        return answer.status;
+      });
+      await allDispatched();
       await openLoopWithPresses();
       return;
     }
