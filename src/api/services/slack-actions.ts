@@ -2,9 +2,8 @@
  * Button presses on alert messages: written to the intake journal, from which the dispatcher
  * signals the alert's workflow, with replies to the presser.
  */
-import { escapeLiteral, type QueryResult } from 'pg';
 import { sqlPool, type Database } from '../../db/client';
-import { JOURNAL_CHANNEL, WORKFLOW_JOURNAL_LOCK_SEED, journalPartition, type JournalEntry } from '../../intake/journal';
+import { JOURNAL_CHANNEL, journalPartition, type JournalEntry } from '../../intake/journal';
 import type { AlertActionTaken } from '../../workflows/definitions';
 
 /** A press, as Slack reported it, for the alert whose workflow id is the button's value. */
@@ -21,44 +20,15 @@ export type PressOutcome =
   | { kind: 'unknown-alert' }
   | { kind: 'other-channel' };
 
-/** The alert a press names, as the press statement reads it, and the journal entry it wrote if any. */
+/** The alert a press names, as `intake_take_press` read it, and the journal entry it wrote if any. */
 interface PressedAlertRow {
-  id: string;
+  alert_id: string;
   state: 'open' | 'acknowledged' | 'closed' | 'resolved';
   ended_by: string | null;
   ended_at: Date | null;
   team_channel: string;
   message_channel: string | null;
   entry_id: string | null;
-}
-
-/**
- * The press as one simple-protocol query: PostgreSQL runs its statements as one transaction, in
- * order, each with a snapshot of its own. The alert's journal lock comes first; then the alert is
- * read under it and, when the press may act (its channel, an alert not yet over), the entry is
- * appended in the same statement, with the notification that PostgreSQL delivers on commit. The
- * simple protocol takes no parameters, so every value is quoted by node-postgres' escapeLiteral.
- */
-function pressStatement(press: ButtonPress): string {
-  const { action, userId, userName, pressId, workflowId } = press;
-  const entry: JournalEntry = { kind: 'action', workflowId, signal: { action, userId, userName, pressId } };
-  const workflow = escapeLiteral(workflowId);
-  const partition = journalPartition(workflowId);
-  return `SELECT pg_advisory_xact_lock(hashtextextended(${workflow}, ${WORKFLOW_JOURNAL_LOCK_SEED}));
-WITH alert AS (
-  SELECT a.id, a.state, a.ended_by, a.ended_at, t.slack_channel_id AS team_channel,
-         a.slack_channel_id AS message_channel
-  FROM alerts a JOIN teams t ON t.id = a.team_id
-  WHERE a.workflow_id = ${workflow} ORDER BY a.first_seen_at DESC LIMIT 1),
-appended AS (
-  INSERT INTO intake_journal (workflow_id, partition, kind, payload)
-  SELECT ${workflow}, ${partition}, 'action', ${escapeLiteral(JSON.stringify(entry))} FROM alert
-  WHERE ${escapeLiteral(press.channelId)} IN (alert.team_channel, alert.message_channel)
-    AND alert.state NOT IN ('closed', 'resolved')
-  RETURNING id)
-SELECT alert.*, appended.id AS entry_id,
-       CASE WHEN appended.id IS NOT NULL THEN pg_notify(${escapeLiteral(JOURNAL_CHANNEL)}, '${partition}') END
-FROM alert LEFT JOIN appended ON true`;
 }
 
 /**
@@ -72,17 +42,22 @@ FROM alert LEFT JOIN appended ON true`;
  * read, append, commit) made a press's p99 several times its p50 (issue 7).
  */
 export async function recordButtonPress(db: Database, press: ButtonPress): Promise<PressOutcome> {
-  const results = (await sqlPool(db, 'interactive').query(pressStatement(press))) as unknown as QueryResult[];
-  const alert = (results[1] as QueryResult<PressedAlertRow>).rows[0];
+  const { action, userId, userName, pressId, workflowId } = press;
+  const entry: JournalEntry = { kind: 'action', workflowId, signal: { action, userId, userName, pressId } };
+  const { rows } = await sqlPool(db, 'interactive').query<PressedAlertRow>(
+    'SELECT * FROM intake_take_press($1, $2, $3, $4, $5)',
+    [workflowId, journalPartition(workflowId), press.channelId, JSON.stringify(entry), JOURNAL_CHANNEL]
+  );
+  const alert = rows[0];
   if (!alert) return { kind: 'unknown-alert' };
-  if (alert.entry_id !== null) return { kind: 'recorded', alertId: alert.id };
+  if (alert.entry_id !== null) return { kind: 'recorded', alertId: alert.alert_id };
   if (press.channelId !== alert.team_channel && press.channelId !== alert.message_channel) {
     return { kind: 'other-channel' };
   }
   if (alert.state === 'closed' || alert.state === 'resolved') {
     return { kind: 'alert-ended', state: alert.state, endedBy: alert.ended_by, endedAt: alert.ended_at };
   }
-  throw new Error(`press on ${press.workflowId} neither recorded nor refused (alert state ${alert.state})`);
+  throw new Error(`press on ${workflowId} neither recorded nor refused (alert state ${alert.state})`);
 }
 
 /** Replies through an interaction's `response_url` (valid 30 minutes, 5 uses). */
