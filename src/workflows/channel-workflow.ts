@@ -439,6 +439,10 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
       const digestDue = storm !== undefined && !storm.digest && !digestWriting;
       if (!next && !digestDue) break;
       const kind = next?.kind === 'call' ? 'call' : 'post';
+      // The bucket said when the next post's slot comes; until then asking again changes nothing
+      // (others only take turns), and in a storm every arrival would ask: a local activity each.
+      const refusedUntil = state.nextSlotAt === undefined ? undefined : state.nextSlotAt - pace.grantAheadMs;
+      if (kind === 'post' && state.pauseUntil === undefined && refusedUntil !== undefined && now < refusedUntil) break;
       const pauseUntil = state.pauseUntil;
       state.pauseUntil = undefined;
       const { slot, taken } = await sharedBucket.takeChannelSlot({
