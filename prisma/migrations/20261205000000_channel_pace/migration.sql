@@ -48,6 +48,7 @@ DECLARE
   v_now_tokens DOUBLE PRECISION;
   v_slot DOUBLE PRECISION;
   v_queued BOOLEAN;
+  v_taken BOOLEAN;
 BEGIN
   INSERT INTO "slack_channel_pace" ("channel_id", "tokens", "tokens_at")
     VALUES (p_channel, p_burst, p_now) ON CONFLICT DO NOTHING;
@@ -95,27 +96,22 @@ BEGIN
     END IF;
   END IF;
 
-  IF (p_kind = 'post' AND p_asker = 'alert' AND v_queued) OR v_slot > p_now + p_horizon_ms THEN
-    IF p_kind = 'post' AND p_asker = 'alert' THEN
-      v_queued := true;
+  -- Not taken: the slot lies beyond the horizon, or an alert's post must queue behind the pacer's.
+  v_taken := NOT ((p_kind = 'post' AND p_asker = 'alert' AND v_queued) OR v_slot > p_now + p_horizon_ms);
+  IF NOT v_taken AND p_kind = 'post' AND p_asker = 'alert' THEN
+    v_queued := true;
+  END IF;
+  IF v_taken THEN
+    IF v_slot > v_at THEN
+      v_tokens := least(p_burst, v_tokens + (v_slot - v_at) / 1000 * p_rate);
+      v_at := v_slot;
     END IF;
-    UPDATE "slack_channel_pace"
-      SET "tokens" = v_tokens, "tokens_at" = v_at, "paused_until" = v_paused, "pacer_queued" = v_queued,
-          "updated_at" = CURRENT_TIMESTAMP
-      WHERE "channel_id" = p_channel;
-    RETURN QUERY SELECT v_slot, false;
-    RETURN;
+    v_tokens := v_tokens - 1;
   END IF;
-
-  IF v_slot > v_at THEN
-    v_tokens := least(p_burst, v_tokens + (v_slot - v_at) / 1000 * p_rate);
-    v_at := v_slot;
-  END IF;
-  v_tokens := v_tokens - 1;
   UPDATE "slack_channel_pace"
     SET "tokens" = v_tokens, "tokens_at" = v_at, "paused_until" = v_paused, "pacer_queued" = v_queued,
         "updated_at" = CURRENT_TIMESTAMP
     WHERE "channel_id" = p_channel;
-  RETURN QUERY SELECT v_slot, true;
+  RETURN QUERY SELECT v_slot, v_taken;
 END;
 $$;
