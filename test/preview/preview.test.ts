@@ -32,6 +32,7 @@ let logged = '';
 const channel = `C${randomUUID().replace(/-/g, '').slice(0, 9).toUpperCase()}`;
 const teamName = `preview-${randomUUID().slice(0, 8)}`;
 let webhookPath: string;
+let teamId: string;
 /** The workflow id that the Close button of the first alert carried. */
 let closedWorkflowId: string;
 
@@ -63,7 +64,9 @@ beforeAll(async () => {
     body: JSON.stringify({ name: teamName, slackChannelId: channel, engineers: ['U0ALICE', 'U0BOB'] }),
   });
   expect(created.status).toBe(201);
-  webhookPath = new URL(((await created.json()) as { webhookUrl: string }).webhookUrl).pathname;
+  const team = (await created.json()) as { id: string; webhookUrl: string };
+  webhookPath = new URL(team.webhookUrl).pathname;
+  teamId = team.id;
 
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   page = await browser.newPage();
@@ -191,6 +194,14 @@ test('the direct message to the engineer called is shown in its own conversation
 test('a dry-run log line reads like the message: title, state, who is called, repeats', async () => {
   const title = `CPU high on web-${randomUUID().slice(0, 4)}`;
   const key = `cpu-${randomUUID()}`;
+  // The run's 3 s escalation would hand the alert to U0BOB before the repeat's rewrite on a busy
+  // machine, and the line would rightly say so: this alert gets the team's own, longer timeout.
+  const patched = await fetch(`${base}/api/teams/${teamId}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({ escalationTimeout: '1h' }),
+  });
+  expect(patched.status).toBe(200);
   await sendAlert({ title, severity: 'warning', key });
   await sendAlert({ title, severity: 'warning', key });
   await waitFor('the repeat in the log', () =>
