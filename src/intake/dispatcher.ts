@@ -168,7 +168,13 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       .catch(() => undefined);
   }
 
-  async function readPending(): Promise<PendingEntry[]> {
+  /**
+   * The oldest waiting entries of this dispatcher's partitions, with this round's try counted for
+   * each before any is sent, so that an entry found again later is known to have maybe reached
+   * Temporal already (a crash between its signal and its mark). `attempts` is the count before
+   * this round. One statement: only this dispatcher works on these partitions.
+   */
+  async function takePending(): Promise<PendingEntry[]> {
     const { rows } = await pool.query<{
       id: string;
       workflow_id: string;
@@ -176,8 +182,12 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       created_at: Date;
       attempts: number;
     }>(
-      `SELECT id, workflow_id, payload, created_at, attempts FROM intake_journal
-       WHERE dispatched_at IS NULL AND partition = ANY($1::int[]) ORDER BY id LIMIT $2`,
+      `WITH taken AS (
+         UPDATE intake_journal SET attempts = attempts + 1
+         WHERE id IN (SELECT id FROM intake_journal
+                      WHERE dispatched_at IS NULL AND partition = ANY($1::int[]) ORDER BY id LIMIT $2)
+         RETURNING id, workflow_id, payload, created_at, attempts - 1 AS attempts)
+       SELECT * FROM taken ORDER BY id`,
       [[...owned], ROUND_SIZE]
     );
     return rows.map((row) => ({
@@ -187,16 +197,6 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       createdAt: row.created_at,
       attempts: row.attempts,
     }));
-  }
-
-  /**
-   * Counts this round's try for every entry before any is sent, so that an entry found again later
-   * is known to have maybe reached Temporal already (a crash between its signal and its mark).
-   */
-  async function countAttempts(entries: PendingEntry[]): Promise<void> {
-    await pool.query('UPDATE intake_journal SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [
-      entries.map((entry) => entry.id),
-    ]);
   }
 
   /**
@@ -323,7 +323,7 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   async function recordFailure(pending: PendingEntry, error: Error, temporalDown: boolean): Promise<void> {
-    // This round's try is counted already (countAttempts).
+    // This round's try is counted already (takePending).
     const setAside = !temporalDown && pending.attempts + 1 >= MAX_ATTEMPTS;
     if (setAside) {
       log.error({ err: error, reportId: pending.id, workflowId: pending.workflowId }, 'intake entry set aside');
@@ -341,11 +341,10 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** One round: the oldest waiting entries of this dispatcher's partitions. Returns how many were read. */
   async function dispatchRound(): Promise<{ read: number; temporalDown: boolean }> {
-    const pending = await readPending();
+    const pending = await takePending();
     if (pending.length === 0) return { read: 0, temporalDown: false };
     const chains = new Map<string, PendingEntry[]>();
     for (const entry of pending) chains.set(entry.workflowId, [...(chains.get(entry.workflowId) ?? []), entry]);
-    await countAttempts(pending);
     const handled = await alertsAlreadyHandled(pending);
     const queue = [...chains.values()];
     let temporalDown = false;

@@ -1,15 +1,14 @@
 /**
  * Alert intake: where a normalised report from any source (generic webhook, SNS, Alertmanager)
- * becomes durable. Each report is one short local transaction: it decides what the report means
- * (a new alert, a new firing of a live one, a re-send of a firing already seen, a firing a person
- * closed, a resolution), writes that to the alert's row and timeline, and appends the signal its
- * workflow must get to the intake journal. Repeats of a live alert, the bulk of a storm, are one
- * statement shared with the other reports of that alert that arrived meanwhile (takeRepeats).
- * The answer goes out on commit; the dispatcher
- * (src/intake/dispatcher.ts) takes the entry to Temporal behind it. No network call is made while
- * a transaction is open, and none of Slack's time is ever a sender's.
+ * becomes durable. Each report is one short local write: it decides what the report means (a new
+ * alert, a new firing of a live one, a re-send of a firing already seen, a firing a person closed,
+ * a resolution), writes that to the alert's row and timeline, and appends the signal its workflow
+ * must get to the intake journal. Firings, the bulk of any storm, are one statement
+ * (`intake_take_firings`) shared with the other firings of that alert that arrived meanwhile. The
+ * answer goes out on commit; the dispatcher (src/intake/dispatcher.ts) takes the entry to Temporal
+ * behind it. No network call is made while a transaction is open, and none of Slack's time is ever
+ * a sender's.
  */
-import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Config } from '../../config';
 import { inSqlTransaction, sqlPoolOf, type Database } from '../../db/client';
@@ -59,10 +58,10 @@ const SUMMARY_MAX_LENGTH = 200;
 const GROUP_CONCURRENCY = 8;
 
 /**
- * Repeats of one alert taken in one statement at most. Under 16 senders a statement takes about
+ * Firings of one alert taken in one statement at most. Under 16 senders a statement takes about
  * as many; the bound keeps one statement (and its parameter) small whatever the load.
  */
-const REPEATS_PER_STATEMENT = 64;
+const FIRINGS_PER_STATEMENT = 64;
 
 /** What one report came to, before the answer is shaped. */
 type ReportOutcome = IntakeResult & {
@@ -70,14 +69,8 @@ type ReportOutcome = IntakeResult & {
   counted: boolean;
 };
 
-/** What `intake_take_repeats` made of a firing report (see its migration). */
-type RepeatOutcome = 'redelivered' | 'resent' | 'counted' | 'ended-firing' | 'new';
-
-/** A firing report looked at as a repeat of the live alert: see takeRepeats. */
-interface RepeatResult {
-  settled?: ReportOutcome;
-  endedAlertId?: string;
-}
+/** What `intake_take_firings` made of a firing report (see its migration). */
+type FiringOutcome = 'redelivered' | 'resent' | 'counted' | 'absorbed' | 'opened';
 
 interface ReportContext {
   endpoint: EndpointWithTeam;
@@ -102,38 +95,18 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
   }
 
   /**
-   * One report. A firing of an alert already live (the common case in a storm: one alert reported
-   * again and again) is one statement, shared with the other reports of that alert that arrived
-   * meanwhile; anything else is one transaction under the alert's journal lock, which first asks
-   * the same question again under that lock.
+   * One report. A firing is one statement, shared with the other firings of its alert that arrived
+   * meanwhile (takeFirings); a resolution is one transaction under the alert's journal lock.
    */
   async function takeReport(context: ReportContext): Promise<ReportOutcome> {
-    if (context.report.status !== 'resolved') {
-      const repeat = await takeRepeatWithOthers(context.workflowId, context);
-      if (repeat.settled) return repeat.settled;
-    }
+    if (context.report.status !== 'resolved') return takeFiringWithOthers(context.workflowId, context);
     return inSqlTransaction(db, async (sql) => {
-      if (context.report.status === 'resolved') {
-        await lockWorkflowJournal(sql, context.workflowId);
-        return (
-          (await claimDelivery(sql, context)) ?? (await withDelivery(sql, context, await resolution(sql, context)))
-        );
-      }
-      // Takes the journal lock for the rest of this transaction.
-      const [repeat] = await takeRepeats(sql, [context]);
-      if (repeat?.settled) return repeat.settled;
-      await claimDelivery(sql, context);
-      const outcome = repeat?.endedAlertId
-        ? await absorbedResend(sql, repeat.endedAlertId, context)
-        : await openAlert(sql, context);
-      return withDelivery(sql, context, outcome);
+      await lockWorkflowJournal(sql, context.workflowId);
+      return (await claimDelivery(sql, context)) ?? (await withDelivery(sql, context, await resolution(sql, context)));
     });
   }
 
-  const takeRepeatWithOthers = batchPerAlert(
-    (contexts: ReportContext[]) => takeRepeats(sqlPoolOf(db), contexts),
-    REPEATS_PER_STATEMENT
-  );
+  const takeFiringWithOthers = batchPerAlert(takeFirings, FIRINGS_PER_STATEMENT);
 
   /** Remembers which alert a claimed delivery was counted on, for its redeliveries' answer. */
   async function withDelivery(sql: PoolClient, context: ReportContext, outcome: ReportOutcome) {
@@ -144,16 +117,14 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
   }
 
   /**
-   * Firing reports of one alert, in order, as repeats of the live alert, in one statement
-   * (`intake_take_repeats`, see its migration): a redelivery, a re-send of a firing already seen,
-   * or a new firing counted. One result per report: `settled` when it was taken; `endedAlertId`
-   * when it repeats a firing whose alert has ended; neither when it opens a new alert, or was not
-   * looked at because one before it did either. Nothing is written for those.
+   * Firing reports of one alert, in order, in one statement (`intake_take_firings`, see its
+   * migration): each is a redelivery, a re-send of a firing already seen, a new firing counted on
+   * the live alert, a re-send of a firing a person closed, or the report that opens the alert.
    */
-  async function takeRepeats(sql: Pick<PoolClient, 'query'>, contexts: ReportContext[]): Promise<RepeatResult[]> {
+  async function takeFirings(contexts: ReportContext[]): Promise<ReportOutcome[]> {
     const { endpoint, report, workflowId } = contexts[0] as ReportContext;
-    const { rows } = await sql.query<{ outcome: RepeatOutcome; alert_id: string | null }>(
-      'SELECT outcome, alert_id FROM intake_take_repeats($1, $2, $3, $4, $5, $6)',
+    const { rows } = await sqlPoolOf(db).query<{ outcome: FiringOutcome; alert_id: string }>(
+      'SELECT outcome, alert_id FROM intake_take_firings($1, $2, $3, $4, $5, $6)',
       [
         workflowId,
         journalPartition(workflowId),
@@ -166,28 +137,27 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
             firingKey: context.report.firingKey,
             receivedAt: context.receivedAt.toISOString(),
             source: context.report.content.source,
-            // The database puts the live alert's id in the entry.
+            // The database puts the alert's id in the entry.
             entry: occurrenceEntry(context, ''),
           }))
         ),
         JOURNAL_CHANNEL,
       ]
     );
-    return contexts.map((context, index): RepeatResult => {
-      const row = rows[index];
-      const alertId = row?.alert_id ?? null;
-      switch (row?.outcome) {
-        case undefined:
-        case 'new':
-          return {};
-        case 'ended-firing':
-          return { endedAlertId: alertId as string };
+    return contexts.map((context, index): ReportOutcome => {
+      const { outcome, alert_id: alertId } = rows[index] as { outcome: FiringOutcome; alert_id: string };
+      const logged = { alertId, workflowId, team: context.endpoint.team.name };
+      switch (outcome) {
+        case 'opened':
+          log.info(logged, 'alert opened');
+          return { alertId, workflowId, duplicate: false, counted: true };
         case 'counted':
-          log.info({ alertId, workflowId, team: context.endpoint.team.name }, 'alert repeated');
-          return { settled: { alertId, workflowId, duplicate: true, counted: true } };
+          log.info(logged, 'alert repeated');
+          return { alertId, workflowId, duplicate: true, counted: true };
         case 'resent':
         case 'redelivered':
-          return { settled: { alertId, workflowId, duplicate: true, counted: false } };
+        case 'absorbed':
+          return { alertId, workflowId, duplicate: true, counted: false };
       }
     });
   }
@@ -210,70 +180,6 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
       },
       signal: { alertId, content: report.content, receivedAt: receivedAt.toISOString() },
     } satisfies JournalEntry;
-  }
-
-  /** No live alert of this fingerprint: a new one opens, and its workflow will start. */
-  async function openAlert(sql: PoolClient, context: ReportContext): Promise<ReportOutcome> {
-    const { endpoint, report, workflowId, receivedAt } = context;
-    const alertId = randomUUID();
-    const { content, fingerprint } = report;
-    await sql.query(
-      `INSERT INTO alerts (id, team_id, workflow_id, fingerprint, open_fingerprint, source, title, text, severity,
-         link, details, state, assignee, occurrences, first_seen_at, last_seen_at, updated_at)
-       VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, 'open', $11, 1, $12, $12, $12)`,
-      [
-        alertId,
-        endpoint.team.id,
-        workflowId,
-        fingerprint,
-        content.source,
-        content.title,
-        content.text ?? null,
-        content.severity,
-        content.link ?? null,
-        content.fields ? JSON.stringify(content.fields) : null,
-        endpoint.team.engineers[0] ?? null,
-        receivedAt,
-      ]
-    );
-    await appendTimelineEvent(sql, alertId, {
-      type: 'received',
-      actor: content.source,
-      message: `Received from ${content.source}`,
-      at: receivedAt,
-    });
-    if (report.firingKey !== undefined) {
-      await sql.query(
-        `INSERT INTO alert_firings (team_id, fingerprint, firing_key, alert_id, first_seen_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-        [endpoint.team.id, fingerprint, report.firingKey, alertId, receivedAt]
-      );
-    }
-    await appendToJournal(sql, occurrenceEntry(context, alertId));
-    log.info({ alertId, workflowId, team: endpoint.team.name }, 'alert opened');
-    return { alertId, workflowId, duplicate: false, counted: true };
-  }
-
-  /** A firing that has ended (a person closed it), sent again: written to the timeline the first time, then silent. */
-  async function absorbedResend(
-    sql: PoolClient,
-    alertId: string,
-    { endpoint, report, workflowId, receivedAt }: ReportContext
-  ): Promise<ReportOutcome> {
-    const { rowCount } = await sql.query(
-      `UPDATE alert_firings SET absorbed_at = $4
-       WHERE team_id = $1 AND fingerprint = $2 AND firing_key = $3 AND absorbed_at IS NULL`,
-      [endpoint.team.id, report.fingerprint, report.firingKey, receivedAt]
-    );
-    if (rowCount !== 0) {
-      await appendTimelineEvent(sql, alertId, {
-        type: 'absorbed',
-        actor: report.content.source,
-        message: `${report.content.source} sent this firing again after it ended: not posted, nobody called`,
-        at: receivedAt,
-      });
-    }
-    return { alertId, workflowId, duplicate: true, counted: false };
   }
 
   /**
@@ -376,17 +282,6 @@ async function claimDelivery(sql: PoolClient, { endpoint, deliveryKey, workflowI
     deliveryKey,
   ]);
   return { alertId: rows[0]?.alert_id ?? null, workflowId, duplicate: true, counted: false };
-}
-
-async function appendTimelineEvent(
-  sql: PoolClient,
-  alertId: string,
-  event: { type: string; actor: string; message: string; at: Date }
-): Promise<void> {
-  await sql.query(
-    'INSERT INTO alert_events (id, alert_id, key, type, actor, message, at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    [randomUUID(), alertId, `gateway/${randomUUID()}`, event.type, event.actor, event.message, event.at]
-  );
 }
 
 /** Reports of one alert in one request go one after another, in the order the sender listed them. */

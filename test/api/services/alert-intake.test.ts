@@ -199,6 +199,35 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
       expect(newFiring.alertId).not.toBe(first.alertId);
     });
 
+    test('a re-send after a Close and a new firing sent at once: the re-send stays quiet, the new firing opens one alert and its re-send repeats it', async () => {
+      const key = `flap-${randomUUID().slice(0, 8)}`;
+      const first = await intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z'));
+      await gateway.db.alert.update({
+        where: { id: first.alertId! },
+        data: { state: 'closed', openFingerprint: null, endedBy: 'alice', endedAt: new Date() },
+      });
+
+      const [resend, opened, again] = await Promise.all([
+        intake.receiveAlert(endpoint, firing(key, 'Disk full', '2026-12-01T10:00:00Z')),
+        intake.receiveAlert(endpoint, firing(key, 'Disk full again', '2026-12-01T12:00:00Z')),
+        intake.receiveAlert(endpoint, firing(key, 'Disk full again', '2026-12-01T12:00:00Z')),
+      ]);
+
+      expect(resend).toEqual({ alertId: first.alertId, workflowId: first.workflowId, duplicate: true });
+      expect(opened.duplicate).toBe(false);
+      expect(opened.alertId).not.toBe(first.alertId);
+      expect(again).toEqual({ alertId: opened.alertId, workflowId: opened.workflowId, duplicate: true });
+      const reopened = await gateway.db.alert.findUniqueOrThrow({ where: { id: opened.alertId! } });
+      expect(reopened).toMatchObject({
+        title: 'Disk full again',
+        state: 'open',
+        occurrences: 1,
+        assignee: endpoint.team.engineers[0],
+      });
+      const timeline = await gateway.db.alertEvent.findMany({ where: { alertId: first.alertId!, type: 'absorbed' } });
+      expect(timeline).toHaveLength(1);
+    });
+
     test('a group redelivered whole (an aborted Alertmanager notification) counts each firing once', async () => {
       const keys = Array.from({ length: 20 }, (_, i) => `group-${randomUUID().slice(0, 6)}-${i}`);
       const group = keys.map((key) => firing(key, `Alert ${key}`, '2026-12-01T10:00:00Z'));
@@ -263,6 +292,29 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
       });
       expect(deliveries.map((delivery) => delivery.alertId)).toEqual(Array(3).fill(opened.alertId));
     });
+  });
+
+  test('an entry found again after its workflow ran and ended (a dispatcher killed before its mark) starts no second run', async () => {
+    const key = `resent-entry-${randomUUID().slice(0, 8)}`;
+    const opened = await intake.receiveAlert(endpoint, firing(key));
+    await gateway.dispatched(opened.workflowId!);
+    const handle = gateway.temporal.workflow.getHandle(opened.workflowId!);
+    const { runId } = await handle.describe();
+    // The run did its work (it wrote to the timeline) and ended.
+    await gateway.db.alertEvent.create({
+      data: { alertId: opened.alertId!, key: `workflow/${randomUUID()}`, type: 'posted', message: 'Posted' },
+    });
+    await handle.terminate('ended, for this test');
+
+    // The dispatcher died between the signal and its mark: the entry waits again.
+    await gateway.db
+      .$executeRaw`UPDATE intake_journal SET dispatched_at = NULL WHERE workflow_id = ${opened.workflowId}`;
+    await gateway.dispatched(opened.workflowId!);
+
+    const now = await handle.describe();
+    expect({ runId: now.runId, status: now.status.name }).toEqual({ runId, status: 'TERMINATED' });
+    const [entry] = await gateway.db.intakeEntry.findMany({ where: { workflowId: opened.workflowId! } });
+    expect(entry?.attempts).toBe(2);
   });
 
   test('while the journal holds more than the backlog allows, reports are refused before anything is written', async () => {

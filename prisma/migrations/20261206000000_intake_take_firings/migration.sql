@@ -1,0 +1,169 @@
+-- Firing reports of one alert taken in one statement, whatever they come to
+-- (src/api/services/alert-intake.ts): a new alert is opened here too, and a re-send of a firing a
+-- person closed is absorbed here, so that a new alert costs the gateway one round trip instead of
+-- seven (a first look, then begin, lock, look again, insert the alert, its timeline line and its
+-- journal entry, commit).
+--
+-- Reports of one alert take turns on its journal lock until they commit (src/intake/journal.ts). As
+-- one statement in autocommit, the lock is held for this function and the commit only, and the
+-- gateway hands over, in one call, every report of the alert that arrived while its previous call
+-- ran.
+--
+-- p_reports: a JSON array, in the order the reports are to be taken, of
+--   {endpointId, deliveryKey?, firingKey?, receivedAt, source, entry}
+-- where entry is the intake journal entry the report becomes (an occurrence); the alert's id is set
+-- in it at signal.alertId and start.input.alertId. A report that opens the alert gives its row:
+-- content from start.input.content, the first in line from start.input.team.engineers.
+--
+-- One row per report, in order:
+--   redelivered  the sender's delivery id was taken before: alert_id is the alert it counted on then.
+--   resent       a firing already seen on the live alert: its "last seen" moves, nothing else.
+--   counted      a new firing of the live alert: occurrences + 1, "last seen", the timeline (a run of
+--                repeats from one source is one line, "Reported again by <source> (×N)", moved
+--                forward), the firing and delivery remembered, the entry appended to the journal.
+--   absorbed     a firing already seen on an alert that has ended (a person closed it): written to
+--                that alert's timeline the first time, then nothing; alert_id is that alert.
+--   opened       no live alert of this fingerprint: one is opened (state open, the first engineer in
+--                line assigned, "Received from <source>" on its timeline), and its entry, which starts
+--                the workflow, appended to the journal. The reports after it repeat this alert.
+-- A delivery id is remembered with the alert it was counted on, for the sender's redeliveries.
+--
+-- receivedAt is read when a request arrives, before the lock: "last seen" only ever moves forward.
+--
+-- intake_take_repeats (20261204300000) stays for gateways of the release before, which open alerts
+-- themselves under the same lock, until a later release drops it.
+CREATE FUNCTION "intake_take_firings"(
+    p_workflow_id TEXT,
+    p_partition SMALLINT,
+    p_team_id UUID,
+    p_fingerprint TEXT,
+    p_reports JSONB,
+    p_channel TEXT
+) RETURNS TABLE ("outcome" TEXT, "alert_id" UUID)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_live UUID;
+    v_occurrences INTEGER;
+    v_counted INTEGER := 0;
+    v_appended BOOLEAN := false;
+    v_last_seen TIMESTAMPTZ;
+    v_run_source TEXT;
+    v_run_at TIMESTAMPTZ;
+    v_report JSONB;
+    v_content JSONB;
+    v_received TIMESTAMPTZ;
+    v_source TEXT;
+    v_delivery TEXT;
+    v_firing TEXT;
+    v_alert UUID;
+    v_is_live BOOLEAN;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_workflow_id, 7));
+    -- Locked until commit: a Close or resolution cannot end it half-way through these reports.
+    SELECT a."id", a."occurrences" INTO v_live, v_occurrences
+    FROM "alerts" a WHERE a."team_id" = p_team_id AND a."open_fingerprint" = p_fingerprint FOR UPDATE;
+
+    FOR v_report IN SELECT r.value FROM jsonb_array_elements(p_reports) WITH ORDINALITY AS r(value, position) ORDER BY r.position LOOP
+        v_received := (v_report->>'receivedAt')::TIMESTAMPTZ;
+        v_source := v_report->>'source';
+        v_delivery := v_report->>'deliveryKey';
+        v_firing := v_report->>'firingKey';
+
+        IF v_delivery IS NOT NULL THEN
+            SELECT d."alert_id" INTO v_alert FROM "deliveries" d WHERE d."id" = v_delivery;
+            IF FOUND THEN
+                outcome := 'redelivered'; alert_id := v_alert; RETURN NEXT;
+                CONTINUE;
+            END IF;
+        END IF;
+
+        IF v_firing IS NOT NULL THEN
+            SELECT f."alert_id", a."open_fingerprint" IS NOT NULL INTO v_alert, v_is_live
+            FROM "alert_firings" f JOIN "alerts" a ON a."id" = f."alert_id"
+            WHERE f."team_id" = p_team_id AND f."fingerprint" = p_fingerprint AND f."firing_key" = v_firing;
+            IF FOUND THEN
+                IF NOT v_is_live THEN
+                    UPDATE "alert_firings" SET "absorbed_at" = v_received
+                    WHERE "team_id" = p_team_id AND "fingerprint" = p_fingerprint AND "firing_key" = v_firing
+                      AND "absorbed_at" IS NULL;
+                    IF FOUND THEN
+                        INSERT INTO "alert_events" ("id", "alert_id", "key", "type", "actor", "message", "at")
+                        VALUES (gen_random_uuid(), v_alert, 'gateway/' || gen_random_uuid(), 'absorbed', v_source,
+                                v_source || ' sent this firing again after it ended: not posted, nobody called',
+                                v_received);
+                    END IF;
+                    outcome := 'absorbed';
+                ELSE
+                    -- A live alert of a firing is the one live alert of its team and fingerprint: v_live.
+                    v_alert := v_live;
+                    v_last_seen := GREATEST(v_last_seen, v_received);
+                    outcome := 'resent';
+                END IF;
+                IF v_delivery IS NOT NULL THEN
+                    INSERT INTO "deliveries" ("id", "endpoint_id", "alert_id")
+                    VALUES (v_delivery, (v_report->>'endpointId')::UUID, v_alert);
+                END IF;
+                alert_id := v_alert; RETURN NEXT;
+                CONTINUE;
+            END IF;
+        END IF;
+
+        IF v_live IS NULL THEN
+            v_content := v_report->'entry'->'start'->'input'->'content';
+            v_live := gen_random_uuid();
+            v_occurrences := 1;
+            INSERT INTO "alerts" ("id", "team_id", "workflow_id", "fingerprint", "open_fingerprint", "source",
+                "title", "text", "severity", "link", "details", "state", "assignee", "occurrences",
+                "first_seen_at", "last_seen_at", "updated_at")
+            VALUES (v_live, p_team_id, p_workflow_id, p_fingerprint, p_fingerprint, v_source,
+                v_content->>'title', v_content->>'text', v_content->>'severity', v_content->>'link',
+                v_content->'fields', 'open', v_report->'entry'->'start'->'input'->'team'->'engineers'->>0, 1,
+                v_received, v_received, v_received);
+            INSERT INTO "alert_events" ("id", "alert_id", "key", "type", "actor", "message", "at")
+            VALUES (gen_random_uuid(), v_live, 'gateway/' || gen_random_uuid(), 'received', v_source,
+                    'Received from ' || v_source, v_received);
+            outcome := 'opened';
+        ELSE
+            IF v_run_source IS DISTINCT FROM v_source AND v_counted > 0 THEN
+                PERFORM "intake_record_repeats"(v_live, v_run_source, v_occurrences + v_counted, v_run_at);
+                v_run_at := NULL;
+            END IF;
+            v_counted := v_counted + 1;
+            v_run_source := v_source;
+            v_run_at := GREATEST(v_run_at, v_received);
+            v_last_seen := GREATEST(v_last_seen, v_received);
+            outcome := 'counted';
+        END IF;
+
+        IF v_firing IS NOT NULL THEN
+            INSERT INTO "alert_firings" ("team_id", "fingerprint", "firing_key", "alert_id", "first_seen_at")
+            VALUES (p_team_id, p_fingerprint, v_firing, v_live, v_received) ON CONFLICT DO NOTHING;
+        END IF;
+        INSERT INTO "intake_journal" ("workflow_id", "partition", "kind", "payload")
+        VALUES (p_workflow_id, p_partition, 'occurrence',
+                jsonb_set(jsonb_set(v_report->'entry', '{signal,alertId}', to_jsonb(v_live)),
+                          '{start,input,alertId}', to_jsonb(v_live)));
+        v_appended := true;
+        IF v_delivery IS NOT NULL THEN
+            INSERT INTO "deliveries" ("id", "endpoint_id", "alert_id")
+            VALUES (v_delivery, (v_report->>'endpointId')::UUID, v_live);
+        END IF;
+        alert_id := v_live; RETURN NEXT;
+    END LOOP;
+
+    IF v_appended THEN
+        -- Delivered on commit: the dispatchers wake to the new entries.
+        PERFORM pg_notify(p_channel, p_partition::TEXT);
+    END IF;
+    IF v_counted > 0 THEN
+        PERFORM "intake_record_repeats"(v_live, v_run_source, v_occurrences + v_counted, v_run_at);
+        UPDATE "alerts"
+        SET "occurrences" = "occurrences" + v_counted, "last_seen_at" = GREATEST("last_seen_at", v_last_seen),
+            "updated_at" = GREATEST("updated_at", v_last_seen)
+        WHERE "id" = v_live;
+    ELSIF v_last_seen IS NOT NULL THEN
+        UPDATE "alerts" SET "last_seen_at" = GREATEST("last_seen_at", v_last_seen) WHERE "id" = v_live;
+    END IF;
+END
+$$;
