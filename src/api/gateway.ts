@@ -1,6 +1,7 @@
 /** Listening and stopping: the gateway as a running HTTP server, for `npm run api` and `npm start`. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { openInteractiveConnections } from '../db/client';
 import { startDispatcher } from '../intake/dispatcher';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server';
 import { createApp, type GatewayDeps } from './app';
@@ -49,6 +50,8 @@ export async function startGateway(deps: GatewayDeps, options: GatewayListenOpti
   });
   // Behind the app's answers: takes what the intake wrote to its workflows.
   const dispatcher = startDispatcher(deps);
+  // Not awaited: PostgreSQL out of reach now must not stop the gateway from answering (503s) meanwhile.
+  openInteractiveConnections(deps.db).catch(() => undefined);
   const { port } = server.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
   const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
