@@ -33,13 +33,6 @@ import { alertSearchAttributes } from './workflows/definitions';
 import { createAlertWorker, installTemporalRuntime } from './worker';
 
 /**
- * The dev server's SQLite file in write-ahead-log mode with `synchronous=normal`: commits append
- * to the log without waiting for a checkpoint, which more than doubled the workflow starts per
- * second here (34/s to 78/s, 16 concurrent clients). The cost: an operating system crash or power
- * loss may lose the last transactions before it (a killed process loses nothing); the file
- * itself stays consistent. A production Temporal on PostgreSQL is not affected.
- */
-/**
  * `npm start` runs everything on one machine, where a storm can use every core. The dev server
  * then yields the CPU to the gateway and PostgreSQL: a sender or a person pressing a button is
  * answered first, from PostgreSQL (the intake journal), while the workflows behind it catch up a
@@ -47,6 +40,13 @@ import { createAlertWorker, installTemporalRuntime } from './worker';
  */
 export const DEV_SERVER_NICENESS = 5;
 
+/**
+ * The dev server's SQLite file in write-ahead-log mode with `synchronous=normal`: commits append
+ * to the log without waiting for a checkpoint, which more than doubled the workflow starts per
+ * second here (34/s to 78/s, 16 concurrent clients). The cost: an operating system crash or power
+ * loss may lose the last transactions before it (a killed process loses nothing); the file
+ * itself stays consistent. A production Temporal on PostgreSQL is not affected.
+ */
 export const DEV_SERVER_SQLITE_PRAGMAS = [
   '--sqlite-pragma',
   'journal_mode=wal',
