@@ -18,7 +18,7 @@ export interface IntakeGate {
 export interface IntakeGateOptions {
   db: Database;
   temporal: Client;
-  /** Entries waiting in the journal beyond which new reports are refused. */
+  /** Alerts with entries waiting in the journal beyond which new reports are refused. */
   maxBacklog: number;
   clock?: () => number;
 }
@@ -70,10 +70,14 @@ export function createIntakeGate({ db, temporal, maxBacklog, clock = Date.now }:
       ),
     clock
   );
+  // Counted in alerts, not reports: the dispatcher's work is about one signal per alert waiting,
+  // since it folds an alert's waiting repeats into one. Counted in reports, a storm of repeats of
+  // one alert behind a few thousand new alerts was refused (measured: 635 of 7,655 repeats
+  // answered 503) while it would have cost the dispatcher one signal a round.
   const backlog = cachedLookup(async () => {
     const rows = await db.$queryRaw<Array<{ count: bigint }>>`
         SELECT count(*) AS count FROM (
-          SELECT 1 FROM intake_journal WHERE dispatched_at IS NULL LIMIT ${maxBacklog + 1}
+          SELECT DISTINCT workflow_id FROM intake_journal WHERE dispatched_at IS NULL LIMIT ${maxBacklog + 1}
         ) waiting`;
     return Number(rows[0]?.count ?? 0);
   }, clock);
@@ -88,7 +92,7 @@ export function createIntakeGate({ db, temporal, maxBacklog, clock = Date.now }:
       }
       if (waiting > maxBacklog) {
         throw new OverloadedError(
-          `${maxBacklog} reports are already waiting to reach their alerts, retry later`,
+          `reports of ${maxBacklog} alerts are already waiting to reach them, retry later`,
           BACKLOG_RETRY_AFTER_SECONDS
         );
       }

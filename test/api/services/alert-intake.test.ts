@@ -337,4 +337,38 @@ describe('alert intake (shared by the webhook, SNS and Alertmanager routes)', ()
       await gateway.db.intakeEntry.delete({ where: { id: waiting.id } });
     }
   });
+
+  test('the backlog is counted in alerts: a storm of repeats of one alert waiting does not refuse reports, as many alerts waiting do', async () => {
+    const intakeWithBacklog = () =>
+      createAlertIntake({
+        config: gateway.config,
+        db: gateway.db,
+        log: createLogger({ level: 'silent' }),
+        clock: Date.now,
+        gate: createIntakeGate({ db: gateway.db, temporal: gateway.temporal, maxBacklog: 1_000 }),
+      });
+    // Waiting entries in a partition no dispatcher reads, so that they stay waiting for this test.
+    const waiting = (workflowId: (i: number) => string) =>
+      Array.from({ length: 2_000 }, (_, i) => ({
+        workflowId: workflowId(i),
+        partition: 999,
+        kind: 'occurrence',
+        payload: {},
+      }));
+    const stormOfOne = `alert/none/${randomUUID()}`;
+    const manyAlerts = `alert/none/${randomUUID()}`;
+    try {
+      await gateway.db.intakeEntry.createMany({ data: waiting(() => stormOfOne) });
+      const taken = await intakeWithBacklog().receiveAlert(endpoint, firing(`taken-${randomUUID().slice(0, 8)}`));
+      expect(taken.duplicate).toBe(false);
+
+      await gateway.db.intakeEntry.createMany({ data: waiting((i) => `${manyAlerts}/${i}`) });
+      const key = `refused-${randomUUID().slice(0, 8)}`;
+      await expect(intakeWithBacklog().receiveAlert(endpoint, firing(key))).rejects.toBeInstanceOf(OverloadedError);
+      expect(await gateway.db.alert.count({ where: { fingerprint: key } })).toBe(0);
+    } finally {
+      await gateway.db.intakeEntry.deleteMany({ where: { workflowId: { startsWith: stormOfOne } } });
+      await gateway.db.intakeEntry.deleteMany({ where: { workflowId: { startsWith: manyAlerts } } });
+    }
+  });
 });
