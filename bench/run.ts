@@ -188,28 +188,54 @@ async function openLoop(count: number, ratePerSecond: number, send: (i: number) 
 /** Presses signed beforehand (a signature holds 5 minutes), more than the open loop lasts at one per 100 ms. */
 const MAX_PRESSES = 1_000;
 
+/** One request of a timed client. */
+interface TimedRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 /**
- * The press client, run in a worker thread: sends the signed presses one after another, 100 ms
- * apart, until told to stop, then posts the answer times (ms) back.
+ * A client in a worker thread of its own, as a presser or a prober is another machine: sends its
+ * requests one after another, `gapMs` apart, until told to stop or out of requests, then posts the
+ * answer times (ms) back. In the bench's own thread the load it drives (autocannon, the open loop,
+ * the Slack stand-in's answers) would delay each request before it leaves and count as the
+ * product's time.
  */
-const PRESS_CLIENT = `
+const TIMED_CLIENT = `
 const { parentPort, workerData } = require('node:worker_threads');
 let stop = false;
 parentPort.once('message', () => (stop = true));
 (async () => {
   const latencies = [];
-  for (const { headers, body } of workerData.requests) {
+  for (const { url, method, headers, body } of workerData.requests) {
     if (stop) break;
     const sentAt = performance.now();
-    const answer = await fetch(workerData.url, { method: 'POST', headers, body });
+    const answer = await fetch(url, { method, headers, body });
     await answer.arrayBuffer();
     latencies.push(performance.now() - sentAt);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, workerData.gapMs));
   }
   parentPort.postMessage(latencies);
   parentPort.close();
 })();
 `;
+
+/** Starts a timed client; `stop()` resolves with its answer times. */
+function startTimedClient(requests: TimedRequest[], gapMs: number): { stop(): Promise<number[]> } {
+  const client = new Worker(TIMED_CLIENT, { eval: true, workerData: { requests, gapMs } });
+  const latencies = new Promise<number[]>((resolve, reject) => {
+    client.once('message', resolve);
+    client.once('error', reject);
+  });
+  return {
+    stop() {
+      client.postMessage('stop');
+      return latencies;
+    },
+  };
+}
 
 /** Runs `work(i)` for i < count, at most `limit` at a time. */
 async function mapConcurrently(count: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -221,23 +247,21 @@ async function mapConcurrently(count: number, limit: number, work: (i: number) =
   );
 }
 
-/** /healthz answer times, one every 50 ms for `seconds`. */
-async function healthzLatencies(gatewayUrl: string, seconds: number, keepGoing = () => true): Promise<number[]> {
-  const samples: number[] = [];
-  const end = Date.now() + seconds * 1000;
-  while (Date.now() < end && keepGoing()) {
-    const started = performance.now();
-    await fetch(`${gatewayUrl}/healthz`);
-    samples.push(performance.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return samples;
+/** /healthz asked every 50 ms from a thread of its own, until stopped. */
+function probeHealthz(gatewayUrl: string): { stop(): Promise<number[]> } {
+  return startTimedClient(Array.from({ length: 10_000 }, () => ({ url: `${gatewayUrl}/healthz` })), 50);
+}
+
+/** /healthz answer times over `seconds` with nothing else sent. */
+async function healthzLatencies(gatewayUrl: string, seconds: number): Promise<number[]> {
+  const probe = probeHealthz(gatewayUrl);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return probe.stop();
 }
 
 /** Random endpoint tokens from one client, 16 connections, while /healthz is probed. */
 async function guessingFlood(gatewayUrl: string, seconds: number) {
-  let flooding = true;
-  const probe = healthzLatencies(gatewayUrl, seconds + 5, () => flooding);
+  const probe = probeHealthz(gatewayUrl);
   const result = await autocannon({
     url: `${gatewayUrl}/webhooks/guess`,
     method: 'POST',
@@ -249,10 +273,10 @@ async function guessingFlood(gatewayUrl: string, seconds: number) {
       { setupRequest: (request) => ({ ...request, path: `/webhooks/${randomBytes(32).toString('base64url')}` }) },
     ],
   });
-  flooding = false;
+  const healthz = await probe.stop();
   const statusCounts = (result as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats;
   return {
-    healthzP99: percentile(await probe, 99),
+    healthzP99: percentile(healthz, 99),
     requests: result.requests.total,
     refused: statusCounts?.['429']?.count ?? 0,
     serverErrors: result['5xx'] + result.errors + result.timeouts,
@@ -386,28 +410,23 @@ async function main(): Promise<void> {
     const { workflowId: pressedWorkflow } = (await pressed.json()) as { workflowId: string };
     // Presses come from a thread of their own, as Slack's come from elsewhere: in this thread the
     // open loop's sends and the Slack stand-in's answers would delay them before they leave.
-    const presser = new Worker(PRESS_CLIENT, {
-      eval: true,
-      workerData: {
+    const presser = startTimedClient(
+      Array.from({ length: MAX_PRESSES }, (_, i) => ({
         url: `${escalator.gatewayUrl}/slack/interactions`,
-        requests: Array.from({ length: MAX_PRESSES }, (_, i) =>
-          signedInteraction(
-            signingSecret,
-            blockActionsPayload({
-              action: i % 2 === 0 ? 'pass' : 'ack',
-              workflowId: pressedWorkflow,
-              userId: 'U0BENCH1',
-              channelId: storm.channel,
-              actionTs: `${(Date.now() / 1000).toFixed(6)}${i}`,
-            })
-          )
+        method: 'POST',
+        ...signedInteraction(
+          signingSecret,
+          blockActionsPayload({
+            action: i % 2 === 0 ? 'pass' : 'ack',
+            workflowId: pressedWorkflow,
+            userId: 'U0BENCH1',
+            channelId: storm.channel,
+            actionTs: `${(Date.now() / 1000).toFixed(6)}${i}`,
+          })
         ),
-      },
-    });
-    const presses = new Promise<number[]>((resolve, reject) => {
-      presser.once('message', resolve);
-      presser.once('error', reject);
-    });
+      })),
+      100
+    );
     const cpuBefore = cpuSecondsOfTree();
     const partsBefore = cpuByPart();
     const openLoopStarted = Date.now();
@@ -424,8 +443,7 @@ async function main(): Promise<void> {
       await response.arrayBuffer();
       return response.status;
     });
-    presser.postMessage('stop');
-    const pressLatencies = await presses;
+    const pressLatencies = await presser.stop();
     const accepted = open.statuses.get(202) ?? 0;
     const openErrors = SCALE.openLoopCount - accepted;
     const openP99 = Math.round(percentile(open.latencies, 99));
