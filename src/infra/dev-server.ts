@@ -6,13 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import readline from 'node:readline';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
 import type { Logger } from '../logger';
-import { findFreePort } from './free-port';
+import { findFreePort, isPortFree } from './free-port';
 
 /** The port the `temporal` CLI and SDKs try when no address is given. */
 export const TEMPORAL_DEFAULT_PORT = 7233;
@@ -52,15 +51,6 @@ export interface RunningDevServer {
   port: number;
   uiUrl: string;
   stop(): Promise<void>;
-}
-
-/** Whether nothing listens on 127.0.0.1:`port` now. */
-export function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 /** Starts the dev server and resolves once its frontend answers. */
