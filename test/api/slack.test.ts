@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
 import { sqlPoolOf } from '../../src/db/client';
@@ -313,7 +314,7 @@ describe('POST /slack/interactions', () => {
 
 describe('POST /slack/interactions while Temporal is unreachable', () => {
   // A press is durable once written to the intake journal: it reaches its workflow when Temporal
-  // answers again (the dispatcher's tests prove that part).
+  // answers again (the next describe).
   let slack: FakeSlack;
   let gateway: TestGateway;
 
@@ -362,6 +363,92 @@ describe('POST /slack/interactions while Temporal is unreachable', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(slack.calls('response_url')).toEqual([]);
   });
+});
+
+/**
+ * A TCP door in front of the run's Temporal: shut, it drops every connection and refuses new ones,
+ * as a Temporal that went away; opened again, it forwards as before.
+ */
+async function temporalDoor(target: string) {
+  const [host, port] = target.split(':') as [string, string];
+  let isOpen = true;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (!isOpen) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(port), host);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', drop).on('close', drop);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    shut() {
+      isOpen = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    open() {
+      isOpen = true;
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('POST /slack/interactions while Temporal goes away and comes back', () => {
+  let slack: FakeSlack;
+  let door: Awaited<ReturnType<typeof temporalDoor>>;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+    door = await temporalDoor(process.env.TEMPORAL_ADDRESS as string);
+    gateway = createTestGateway({ temporalAddress: door.address, env: { SLACK_API_URL: slack.url } });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await door?.close();
+    await slack?.close();
+  });
+
+  test('a press answered while Temporal was away reaches its workflow once Temporal answers again', async () => {
+    const team = await registerTeam(gateway);
+    const workflowId = await openAlert(gateway, team);
+    await gateway.dispatched(workflowId);
+
+    door.shut();
+    const press = signedInteraction(
+      gateway.signingSecret,
+      blockActionsPayload({ action: 'ack', workflowId, userId: 'U0ONCALL', channelId: team.slackChannelId })
+    );
+    await request(gateway.app).post('/slack/interactions').set(press.headers).send(press.body).expect(200);
+    // Long enough for the dispatcher to have tried and failed, and to back off.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    door.open();
+
+    await waitFor(
+      'the press in the workflow',
+      async () => (await actionSignals(gateway, workflowId)).length > 0,
+      60_000
+    );
+    expect(await actionSignals(gateway, workflowId)).toEqual([
+      expect.objectContaining({ action: 'ack', userId: 'U0ONCALL' }),
+    ]);
+  }, 90_000);
 });
 
 describe('POST /slack/events', () => {
