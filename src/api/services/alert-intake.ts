@@ -123,7 +123,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
    */
   async function takeFirings(contexts: ReportContext[]): Promise<ReportOutcome[]> {
     const { endpoint, report, workflowId } = contexts[0] as ReportContext;
-    const { rows } = await sqlPoolOf(db).query<{ outcome: FiringOutcome; alert_id: string }>(
+    const { rows } = await sqlPoolOf(db).query<{ outcome: FiringOutcome; alert_id: string | null }>(
       'SELECT outcome, alert_id FROM intake_take_firings($1, $2, $3, $4, $5, $6)',
       [
         workflowId,
@@ -145,7 +145,8 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
       ]
     );
     return contexts.map((context, index): ReportOutcome => {
-      const { outcome, alert_id: alertId } = rows[index] as { outcome: FiringOutcome; alert_id: string };
+      // A redelivery answers with the alert its first delivery counted on: none if it was not counted.
+      const { outcome, alert_id: alertId } = rows[index] as { outcome: FiringOutcome; alert_id: string | null };
       const logged = { alertId, workflowId, team: context.endpoint.team.name };
       switch (outcome) {
         case 'opened':
