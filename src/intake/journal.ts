@@ -41,8 +41,12 @@ export function journalPartition(workflowId: string): number {
   return createHash('sha1').update(workflowId).digest().readUInt16BE(0) % JOURNAL_PARTITIONS;
 }
 
-/** Seed of the hash that makes a workflow id its journal lock's key (see lockWorkflowJournal). */
-export const WORKFLOW_JOURNAL_LOCK_SEED = 7;
+/**
+ * Seed of the hash that makes a workflow id its journal lock's key (see lockWorkflowJournal). The
+ * intake functions in prisma/migrations (`intake_take_firings`, `intake_take_press`) lock with the
+ * same seed, written there as a literal.
+ */
+const WORKFLOW_JOURNAL_LOCK_SEED = 7;
 
 /**
  * Makes the writers of one workflow's entries take turns until they commit. Entry ids come from a

@@ -78,78 +78,74 @@ BEGIN
             END IF;
         END IF;
 
+        -- The alert a firing already seen was counted on, if it was: live, or ended by a person.
+        v_alert := NULL;
         IF v_firing IS NOT NULL THEN
             SELECT f."alert_id", a."open_fingerprint" IS NOT NULL INTO v_alert, v_is_live
             FROM "alert_firings" f JOIN "alerts" a ON a."id" = f."alert_id"
             WHERE f."team_id" = p_team_id AND f."fingerprint" = p_fingerprint AND f."firing_key" = v_firing;
+        END IF;
+
+        IF v_alert IS NOT NULL AND NOT v_is_live THEN
+            UPDATE "alert_firings" SET "absorbed_at" = v_received
+            WHERE "team_id" = p_team_id AND "fingerprint" = p_fingerprint AND "firing_key" = v_firing
+              AND "absorbed_at" IS NULL;
             IF FOUND THEN
-                IF NOT v_is_live THEN
-                    UPDATE "alert_firings" SET "absorbed_at" = v_received
-                    WHERE "team_id" = p_team_id AND "fingerprint" = p_fingerprint AND "firing_key" = v_firing
-                      AND "absorbed_at" IS NULL;
-                    IF FOUND THEN
-                        INSERT INTO "alert_events" ("id", "alert_id", "key", "type", "actor", "message", "at")
-                        VALUES (gen_random_uuid(), v_alert, 'gateway/' || gen_random_uuid(), 'absorbed', v_source,
-                                v_source || ' sent this firing again after it ended: not posted, nobody called',
-                                v_received);
-                    END IF;
-                    outcome := 'absorbed';
-                ELSE
-                    -- A live alert of a firing is the one live alert of its team and fingerprint: v_live.
-                    v_alert := v_live;
-                    v_last_seen := GREATEST(v_last_seen, v_received);
-                    outcome := 'resent';
-                END IF;
-                IF v_delivery IS NOT NULL THEN
-                    INSERT INTO "deliveries" ("id", "endpoint_id", "alert_id")
-                    VALUES (v_delivery, (v_report->>'endpointId')::UUID, v_alert);
-                END IF;
-                alert_id := v_alert; RETURN NEXT;
-                CONTINUE;
+                INSERT INTO "alert_events" ("id", "alert_id", "key", "type", "actor", "message", "at")
+                VALUES (gen_random_uuid(), v_alert, 'gateway/' || gen_random_uuid(), 'absorbed', v_source,
+                        v_source || ' sent this firing again after it ended: not posted, nobody called',
+                        v_received);
             END IF;
-        END IF;
-
-        IF v_live IS NULL THEN
-            v_content := v_report->'entry'->'start'->'input'->'content';
-            v_live := gen_random_uuid();
-            v_occurrences := 1;
-            INSERT INTO "alerts" ("id", "team_id", "workflow_id", "fingerprint", "open_fingerprint", "source",
-                "title", "text", "severity", "link", "details", "state", "assignee", "occurrences",
-                "first_seen_at", "last_seen_at", "updated_at")
-            VALUES (v_live, p_team_id, p_workflow_id, p_fingerprint, p_fingerprint, v_source,
-                v_content->>'title', v_content->>'text', v_content->>'severity', v_content->>'link',
-                v_content->'fields', 'open', v_report->'entry'->'start'->'input'->'team'->'engineers'->>0, 1,
-                v_received, v_received, v_received);
-            INSERT INTO "alert_events" ("id", "alert_id", "key", "type", "actor", "message", "at")
-            VALUES (gen_random_uuid(), v_live, 'gateway/' || gen_random_uuid(), 'received', v_source,
-                    'Received from ' || v_source, v_received);
-            outcome := 'opened';
-        ELSE
-            IF v_run_source IS DISTINCT FROM v_source AND v_counted > 0 THEN
-                PERFORM "intake_record_repeats"(v_live, v_run_source, v_occurrences + v_counted, v_run_at);
-                v_run_at := NULL;
-            END IF;
-            v_counted := v_counted + 1;
-            v_run_source := v_source;
-            v_run_at := GREATEST(v_run_at, v_received);
+            outcome := 'absorbed';
+        ELSIF v_alert IS NOT NULL THEN
+            -- A live alert of a firing is the one live alert of its team and fingerprint: v_live.
+            v_alert := v_live;
             v_last_seen := GREATEST(v_last_seen, v_received);
-            outcome := 'counted';
+            outcome := 'resent';
+        ELSE
+            IF v_live IS NULL THEN
+                v_content := v_report->'entry'->'start'->'input'->'content';
+                v_live := gen_random_uuid();
+                v_occurrences := 1;
+                INSERT INTO "alerts" ("id", "team_id", "workflow_id", "fingerprint", "open_fingerprint", "source",
+                    "title", "text", "severity", "link", "details", "state", "assignee", "occurrences",
+                    "first_seen_at", "last_seen_at", "updated_at")
+                VALUES (v_live, p_team_id, p_workflow_id, p_fingerprint, p_fingerprint, v_source,
+                    v_content->>'title', v_content->>'text', v_content->>'severity', v_content->>'link',
+                    v_content->'fields', 'open', v_report->'entry'->'start'->'input'->'team'->'engineers'->>0, 1,
+                    v_received, v_received, v_received);
+                INSERT INTO "alert_events" ("id", "alert_id", "key", "type", "actor", "message", "at")
+                VALUES (gen_random_uuid(), v_live, 'gateway/' || gen_random_uuid(), 'received', v_source,
+                        'Received from ' || v_source, v_received);
+                outcome := 'opened';
+            ELSE
+                IF v_run_source IS DISTINCT FROM v_source AND v_counted > 0 THEN
+                    PERFORM "intake_record_repeats"(v_live, v_run_source, v_occurrences + v_counted, v_run_at);
+                    v_run_at := NULL;
+                END IF;
+                v_counted := v_counted + 1;
+                v_run_source := v_source;
+                v_run_at := GREATEST(v_run_at, v_received);
+                v_last_seen := GREATEST(v_last_seen, v_received);
+                outcome := 'counted';
+            END IF;
+            IF v_firing IS NOT NULL THEN
+                INSERT INTO "alert_firings" ("team_id", "fingerprint", "firing_key", "alert_id", "first_seen_at")
+                VALUES (p_team_id, p_fingerprint, v_firing, v_live, v_received) ON CONFLICT DO NOTHING;
+            END IF;
+            INSERT INTO "intake_journal" ("workflow_id", "partition", "kind", "payload")
+            VALUES (p_workflow_id, p_partition, 'occurrence',
+                    jsonb_set(jsonb_set(v_report->'entry', '{signal,alertId}', to_jsonb(v_live)),
+                              '{start,input,alertId}', to_jsonb(v_live)));
+            v_appended := true;
+            v_alert := v_live;
         END IF;
 
-        IF v_firing IS NOT NULL THEN
-            INSERT INTO "alert_firings" ("team_id", "fingerprint", "firing_key", "alert_id", "first_seen_at")
-            VALUES (p_team_id, p_fingerprint, v_firing, v_live, v_received) ON CONFLICT DO NOTHING;
-        END IF;
-        INSERT INTO "intake_journal" ("workflow_id", "partition", "kind", "payload")
-        VALUES (p_workflow_id, p_partition, 'occurrence',
-                jsonb_set(jsonb_set(v_report->'entry', '{signal,alertId}', to_jsonb(v_live)),
-                          '{start,input,alertId}', to_jsonb(v_live)));
-        v_appended := true;
         IF v_delivery IS NOT NULL THEN
             INSERT INTO "deliveries" ("id", "endpoint_id", "alert_id")
-            VALUES (v_delivery, (v_report->>'endpointId')::UUID, v_live);
+            VALUES (v_delivery, (v_report->>'endpointId')::UUID, v_alert);
         END IF;
-        alert_id := v_live; RETURN NEXT;
+        alert_id := v_alert; RETURN NEXT;
     END LOOP;
 
     IF v_appended THEN
