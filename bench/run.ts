@@ -249,7 +249,10 @@ async function mapConcurrently(count: number, limit: number, work: (i: number) =
 
 /** /healthz asked every 50 ms from a thread of its own, until stopped. */
 function probeHealthz(gatewayUrl: string): { stop(): Promise<number[]> } {
-  return startTimedClient(Array.from({ length: 10_000 }, () => ({ url: `${gatewayUrl}/healthz` })), 50);
+  return startTimedClient(
+    Array.from({ length: 10_000 }, () => ({ url: `${gatewayUrl}/healthz` })),
+    50
+  );
 }
 
 /** /healthz answer times over `seconds` with nothing else sent. */
