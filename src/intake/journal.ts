@@ -57,15 +57,14 @@ export async function lockWorkflowJournal(sql: PoolClient, workflowId: string): 
   await sql.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${WORKFLOW_JOURNAL_LOCK_SEED}))`, [workflowId]);
 }
 
-/** Appends an entry inside the caller's transaction; the dispatchers are woken when it commits. */
+/**
+ * Appends an entry inside the caller's transaction. Once that commits, the caller wakes the
+ * dispatchers (`journalWritten`, wake.ts).
+ */
 export async function appendToJournal(sql: PoolClient, entry: JournalEntry): Promise<number> {
-  const partition = journalPartition(entry.workflowId);
-  // One round trip: the insert and the notification (which PostgreSQL delivers on commit).
   const { rows } = await sql.query<{ id: string }>(
-    `WITH appended AS (
-       INSERT INTO intake_journal (workflow_id, partition, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id)
-     SELECT id, pg_notify($5, $2::text) FROM appended`,
-    [entry.workflowId, partition, entry.kind, JSON.stringify(entry), JOURNAL_CHANNEL]
+    'INSERT INTO intake_journal (workflow_id, partition, kind, payload) VALUES ($1, $2, $3, $4) RETURNING id',
+    [entry.workflowId, journalPartition(entry.workflowId), entry.kind, JSON.stringify(entry)]
   );
   return Number(rows[0]?.id);
 }

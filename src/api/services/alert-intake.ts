@@ -16,13 +16,8 @@ import type { TeamSnapshot } from '../../domain/alert';
 import { alertWorkflowId } from '../../domain/fingerprint';
 import { batchPerAlert } from '../../intake/alert-batches';
 import type { IntakeGate } from '../../intake/gate';
-import {
-  appendToJournal,
-  JOURNAL_CHANNEL,
-  journalPartition,
-  lockWorkflowJournal,
-  type JournalEntry,
-} from '../../intake/journal';
+import { appendToJournal, journalPartition, lockWorkflowJournal, type JournalEntry } from '../../intake/journal';
+import { journalWritten } from '../../intake/wake';
 import type { Logger } from '../../logger';
 import { recordAlertReceived, type Metrics } from '../../observability/metrics';
 import type { IncomingAlert } from '../../sources/types';
@@ -99,11 +94,18 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
    * meanwhile (takeFirings); a resolution is one transaction under the alert's journal lock.
    */
   async function takeReport(context: ReportContext): Promise<ReportOutcome> {
-    if (context.report.status !== 'resolved') return takeFiringWithOthers(context.workflowId, context);
-    return inSqlTransaction(db, async (sql) => {
-      await lockWorkflowJournal(sql, context.workflowId);
-      return (await claimDelivery(sql, context)) ?? (await withDelivery(sql, context, await resolution(sql, context)));
-    });
+    const outcome =
+      context.report.status !== 'resolved'
+        ? await takeFiringWithOthers(context.workflowId, context)
+        : await inSqlTransaction(db, async (sql) => {
+            await lockWorkflowJournal(sql, context.workflowId);
+            return (
+              (await claimDelivery(sql, context)) ?? (await withDelivery(sql, context, await resolution(sql, context)))
+            );
+          });
+    // A counted report is in the journal, committed.
+    if (outcome.counted) journalWritten(db, journalPartition(context.workflowId));
+    return outcome;
   }
 
   const takeFiringWithOthers = batchPerAlert(takeFirings, FIRINGS_PER_STATEMENT);
@@ -141,7 +143,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
             entry: occurrenceEntry(context, ''),
           }))
         ),
-        JOURNAL_CHANNEL,
+        null, // no NOTIFY in the statement: takeReport wakes the dispatchers after it commits
       ]
     );
     return contexts.map((context, index): ReportOutcome => {

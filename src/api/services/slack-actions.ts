@@ -3,7 +3,8 @@
  * signals the alert's workflow, with replies to the presser.
  */
 import { sqlPool, type Database } from '../../db/client';
-import { JOURNAL_CHANNEL, journalPartition, type JournalEntry } from '../../intake/journal';
+import { journalPartition, type JournalEntry } from '../../intake/journal';
+import { journalWritten } from '../../intake/wake';
 import type { AlertActionTaken } from '../../workflows/definitions';
 
 /** A press, as Slack reported it, for the alert whose workflow id is the button's value. */
@@ -44,13 +45,18 @@ interface PressedAlertRow {
 export async function recordButtonPress(db: Database, press: ButtonPress): Promise<PressOutcome> {
   const { action, userId, userName, pressId, workflowId } = press;
   const entry: JournalEntry = { kind: 'action', workflowId, signal: { action, userId, userName, pressId } };
+  const partition = journalPartition(workflowId);
   const { rows } = await sqlPool(db, 'interactive').query<PressedAlertRow>(
     'SELECT * FROM intake_take_press($1, $2, $3, $4, $5)',
-    [workflowId, journalPartition(workflowId), press.channelId, JSON.stringify(entry), JOURNAL_CHANNEL]
+    // No NOTIFY in the statement: the dispatchers are woken once it has committed (wake.ts).
+    [workflowId, partition, press.channelId, JSON.stringify(entry), null]
   );
   const alert = rows[0];
   if (!alert) return { kind: 'unknown-alert' };
-  if (alert.entry_id !== null) return { kind: 'recorded', alertId: alert.alert_id };
+  if (alert.entry_id !== null) {
+    journalWritten(db, partition);
+    return { kind: 'recorded', alertId: alert.alert_id };
+  }
   if (press.channelId !== alert.team_channel && press.channelId !== alert.message_channel) {
     return { kind: 'other-channel' };
   }
