@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
 import { Pool } from 'pg';
 import { createDatabase } from '../src/db/client';
 import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
@@ -311,6 +312,70 @@ async function rawStartRate(temporal: Client, seconds: number): Promise<number> 
   return Math.round(started / seconds);
 }
 
+/**
+ * The engine's own floor for an alert's lifecycle: the dev server's work for an alert that is
+ * opened, acknowledged and closed with nothing else done, as this bench drives it directly over
+ * Temporal's API (no SDK, no activities, no search attributes): a signal-with-start and two
+ * signals, each answered by a workflow task that this function completes itself, the last one
+ * completing the workflow. Run `count` times, `senders` at a time (a task queue each). Resolves
+ * when every run has ended; the caller reads the dev server's CPU around it.
+ */
+async function bareEngineLifecycles(temporal: Client, count: number, senders: number): Promise<void> {
+  const service = temporal.workflowService;
+  const { namespace } = temporal.options;
+  const identity = 'escalator-bench';
+  const { CommandType, TaskQueueKind } = proto.api.enums.v1;
+  async function completeNextTask(taskQueue: string, completes: boolean): Promise<void> {
+    for (;;) {
+      // A long poll: the server wants a deadline, and answers empty a little before it.
+      const task = await temporal.withDeadline(Date.now() + 70_000, () =>
+        service.pollWorkflowTaskQueue({
+          namespace,
+          identity,
+          taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        })
+      );
+      if (!task.taskToken?.length) continue; // the long poll ran out with nothing to do
+      const commands = completes
+        ? [
+            {
+              commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+              completeWorkflowExecutionCommandAttributes: {},
+            },
+          ]
+        : [];
+      await service.respondWorkflowTaskCompleted({ namespace, identity, taskToken: task.taskToken, commands });
+      return;
+    }
+  }
+  await mapConcurrently(senders, senders, async (sender) => {
+    const taskQueue = `bench-bare-${sender}-${randomUUID()}`;
+    for (let i = sender; i < count; i += senders) {
+      const workflowId = `bare/${randomUUID()}`;
+      await service.signalWithStartWorkflowExecution({
+        namespace,
+        identity,
+        workflowId,
+        requestId: randomUUID(),
+        workflowType: { name: 'bareLifecycle' },
+        taskQueue: { name: taskQueue },
+        signalName: 'opened',
+      });
+      await completeNextTask(taskQueue, false);
+      for (const signalName of ['acknowledged', 'closed']) {
+        await service.signalWorkflowExecution({
+          namespace,
+          identity,
+          requestId: randomUUID(),
+          workflowExecution: { workflowId },
+          signalName,
+        });
+        await completeNextTask(taskQueue, signalName === 'closed');
+      }
+    }
+  });
+}
+
 async function bareInsertRate(databaseUrl: string, seconds: number): Promise<number> {
   const pool = new Pool({ connectionString: databaseUrl, max: CONCURRENCY });
   await pool.query('CREATE TABLE IF NOT EXISTS bench_inserts (id uuid PRIMARY KEY, body jsonb NOT NULL)');
@@ -529,10 +594,13 @@ async function main(): Promise<void> {
     // process per lifecycle, less what the product burns when idle.
     const lifecycleTeams = await Promise.all(Array.from({ length: LIFECYCLE_SENDERS }, () => newTeam('lifecycle')));
     // What the product burns doing nothing (the dev server polls, timers tick), to take away below.
-    const idleFrom = cpuSecondsOfTree();
+    const idleFrom = cpuByPart();
     const idleStart = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    const idleCpuPerSecond = (cpuSecondsOfTree() - idleFrom) / ((Date.now() - idleStart) / 1000);
+    const idleTo = cpuByPart();
+    const idleSeconds = (Date.now() - idleStart) / 1000;
+    const idleCpuPerSecond = (totalCpu(idleTo) - totalCpu(idleFrom)) / idleSeconds;
+    const idleTemporalPerSecond = (idleTo.temporal - idleFrom.temporal) / idleSeconds;
     const cpuAtLifecycles = cpuSecondsOfTree();
     const partsAtLifecycles = cpuByPart();
     const lifecyclesStart = Date.now();
@@ -574,6 +642,19 @@ async function main(): Promise<void> {
       target: `≤ ${TARGETS.cpuPerLifecycleMs} ms (half of 115 ms)`,
       ok: cpuPerLifecycle <= TARGETS.cpuPerLifecycleMs,
       note: `${Math.round((lifecycleCpu * 1000) / SCALE.lifecycles)} ms before taking away the idle ${Math.round(idleCpuPerSecond * 1000)} ms/s (${lifecycleSplit})`,
+    });
+
+    // The same lifecycles as the engine alone does them, on the same dev server: what the Temporal
+    // part of the figure above can come down to.
+    const bareFrom = cpuByPart().temporal;
+    const bareStart = Date.now();
+    await bareEngineLifecycles(temporal, SCALE.lifecycles, LIFECYCLE_SENDERS);
+    const bareTemporal = cpuByPart().temporal - bareFrom - (idleTemporalPerSecond * (Date.now() - bareStart)) / 1000;
+    record({
+      name: 'reference: bare engine lifecycle (signal-with-start, 2 signals, 3 workflow tasks), dev server CPU',
+      value: Math.round((bareTemporal * 1000) / SCALE.lifecycles),
+      unit: 'ms',
+      note: 'driven over the Temporal API by the bench, no worker: no activities, timers or search attributes',
     });
 
     if (ONLY_LIFECYCLES) return;
