@@ -20,6 +20,14 @@ export const POOL_ACQUIRE_TIMEOUT_MS = 2_000;
  */
 const KEEP_IDLE_CONNECTIONS = { idleTimeoutMillis: 0 };
 
+/**
+ * Put in a statement that runs on its own (autocommit), it lets that statement's commit skip the
+ * wait for the disk: `set_config(…, true)` is SET LOCAL, which lasts until the transaction ends,
+ * after its commit record is written. Only for writes whose loss in a crash of PostgreSQL or the
+ * machine costs nothing but a repetition (a wake-up, a "delivered" mark); never for a report.
+ */
+export const COMMIT_WITHOUT_WAITING_FOR_DISK = `set_config('synchronous_commit', 'off', true)`;
+
 export interface DatabaseOptions {
   poolSize?: number;
 }

@@ -16,7 +16,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { Client as PgClient } from 'pg';
 import { TemporalUnavailableError } from '../api/errors';
 import { callTemporal } from '../api/services/temporal-calls';
-import { sqlPoolOf, type Database } from '../db/client';
+import { COMMIT_WITHOUT_WAITING_FOR_DISK, sqlPoolOf, type Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import {
@@ -323,13 +323,13 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     }
     if (delivered.length > 0) {
-      // Committed without waiting for the disk (synchronous_commit off for this transaction):
-      // a mark lost in a crash of PostgreSQL or the machine only sends the entries again, with
-      // their tries counted (takePending), and the workflow drops a report it has seen. Waiting
-      // for the disk here was half the intake's fsyncs under an open loop.
+      // Committed without waiting for the disk: a mark lost in a crash of PostgreSQL or the
+      // machine only sends the entries again, with their tries counted (takePending), and the
+      // workflow drops a report it has seen. Waiting for the disk here was half the intake's
+      // fsyncs under an open loop.
       await pool.query(
         `UPDATE intake_journal SET dispatched_at = now()
-         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+         FROM (SELECT ${COMMIT_WITHOUT_WAITING_FOR_DISK}) AS async_commit
          WHERE id = ANY($1::bigint[])`,
         [delivered]
       );

@@ -13,7 +13,7 @@ import type { AlertActionTaken, AlertOccurrence, AlertResolution, AlertWorkflowI
 /** Dispatcher locks: each gateway's dispatcher holds some, so several share the work and take over from a dead one. */
 export const JOURNAL_PARTITIONS = 16;
 
-/** PostgreSQL NOTIFY channel: a committed entry wakes the dispatchers at once instead of at their next poll. */
+/** PostgreSQL NOTIFY channel: a committed entry wakes the other processes' dispatchers at once instead of at their next poll (wake.ts). */
 export const JOURNAL_CHANNEL = 'intake_journal';
 
 /** What an entry becomes in Temporal. `reportId` is the entry's id, filled in when it is sent. */

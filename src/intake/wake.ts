@@ -15,7 +15,7 @@
  *   a lost notification costs one poll interval. Only one NOTIFY is in flight at a time; writes made
  *   meanwhile are covered by the next one.
  */
-import { sqlPoolOf, type Database } from '../db/client';
+import { COMMIT_WITHOUT_WAITING_FOR_DISK, sqlPoolOf, type Database } from '../db/client';
 import { JOURNAL_CHANNEL } from './journal';
 
 /** A dispatcher in this process, as the writers see it. */
@@ -65,9 +65,8 @@ function notifyOtherProcesses(db: Database, wakers: Wakers): void {
   }
   wakers.notifying = true;
   wakers.notifyAgain = false;
-  // synchronous_commit off for this transaction only (set_config(…, true) is SET LOCAL).
   sqlPoolOf(db)
-    .query(`SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, [JOURNAL_CHANNEL])
+    .query(`SELECT ${COMMIT_WITHOUT_WAITING_FOR_DISK}, pg_notify($1, '')`, [JOURNAL_CHANNEL])
     .catch(() => undefined) // the owners' next poll finds the entries
     .finally(() => {
       wakers.notifying = false;

@@ -103,7 +103,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
               (await claimDelivery(sql, context)) ?? (await withDelivery(sql, context, await resolution(sql, context)))
             );
           });
-    // A counted report is in the journal, committed.
+    // A report is counted exactly when it appended a journal entry, now committed.
     if (outcome.counted) journalWritten(db, journalPartition(context.workflowId));
     return outcome;
   }
