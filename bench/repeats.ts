@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
     },
     gatewayUrl,
-    [command, args]
+    { command: [command, args] }
   );
   try {
     const temporal = new Client({ connection: await Connection.connect({ address: temporalAddress }) });

@@ -27,8 +27,8 @@ import { startEmbeddedPostgres } from '../src/infra/embedded-postgres';
 import { findFreePort } from '../src/infra/free-port';
 import { ALERT_WORKFLOW_TYPE } from '../src/workflows/definitions';
 import { startFakeSlack, type FakeSlackMessage } from '../test/helpers/fake-slack';
-import { cpuSecondsOf, startProduct } from './product';
-import { descendantsOf, killProcessGroup, readProcess, type RunningCommand } from '../test/helpers/processes';
+import { cpuSecondsOf, startProduct, stopOnExit } from './product';
+import { descendantsOf, readProcess, type RunningCommand } from '../test/helpers/processes';
 import { blockActionsPayload, signedInteraction } from '../test/helpers/slack-requests';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -394,10 +394,15 @@ async function bareInsertRate(databaseUrl: string, seconds: number): Promise<num
   return Math.round(inserted / seconds);
 }
 
+const teardown = stopOnExit();
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-bench-'));
+  teardown.add('the bench directory', () => rmSync(dir, { recursive: true, force: true }));
   const slack = await startFakeSlack({ token: 'xoxb-bench' });
+  teardown.add('the Slack stand-in', () => slack.close());
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'bench', persistent: false });
+  teardown.add('PostgreSQL', () => postgres.stop());
   const postgresPid = readPostmasterPid(postgres.clusterDir);
   const signingSecret = randomUUID();
   const adminToken = randomUUID();
@@ -417,11 +422,13 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     },
-    gatewayUrl
+    gatewayUrl,
+    { teardown }
   );
   const productNode = nodeProcessOf(product);
   const escalator = { gatewayUrl };
   const db = createDatabase(postgres.databaseUrl);
+  teardown.add('the database client', () => db.$disconnect());
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection });
   const admin = { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' };
@@ -787,13 +794,7 @@ async function main(): Promise<void> {
     failures.push(`the run failed: ${(error as Error).message}`);
   } finally {
     // The Temporal connection is left to process.exit: closed under a call still retrying, it throws from a timer.
-    await db.$disconnect();
-    product.child.kill('SIGTERM');
-    await Promise.race([product.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    killProcessGroup(product);
-    await postgres.stop();
-    await slack.close();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown.run();
   }
   if (!process.env.BENCH_ONLY) writeResults();
   if (failures.length > 0) {
@@ -839,7 +840,8 @@ function writeResults(): void {
   console.log(`\nresults: ${path.relative(process.cwd(), base)}.json and .md`);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   console.error(error);
+  await teardown.run();
   process.exit(1);
 });

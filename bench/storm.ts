@@ -22,6 +22,7 @@ import { alertSearchAttributes } from '../src/workflows/definitions';
 import type { FakeSlack } from '../test/helpers/fake-slack';
 import { startTestEscalator } from '../test/helpers/escalator';
 import { killProcessGroup, runCommand, waitForOutput } from '../test/helpers/processes';
+import { stopOnExit, type Teardown } from './product';
 
 export const STORM_TARGETS = { visibleWithinS: 60, rateLimitedShare: 0.05, lost: 0, outOfOrder: 0, escalationLateS: 2 };
 
@@ -209,9 +210,11 @@ export function reportStorm(result: StormResult): string[] {
   return misses;
 }
 
-async function main(): Promise<void> {
+async function main(teardown: Teardown): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-storm-'));
+  teardown.add('the storm directory', () => rmSync(dir, { recursive: true, force: true }));
   const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'storm', persistent: false });
+  teardown.add('PostgreSQL', () => pg.stop());
   const temporal = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: await resolveTemporalBinary('cli'),
@@ -220,10 +223,12 @@ async function main(): Promise<void> {
       log: { format: 'pretty', level: 'error' },
     },
   });
+  teardown.add('the Temporal dev server', () => temporal.teardown());
   process.env.DATABASE_URL = pg.databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporal.address;
   await migrateDatabase(pg.databaseUrl);
   const escalator = await startTestEscalator({ LOG_LEVEL: 'error' }, { slackPace: true });
+  teardown.add('Escalator', () => escalator.stop());
   const [metricsPort, temporalMetricsPort] = [await findFreePort(), await findFreePort()];
   const secondWorker = runCommand('npm', ['run', 'worker'], {
     TEMPORAL_ADDRESS: temporal.address,
@@ -235,6 +240,7 @@ async function main(): Promise<void> {
     TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
     LOG_LEVEL: 'info',
   });
+  teardown.add('the second worker', () => killProcessGroup(secondWorker));
   let misses: string[] = [];
   try {
     await waitForOutput(secondWorker, '"msg":"worker running"');
@@ -263,18 +269,16 @@ async function main(): Promise<void> {
     );
     misses = reportStorm(result);
   } finally {
-    killProcessGroup(secondWorker);
-    await escalator.stop();
-    await temporal.teardown();
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown.run();
   }
   if (misses.length > 0) process.exit(1);
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
+  const teardown = stopOnExit();
+  main(teardown).catch(async (error: unknown) => {
     console.error(error);
+    await teardown.run();
     process.exit(1);
   });
 }
