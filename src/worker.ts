@@ -2,6 +2,7 @@
  * The Temporal worker: runs alert workflows and their activities. `npm run worker` runs it alone
  * against an existing Temporal server and PostgreSQL; several may run at once on one task queue.
  */
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
@@ -157,7 +158,10 @@ async function main(): Promise<void> {
   const workflowBundlePath = await bundleWorkflowsInChildProcess(
     path.join(os.tmpdir(), `escalator-workflows-${process.pid}.js`)
   );
-  const worker = await createAlertWorker({ connection, config, db, log, metrics, workflowBundlePath });
+  // Worker.create reads the bundle once; a file left by every start (2 MB) would pile up in /tmp.
+  const worker = await createAlertWorker({ connection, config, db, log, metrics, workflowBundlePath }).finally(() =>
+    rmSync(workflowBundlePath, { force: true })
+  );
 
   // Worker.run() returns once shutdown() has drained the tasks in flight. `on`, not `once`: one
   // Ctrl-C arrives twice (from the terminal and relayed by npm), and Node's default for the second

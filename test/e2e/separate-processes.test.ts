@@ -4,10 +4,13 @@
  * through, each process serves its own metrics, and SIGTERM stops each one gracefully.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { findFreePort } from '../../src/infra/free-port';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
 import {
+  descendantsOf,
   exitWithin,
   killProcessGroup,
   runCommand,
@@ -155,6 +158,17 @@ test('an alert goes through gateway and worker processes, and each serves its ow
 
   // The Temporal SDK's own metrics, on the worker's second port.
   expect(await metricsText(temporalMetricsUrl)).toMatch(/^temporal_\w+/m);
+});
+
+test('the running worker has left no workflow bundle in the temporary directory', () => {
+  // Every start of a worker bundles the workflows into a file there (about 2 MB); it is read once,
+  // as the worker is made, and a file left by each start would pile up for good.
+  const workerPids = new Set([worker.pid, ...descendantsOf(worker.pid).map(({ pid }) => pid)]);
+  const bundles = readdirSync(os.tmpdir()).filter((name) => {
+    const pid = /^escalator-workflows-(\d+)\.js$/.exec(name)?.[1];
+    return pid !== undefined && workerPids.has(Number(pid));
+  });
+  expect(bundles).toEqual([]);
 });
 
 test('SIGTERM: the gateway finishes the request in flight and exits 0, the worker drains and exits 0, no secret logged', async () => {
