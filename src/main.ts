@@ -98,6 +98,7 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
         dataDir: path.join(dataDir, 'postgres'),
         database: 'escalator',
         persistent: true,
+        ownProcessGroup: true,
         onLog: (line) => log.debug({ component: 'postgres' }, line),
       });
       stack.push({ what: 'PostgreSQL', stop: () => pg.stop() });

@@ -56,6 +56,13 @@ export interface EmbeddedPostgresOptions {
    * `npm start` leaves it off.
    */
   appRoleMayCreateDatabases?: boolean;
+  /**
+   * The server in a process group of its own, out of reach of a terminal's Ctrl-C, which goes to
+   * the whole foreground group: PostgreSQL then stopped at once, under a gateway still closing its
+   * sessions, instead of last, when its owner stops it. `npm start` sets it; a server it leaves
+   * running (its owner killed) is stopped by the next start on the same directory.
+   */
+  ownProcessGroup?: boolean;
   onLog?: (line: string) => void;
   /** Root only: where binaries and clusters go so that the service user can reach them. */
   systemDir?: string;
@@ -108,7 +115,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   await stopLeftoverServer(clusterDir, log);
   const port = options.port ?? (await findFreePort());
-  const server = startServer({ binaries, clusterDir, dataDir, port, runAs, log });
+  const server = startServer({
+    binaries,
+    clusterDir,
+    dataDir,
+    port,
+    runAs,
+    log,
+    ownProcessGroup: options.ownProcessGroup ?? false,
+  });
   const stop = async () => {
     await server.stop();
     if (!options.persistent) {
@@ -357,8 +372,9 @@ function startServer(options: {
   port: number;
   runAs?: ServiceUser;
   log: (line: string) => void;
+  ownProcessGroup: boolean;
 }): RunningServer {
-  const { binaries, clusterDir, dataDir, port, runAs, log } = options;
+  const { binaries, clusterDir, dataDir, port, runAs, log, ownProcessGroup } = options;
   const child = spawn(
     path.join(binaries, 'bin', 'postgres'),
     [
@@ -376,7 +392,7 @@ function startServer(options: {
       '-c',
       `cluster_name=${dataDir}${path.sep}`,
     ],
-    { ...runAs, env: serverEnvironment(), stdio: ['ignore', 'ignore', 'pipe'] }
+    { ...runAs, env: serverEnvironment(), stdio: ['ignore', 'ignore', 'pipe'], detached: ownProcessGroup }
   );
   let lastOutput = '';
   child.stderr.on('data', (chunk: Buffer) => {

@@ -15,6 +15,7 @@ import {
   descendantsOf,
   exitWithin,
   killProcessGroup,
+  killProcessesNaming,
   listProcesses,
   runCommand,
   type RunningCommand,
@@ -33,6 +34,7 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const command of started) killProcessGroup(command);
+  killProcessesNaming(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

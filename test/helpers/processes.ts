@@ -58,6 +58,20 @@ export function killProcessGroup(command: RunningCommand | undefined): void {
   }
 }
 
+/**
+ * Kills every process whose command line names `text` (a data directory): what a failed test's
+ * `npm start` runs outside its process group (its PostgreSQL has a group of its own).
+ */
+export function killProcessesNaming(text: string): void {
+  for (const { pid } of listProcesses().filter((other) => other.cmdline.includes(text))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 export interface ProcessInfo {
   pid: number;
   ppid: number;
