@@ -57,10 +57,11 @@ export interface EmbeddedPostgresOptions {
    */
   appRoleMayCreateDatabases?: boolean;
   /**
-   * The server in a process group of its own, out of reach of a terminal's Ctrl-C, which goes to
-   * the whole foreground group: PostgreSQL then stopped at once, under a gateway still closing its
-   * sessions, instead of last, when its owner stops it. `npm start` sets it; a server it leaves
-   * running (its owner killed) is stopped by the next start on the same directory.
+   * Runs the server in a process group (and session) of its own. A terminal's Ctrl-C goes to the
+   * whole foreground group: without this PostgreSQL stopped at once, under a gateway still closing
+   * its sessions, rather than last, when its owner stops it. `npm start` sets it; a server left
+   * running because its owner was killed is stopped by the next start on the same directory. On
+   * Linux with autogroup scheduling the new session is also a CPU scheduling group of its own.
    */
   ownProcessGroup?: boolean;
   onLog?: (line: string) => void;
