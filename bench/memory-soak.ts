@@ -9,7 +9,6 @@
  *
  * Any other variable (MALLOC_ARENA_MAX, NODE_OPTIONS …) passes through to `npm start`.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +16,7 @@ import path from 'node:path';
 import { findFreePort } from '../src/infra/free-port';
 import { startFakeSlack } from '../test/helpers/fake-slack';
 import { descendantsOf } from '../test/helpers/processes';
+import { startProduct, stopOnExit, type Teardown } from './product';
 
 const CHANNELS = Number(process.env.SOAK_CHANNELS ?? 10);
 const ALERTS = Number(process.env.SOAK_ALERTS ?? 1000);
@@ -34,18 +34,17 @@ function memoryOf(pid: number): { rss: number; anon: number; file: number } {
   };
 }
 
-async function main(): Promise<void> {
+async function main(teardown: Teardown): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-soak-'));
+  teardown.add('the soak directory', () => rmSync(dir, { recursive: true, force: true }));
   const slack = await startFakeSlack({ token: 'xoxb-soak' });
+  teardown.add('the Slack stand-in', () => slack.close());
   const port = await findFreePort();
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const adminToken = randomUUID();
-  const child = spawn('npm', ['start'], {
-    cwd: path.join(__dirname, '..'),
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
+  const { product } = await startProduct(
+    {
+      ...(process.env as Record<string, string>),
       ESCALATOR_DATA_DIR: path.join(dir, 'data'),
       PORT: String(port),
       TEMPORAL_UI_PORT: String(await findFreePort()),
@@ -56,29 +55,11 @@ async function main(): Promise<void> {
       ESCALATION_TIMEOUT: '1h',
       LOG_LEVEL: 'warn',
     },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += String(chunk)));
-  child.stderr.on('data', (chunk: Buffer) => (output += String(chunk)));
-  const stop = () => {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // gone
-    }
-  };
+    gatewayUrl,
+    { teardown }
+  );
   try {
-    for (const deadline = Date.now() + 300_000; ;) {
-      if (child.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`not ready:\n${output}`);
-      const ready = await fetch(`${gatewayUrl}/readyz`).then(
-        (r) => r.status === 200,
-        () => false
-      );
-      if (ready) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    const node = descendantsOf(child.pid!).find((p) => /node .*src\/main\.ts/.test(p.cmdline))!.pid;
+    const node = descendantsOf(product.pid).find((p) => /node .*src\/main\.ts/.test(p.cmdline))!.pid;
     const started = Date.now();
     const log = (what: string) => {
       const m = memoryOf(node);
@@ -129,19 +110,13 @@ async function main(): Promise<void> {
       `${ALERTS} alerts over ${CHANNELS} channels, ${SOAK_SECONDS} s: RSS first ${samples[0]} MiB, peak ${Math.max(...samples)} MiB, last ${samples.at(-1)} MiB`
     );
   } finally {
-    stop();
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-    await slack.close();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown.run();
   }
 }
 
-main().catch((error: unknown) => {
+const teardown = stopOnExit();
+main(teardown).catch(async (error: unknown) => {
   console.error(error);
+  await teardown.run();
   process.exit(1);
 });
