@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { embeddedClusterDir } from '../src/infra/embedded-postgres';
 import { findFreePort } from '../src/infra/free-port';
 import { startFakeSlack } from '../test/helpers/fake-slack';
 import { descendantsOf } from '../test/helpers/processes';
@@ -37,6 +38,10 @@ function memoryOf(pid: number): { rss: number; anon: number; file: number } {
 async function main(teardown: Teardown): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-soak-'));
   teardown.add('the soak directory', () => rmSync(dir, { recursive: true, force: true }));
+  // Run as root, npm start's cluster lives outside its data directory (under /var/lib/escalator).
+  teardown.add('the embedded cluster', () =>
+    rmSync(embeddedClusterDir(path.join(dir, 'data', 'postgres')), { recursive: true, force: true })
+  );
   const slack = await startFakeSlack({ token: 'xoxb-soak' });
   teardown.add('the Slack stand-in', () => slack.close());
   const port = await findFreePort();

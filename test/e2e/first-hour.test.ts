@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import puppeteer from 'puppeteer-core';
+import { embeddedClusterDir } from '../../src/infra/embedded-postgres';
 import { findFreePort } from '../../src/infra/free-port';
 import {
   descendantsOf,
@@ -35,6 +36,8 @@ beforeAll(() => {
 afterAll(() => {
   for (const command of started) killProcessGroup(command);
   killProcessesNaming(dataDir);
+  // Run as root, the cluster lives outside the data directory (under /var/lib/escalator): 47 MB a run.
+  rmSync(embeddedClusterDir(path.join(dataDir, 'postgres')), { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 });
 
