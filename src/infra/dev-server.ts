@@ -80,7 +80,10 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     ...options.searchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPES[key.type]}`]),
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // In a process group of its own, out of reach of a terminal's Ctrl-C (sent to the whole
+  // foreground group): interrupted at once, it cut the worker's polls while the worker drained and
+  // logged errors about them; stopped by its owner, it goes after the worker.
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (options.niceness && child.pid !== undefined) {
     try {
       os.setPriority(child.pid, options.niceness);

@@ -115,14 +115,15 @@ test('Ctrl-C in a terminal (SIGINT to the whole process group) stops everything 
   await waitUntilRunning(started);
   const children = descendantsOf(started.pid);
 
-  // A terminal signals every process of the foreground group at once, the dev server included,
-  // and npm passes it on again: not to be taken for a second, impatient Ctrl-C.
+  // A terminal signals every process of the foreground group at once, and npm passes it on
+  // again: not to be taken for a second, impatient Ctrl-C.
   process.kill(-started.pid, 'SIGINT');
   const exit = await exitWithin(started);
 
   expect({ exit, output: started.output() }).toMatchObject({ exit: { code: 0, signal: null } });
   expect(started.output()).not.toContain('exiting without waiting');
-  // Each part stopped in its turn, PostgreSQL after the gateway: no warning of a session cut under it.
+  // Each part stopped in its turn (the dev server after the worker, PostgreSQL last): nothing
+  // warns of a poll or a session cut under it.
   const stopping = started.output().slice(started.output().indexOf('"msg":"stopping Escalator"'));
   expect(stopping.split('\n').filter((line) => /"level":(40|50|60)\b/.test(line))).toEqual([]);
   expect(stillRunning(children).map((child) => child.cmdline)).toEqual([]);
