@@ -26,5 +26,27 @@ export async function createFreshDatabase(prefix: string): Promise<FreshDatabase
   await onServer(`CREATE DATABASE "${name}"`);
   const url = new URL(process.env.DATABASE_URL!);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return { url: url.toString(), drop: () => dropDatabase(name) };
+}
+
+/** How long a drop is tried again while a superuser's backend is in the database. */
+const DROP_RETRY_MS = 10_000;
+
+/**
+ * Drops a database, terminating the test's own connections to it. The test role may not terminate
+ * a superuser's backend (42501, "permission denied to terminate process"): one is there only
+ * briefly (seen once on a fresh clone's `npm test`, most likely autovacuum visiting the new
+ * database), so the drop is tried again until it has gone.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  const deadline = Date.now() + DROP_RETRY_MS;
+  for (;;) {
+    try {
+      await onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
