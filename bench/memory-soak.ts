@@ -13,10 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { embeddedClusterDir } from '../src/infra/embedded-postgres';
 import { findFreePort } from '../src/infra/free-port';
 import { startFakeSlack } from '../test/helpers/fake-slack';
-import { descendantsOf } from '../test/helpers/processes';
+import { descendantsOf, removeNpmStartDataDir } from '../test/helpers/processes';
 import { startProduct, stopOnExit, type Teardown } from './product';
 
 const CHANNELS = Number(process.env.SOAK_CHANNELS ?? 10);
@@ -38,10 +37,7 @@ function memoryOf(pid: number): { rss: number; anon: number; file: number } {
 async function main(teardown: Teardown): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-soak-'));
   teardown.add('the soak directory', () => rmSync(dir, { recursive: true, force: true }));
-  // Run as root, npm start's cluster lives outside its data directory (under /var/lib/escalator).
-  teardown.add('the embedded cluster', () =>
-    rmSync(embeddedClusterDir(path.join(dir, 'data', 'postgres')), { recursive: true, force: true })
-  );
+  teardown.add("npm start's data directory", () => removeNpmStartDataDir(path.join(dir, 'data')));
   const slack = await startFakeSlack({ token: 'xoxb-soak' });
   teardown.add('the Slack stand-in', () => slack.close());
   const port = await findFreePort();

@@ -5,18 +5,17 @@
  * says in one line who has it, and after a `kill -9` the next start recovers by itself.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import puppeteer from 'puppeteer-core';
-import { embeddedClusterDir } from '../../src/infra/embedded-postgres';
 import { findFreePort } from '../../src/infra/free-port';
 import {
   descendantsOf,
   exitWithin,
   killProcessGroup,
-  killProcessesNaming,
+  removeNpmStartDataDir,
   listProcesses,
   runCommand,
   type RunningCommand,
@@ -35,10 +34,7 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const command of started) killProcessGroup(command);
-  killProcessesNaming(dataDir);
-  // Run as root, the cluster lives outside the data directory (under /var/lib/escalator): 47 MB a run.
-  rmSync(embeddedClusterDir(path.join(dataDir, 'postgres')), { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
+  removeNpmStartDataDir(dataDir);
 });
 
 let uiPort = 0;

@@ -4,7 +4,7 @@
  * directory behind. Its data directory is a fresh temporary one (ESCALATOR_DATA_DIR), never the
  * project's `.data/`, which a developer may be using.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { embeddedClusterDir } from '../../src/infra/embedded-postgres';
@@ -13,9 +13,9 @@ import {
   descendantsOf,
   exitWithin,
   killProcessGroup,
-  killProcessesNaming,
   listeningAddresses,
   listProcesses,
+  removeNpmStartDataDir,
   runCommand,
   START_CAP_MS,
   STOP_CAP_MS,
@@ -39,10 +39,8 @@ beforeEach(() => {
 
 afterEach(() => {
   killProcessGroup(escalator);
-  killProcessesNaming(dataDir);
   escalator = undefined;
-  rmSync(clusterDir(), { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
+  removeNpmStartDataDir(dataDir);
 });
 
 /** Where the embedded PostgreSQL keeps its cluster (for root, under /var/lib/escalator). */
@@ -172,7 +170,7 @@ test('with Slack configured, npm start makes no demo team and prints no demo tok
 
     process.kill(started.pid, 'SIGTERM');
     expect(await exitWithin(started)).toMatchObject({ code: 0 });
-    rmSync(embeddedClusterDir(path.join(privateData, 'postgres')), { recursive: true, force: true });
+    removeNpmStartDataDir(privateData);
   } finally {
     await slack.close();
   }

@@ -3,8 +3,9 @@
  * output, their exit, and the process table (Linux `/proc`) for anything they left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { embeddedClusterDir } from '../../src/infra/embedded-postgres';
 import { StopWaiting, waitFor } from './wait';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -70,6 +71,17 @@ export function killProcessesNaming(text: string): void {
       // already gone
     }
   }
+}
+
+/**
+ * Removes an `npm start` data directory with what it left: processes still naming it (a failed
+ * test's PostgreSQL or dev server, each in a process group of its own), and, run as root, the
+ * embedded cluster, which lives outside it under /var/lib/escalator.
+ */
+export function removeNpmStartDataDir(dataDir: string): void {
+  killProcessesNaming(dataDir);
+  rmSync(embeddedClusterDir(path.join(dataDir, 'postgres')), { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 export interface ProcessInfo {
