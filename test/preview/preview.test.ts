@@ -206,7 +206,11 @@ test('a dry-run log line reads like the message: title, state, who is called, re
   await sendAlert({ title, severity: 'warning', key });
   await waitFor('the repeat in the log', () =>
     logged.split('\n').some((line) => line.includes(`\\"${title}\\" · 🟡 open · assigned to U0ALICE · ×2 · last seen`))
-  );
+  ).catch((error: Error) => {
+    // Failed once under a full parallel run (not alone): what was logged about the alert says why.
+    const about = logged.split('\n').filter((line) => line.includes(title) || line.includes(key));
+    throw new Error(`${error.message}; the lines about it:\n${about.join('\n')}`);
+  });
 });
 
 test('the preview refuses anyone but this machine, and /slack/* still verifies signatures', async () => {
