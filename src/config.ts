@@ -2,6 +2,7 @@
  * Configuration: one schema, parsed once at start. Every variable is documented in README.md and
  * .env.example; nothing else in the code reads process.env.
  */
+import { DEFAULT_CHANNEL_PACE } from './slack/channel-pace';
 import { z } from 'zod';
 import { decodeLocalKey } from './secrets/local-key';
 
@@ -58,6 +59,7 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(500).default(DEFAULT_DATABASE_POOL_SIZE),
   INTAKE_MAX_BACKLOG: z.coerce.number().int().min(1).default(10_000),
   INTAKE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(256),
+  STORM_THRESHOLD: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_CHANNEL_PACE.stormThreshold),
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: optionalText,
@@ -113,6 +115,8 @@ export interface Config {
   };
   adminToken?: string;
   escalationTimeoutMs: number;
+  /** Alert messages waiting for one channel beyond which its storm digest appears (docs/storm.md). */
+  stormThreshold: number;
   publicUrl: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** `pretty`: short coloured lines for a person; `json`: one JSON object a line. Unset: pretty on a terminal. */
@@ -209,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
     escalationTimeoutMs: e.ESCALATION_TIMEOUT,
+    stormThreshold: e.STORM_THRESHOLD,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

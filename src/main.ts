@@ -30,7 +30,8 @@ import { databaseSlackAppInventory } from './observability/slack-app-metrics';
 import { hasKeyEncryptionKey, localKeyFromDataDir } from './secrets';
 import { createDryRunOutbox } from './slack/dry-run-outbox';
 import { alertSearchAttributes } from './workflows/definitions';
-import { createAlertWorker, installTemporalRuntime } from './worker';
+import { channelPaceOf, createAlertWorker, installTemporalRuntime } from './worker';
+import { wakeLostPacers } from './activities/channel-activities';
 
 /**
  * `npm start` runs everything on one machine, where a storm can use every core. The dev server
@@ -181,10 +182,17 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
       what: 'the worker',
       stop: async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
-        await workerRun;
+        await workerRun.catch(() => undefined); // logged below; what it left is handed to another worker
       },
     });
     workerRun.catch((error: unknown) => log.error({ err: error }, 'the worker failed'));
+    wakeLostPacers({
+      db,
+      temporal: new Client({ connection: workerConnection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      log,
+      pace: channelPaceOf(config),
+    }).catch((error: unknown) => log.warn({ err: error }, 'could not look for channels without a pacer'));
 
     // The gateway's calls (the dispatcher's signals, the readiness probes) go through the worker's
     // native connection: gRPC in the SDK's Rust core costs this process less CPU than @grpc/grpc-js.

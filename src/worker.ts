@@ -5,9 +5,17 @@
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import {
+  GracefulShutdownPeriodExpiredError,
+  NativeConnection,
+  Runtime,
+  Worker,
+  makeTelemetryFilterString,
+} from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { createActivities } from './activities';
+import { wakeLostPacers } from './activities/channel-activities';
+import type { ChannelPace } from './slack/channel-pace';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { assertSchemaMigrated, SchemaNotMigratedError } from './db/schema-status';
@@ -72,9 +80,15 @@ export async function createAlertWorker({
       metrics,
       slackForTeam,
       temporal: new Client({ connection, namespace: config.temporal.namespace }),
+      channelPace: channelPaceOf(config),
     }),
     ...WORKER_TUNING,
   });
+}
+
+/** How channels are paced, where the configuration says (STORM_THRESHOLD). */
+export function channelPaceOf(config: Config): Partial<ChannelPace> {
+  return { stormThreshold: config.stormThreshold };
 }
 
 /**
@@ -94,6 +108,11 @@ const WORKER_TUNING = {
   maxCachedWorkflows: 250,
   maxConcurrentActivityTaskExecutions: 100,
   maxConcurrentWorkflowTaskExecutions: 40,
+  // Stopped (SIGTERM), activities in flight get 5 s to finish, then are cancelled; what is still
+  // running after 12 s is left to Temporal, which hands it to another worker: the process stops
+  // within seconds whatever the load (docs/storm.md).
+  shutdownGraceTime: '5s',
+  shutdownForceTime: '12s',
 } as const;
 
 const SDK_LOG_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'debug', WARN: 'warn', ERROR: 'error' } as const;
@@ -174,7 +193,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   log.info({ taskQueue: config.temporal.taskQueue, metrics: metricsServer.url }, 'worker running');
-  await worker.run();
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  wakeLostPacers({
+    db,
+    temporal: client,
+    taskQueue: config.temporal.taskQueue,
+    log,
+    pace: channelPaceOf(config),
+  }).catch((error: unknown) => log.warn({ err: error }, 'could not look for channels without a pacer'));
+  await worker.run().catch((error: unknown) => {
+    if (!(error instanceof GracefulShutdownPeriodExpiredError)) throw error;
+    log.warn('worker stopped before its last tasks finished: Temporal hands them to another worker');
+  });
   await Promise.all([connection.close(), db.$disconnect(), metricsServer.close()]);
   log.info('worker stopped');
 }

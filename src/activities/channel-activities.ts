@@ -1,25 +1,28 @@
 /**
- * Activities of the channel pacer (workflows/channel-workflow.ts): asking it for a turn, writing the
- * storm digest, and reporting its queue to metrics. Each is safe to run twice.
+ * Activities of channel pacing (docs/storm.md): an alert asking for its post's turn or a thread
+ * call's, the pacer's rounds over the channel's queue in PostgreSQL (channel-queue.ts), and the
+ * storm digest, read from the database each time it is written. Each is safe to run twice.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { SlackApi, SlackMessageRef } from '../slack/client';
-import { renderChannelDigest, type ChannelDigestView } from '../slack/digest-message';
+import { renderChannelDigest } from '../slack/digest-message';
 import { toSlackFailure } from '../slack/errors';
 import type { TeamSnapshot } from '../domain/alert';
 import {
   CHANNEL_WORKFLOW_TYPE,
-  channelTurnRequestSignal,
-  channelTurnWithdrawalSignal,
+  channelWakeSignal,
   channelWorkflowId,
   type ChannelTurnRequest,
   type ChannelTurnWithdrawal,
 } from '../workflows/definitions';
+import type { Client } from '@temporalio/client';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
 import type { ChannelWorkflowInput } from '../workflows/channel-workflow';
-import { DEFAULT_CHANNEL_PACE } from '../slack/channel-pace';
 import type { ActivityDeps } from './index';
+import { createChannelQueue, type ChannelRound, type ChannelRoundAsk } from './channel-queue';
 import { createChannelSlots, MAX_SLOT_WAIT_MS, waitForSlot } from './slot';
 
 /** Error type of a turn request made by a worker built without a Temporal client (a wiring mistake). */
@@ -27,6 +30,25 @@ export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
 
 /** The channel whose digest is written, and the workspace installation whose bot writes it (OAuth mode). */
 export type DigestTeam = Pick<TeamSnapshot, 'slackChannelId' | 'installationId'>;
+
+/** The storm a digest is written for: its channel and when it began (epoch ms). */
+export interface DigestStorm {
+  team: DigestTeam;
+  since: number;
+  /** The storm is over (ISO time): the digest says so, for the last time. */
+  endedAt?: string;
+}
+
+/** What an alert's turn request answers: the turn at once, its place in the queue, or when to ask again. */
+export interface ChannelTurnAnswer {
+  /** Posts queued before it; its turn comes by signal. */
+  ahead?: number;
+  turn?: { notBefore: number };
+  /** A call whose slot lies further ahead than a Slack activity waits (Slack's Retry-After): ask again then. */
+  askAgainAt?: number;
+  /** The alert had ended before it asked, and a storm is on: the digest lists it, it is not posted. */
+  declined?: boolean;
+}
 
 export function createChannelActivities({
   slack,
@@ -36,6 +58,7 @@ export function createChannelActivities({
   temporal,
   slackForTeam,
   channelSpacer,
+  channelPace,
 }: ActivityDeps) {
   /** The digest speaks with the same bot as the alerts of the channel (their team's installation). */
   const slackOf = (team: DigestTeam): Promise<SlackApi> => (slackForTeam ? slackForTeam(team) : Promise.resolve(slack));
@@ -50,94 +73,118 @@ export function createChannelActivities({
     }
   }
 
-  const { takeChannelSlot, releaseChannelPosts, awaitUpdateTurn } = createChannelSlots(db);
+  const pace = { ...DEFAULT_CHANNEL_PACE, ...channelPace };
+  const { takeChannelSlot, awaitUpdateTurn } = createChannelSlots(db);
+  const queue = createChannelQueue(db);
+
+  /** Wakes the channel's pacer (starting it if it does not run): one signal however many posts queue. */
+  async function wakePacer(channelId: string, taskQueue: string): Promise<void> {
+    if (!temporal) {
+      throw ApplicationFailure.nonRetryable(
+        'The worker was built without a Temporal client',
+        CHANNEL_PACER_UNAVAILABLE
+      );
+    }
+    await wakeChannelPacer(temporal, { channelId, taskQueue, pace: channelPace });
+  }
 
   return {
     /**
-     * Asks for a turn to post into a channel. A thread call, and a post while the channel's pacer
-     * holds no posts, take their slot from the channel's shared bucket in PostgreSQL at once: the
-     * answer is the turn (`turn.notBefore`), with no round trip through the pacer workflow. Otherwise
-     * the turn is queued with the channel's pacer, starting the pacer if it is not running (a workflow
-     * cannot signal-with-start another, so this is an activity). The pacer answers by signal: the
-     * turn, and, to a post that has to wait, its place in the queue. (It used to be asked by query
-     * here: in a storm the busy pacer's query buffer overflowed, and every request held an activity
-     * slot for seconds, so that later requests, critical ones too, queued behind them.)
-     * Then it returns `{}`: the shape older alert workflows expect.
+     * Asks for a turn to post into a channel (a local activity of the alert workflow). A thread
+     * call takes its slot from the channel's bucket at once: calls never wait behind posts. A post
+     * takes one too while the channel is quiet; otherwise it is queued in PostgreSQL, and its turn
+     * comes by signal from the channel's pacer, which this wakes when nobody has yet.
      */
-    async requestChannelTurn(
-      request: ChannelTurnRequest & { channelId: string }
-    ): Promise<{ ahead?: number; turn?: { notBefore: number } }> {
+    async requestChannelTurn(request: ChannelTurnRequest & { channelId: string }): Promise<ChannelTurnAnswer> {
       const now = Date.now();
-      const direct = await takeChannelSlot({
-        channelId: request.channelId,
-        kind: request.kind,
-        // A call takes the next call slot whenever it comes (it never waits behind posts); a post
-        // only one as near as the pacer would grant it.
-        horizonMs: request.kind === 'call' ? MAX_SLOT_WAIT_MS : DEFAULT_CHANNEL_PACE.grantAheadMs,
-        asker: 'alert',
-        pauseUntil: request.retryAfterMs === undefined ? undefined : now + request.retryAfterMs,
-        notBefore: request.notBefore,
-      });
-      if (direct.taken) return { turn: { notBefore: direct.slot } };
-      if (!temporal) {
-        throw ApplicationFailure.nonRetryable(
-          'The worker was built without a Temporal client',
-          CHANNEL_PACER_UNAVAILABLE
-        );
+      const pauseUntil = request.retryAfterMs === undefined ? undefined : now + request.retryAfterMs;
+      if (request.kind === 'call') {
+        const call = await takeChannelSlot({
+          channelId: request.channelId,
+          kind: 'call',
+          horizonMs: MAX_SLOT_WAIT_MS,
+          asker: 'direct',
+          pauseUntil,
+          notBefore: request.notBefore,
+          pace,
+        });
+        return call.taken ? { turn: { notBefore: call.slot } } : { askAgainAt: call.slot - MAX_SLOT_WAIT_MS / 2 };
       }
-      const { channelId, ...turn } = request;
-      const workflowId = channelWorkflowId(channelId);
-      await temporal.workflow.signalWithStart(CHANNEL_WORKFLOW_TYPE, {
-        workflowId,
-        taskQueue: Context.current().info.taskQueue,
-        args: [{ channelId } satisfies ChannelWorkflowInput],
-        signal: channelTurnRequestSignal,
-        signalArgs: [turn],
+      const answer = await queue.requestPost({
+        channelId: request.channelId,
+        requestId: request.requestId,
+        workflowId: request.workflowId,
+        alertId: request.alertId,
+        severity: request.severity,
+        title: request.title,
+        horizonMs: pace.grantAheadMs,
+        pauseUntil,
+        pace,
       });
-      return {};
+      if (answer.slot !== undefined) return { turn: { notBefore: answer.slot } };
+      if (answer.wake) await wakePacer(request.channelId, Context.current().info.taskQueue);
+      // It had ended before it asked: in a storm it is listed in the digest instead of posted.
+      if (
+        request.ended &&
+        (await queue.withdrawPost(request.channelId, request.requestId, request.ended)) === 'withdrawn'
+      )
+        return { declined: true };
+      return { ahead: answer.ahead };
     },
 
-    takeChannelSlot,
-    releaseChannelPosts,
-
     /**
-     * Takes a turn back out of the pacer's queue: the alert ended (or someone answered) before it.
-     * A pacer that has ended since had nothing queued any more, so there is nothing to take back.
+     * A post's alert ended while it waited (`state`), or a call is not wanted any more (no state:
+     * a call never waits in the queue, so there is nothing to take back). `withdrawn`: listed in
+     * the storm digest, never posted; `waits`: posted at its turn in its final state.
      */
     async withdrawChannelTurn({
       channelId,
-      ...withdrawal
-    }: ChannelTurnWithdrawal & { channelId: string }): Promise<void> {
-      if (!temporal) {
-        throw ApplicationFailure.nonRetryable(
-          'The worker was built without a Temporal client',
-          CHANNEL_PACER_UNAVAILABLE
-        );
-      }
-      try {
-        await temporal.workflow.getHandle(channelWorkflowId(channelId)).signal(channelTurnWithdrawalSignal, withdrawal);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-      }
+      requestId,
+      state,
+    }: ChannelTurnWithdrawal & { channelId: string }): Promise<{ declined: boolean }> {
+      if (!state) return { declined: false };
+      return { declined: (await queue.withdrawPost(channelId, requestId, state)) === 'withdrawn' };
     },
 
     /**
-     * Posts the storm digest into the channel at its slot (once per activity, however often it is
-     * retried). `where` is unset from pacers started before the digest knew its team.
+     * One round of a channel's pacer (a local activity): grants the best waiting posts the bucket
+     * allows now, and reports the queue's length to metrics.
      */
-    async postChannelDigest(
-      view: ChannelDigestView,
-      where: { team?: DigestTeam; notBefore?: number } = {}
-    ): Promise<SlackMessageRef> {
+    async grantChannelPosts(ask: ChannelRoundAsk): Promise<ChannelRound> {
+      const round = await queue.grantPosts(ask);
+      metrics?.channelQueue.set(ask.channelId, round.waiting);
+      return round;
+    },
+
+    /** The pacer lets the channel go once nothing waits; false while posts wait. */
+    async releaseChannelPosts({ channelId }: { channelId: string }): Promise<boolean> {
+      const released = await queue.releasePosts(channelId);
+      if (released) metrics?.channelQueue.set(channelId, 0);
+      return released;
+    },
+
+    /** A slot of the channel's bucket for the digest's own post (a local activity of the pacer). */
+    takeChannelSlot,
+
+    /**
+     * Posts the storm digest into the channel at its slot (once per activity, however often it is
+     * retried), as the database shows the storm now.
+     */
+    async postChannelDigest({
+      team,
+      since,
+      notBefore,
+    }: DigestStorm & { notBefore?: number }): Promise<SlackMessageRef> {
       const { workflowExecution, activityId } = Context.current().info;
       const key = `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${activityId}`;
       const earlier = await db.slackMessage.findUnique({ where: { key } });
       if (earlier) return { channel: earlier.channel, ts: earlier.ts };
-      const bot = await slackOf(where.team ?? { slackChannelId: view.channelId });
-      await waitForSlot(where.notBefore);
-      await channelSpacer?.take(view.channelId);
+      const view = await queue.stormView(team.slackChannelId, since);
+      const bot = await slackOf(team);
+      await waitForSlot(notBefore);
+      await channelSpacer?.take(team.slackChannelId);
       const posted = await callSlack('chat.postMessage', () =>
-        bot.postMessage({ channel: view.channelId, ...renderChannelDigest(view) })
+        bot.postMessage({ channel: team.slackChannelId, ...renderChannelDigest(view) })
       );
       await db.slackMessage.createMany({
         data: [{ key, channel: posted.channel, ts: posted.ts }],
@@ -146,25 +193,59 @@ export function createChannelActivities({
       return posted;
     },
 
-    /** Rewrites the storm digest in place (chat.update, idempotent by nature). */
+    /**
+     * Rewrites the storm digest in place (chat.update, idempotent by nature) as the database shows
+     * the storm now; the last time, once the storm is over, it says so and the storm ends.
+     */
     async updateChannelDigest({
       message,
-      view,
       team,
-    }: {
-      message: SlackMessageRef;
-      view: ChannelDigestView;
-      team?: DigestTeam;
-    }): Promise<void> {
-      const bot = await slackOf(team ?? { slackChannelId: view.channelId });
-      await awaitUpdateTurn(team?.installationId);
+      since,
+      endedAt,
+    }: DigestStorm & { message: SlackMessageRef }): Promise<void> {
+      const view = await queue.stormView(team.slackChannelId, since, endedAt);
+      const bot = await slackOf(team);
+      await awaitUpdateTurn(team.installationId);
       await callSlack('chat.update', () => bot.updateMessage({ ...message, ...renderChannelDigest(view) }));
+      if (endedAt) await queue.endStorm(team.slackChannelId);
     },
 
-    /** The pacer's queue length, for `escalator_slack_channel_queue_length{channel}`. */
-    // eslint-disable-next-line @typescript-eslint/require-await
-    async reportChannelQueue({ channelId, waiting }: { channelId: string; waiting: number }): Promise<void> {
-      metrics?.channelQueue.set(channelId, waiting);
+    /** The storm ended without a digest to close (it never got posted): the channel is out of it. */
+    async endChannelStorm({ channelId }: { channelId: string }): Promise<void> {
+      await queue.endStorm(channelId);
     },
   };
+}
+
+/** Wakes a channel's pacer by signal-with-start: the running one, or a new one. */
+export async function wakeChannelPacer(
+  temporal: Client,
+  { channelId, taskQueue, pace }: { channelId: string; taskQueue: string; pace?: Partial<ChannelPace> }
+): Promise<void> {
+  await temporal.workflow.signalWithStart(CHANNEL_WORKFLOW_TYPE, {
+    workflowId: channelWorkflowId(channelId),
+    taskQueue,
+    args: [{ channelId, pace } satisfies ChannelWorkflowInput],
+    signal: channelWakeSignal,
+    signalArgs: [],
+  });
+}
+
+/**
+ * Wakes the pacer of every channel whose posts wait while no pacer has been heard from for a while
+ * (one terminated by hand, or lost with a Temporal store): run as a worker starts, so that no
+ * queued post waits for a next alert to wake its channel.
+ */
+export async function wakeLostPacers(deps: {
+  db: Database;
+  temporal: Client;
+  taskQueue: string;
+  pace?: Partial<ChannelPace>;
+  log: Logger;
+}): Promise<void> {
+  const channels = await createChannelQueue(deps.db).channelsWithoutPacer();
+  for (const channelId of channels) {
+    await wakeChannelPacer(deps.temporal, { channelId, taskQueue: deps.taskQueue, pace: deps.pace });
+  }
+  if (channels.length > 0) deps.log.warn({ channels }, 'woke the pacers of channels whose posts waited without one');
 }

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
+import type { ChannelPace } from '../slack/channel-pace';
 import { createChannelSpacer, type ChannelSpacer } from '../slack/channel-spacer';
 import type { SlackApi } from '../slack/client';
 import type { SlackForTeam } from '../slack/team-slack';
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   slackForTeam?: SlackForTeam;
   /** Temporal client: asking a channel's pacer for a turn is a signal-with-start (channel-activities.ts). */
   temporal?: Client;
+  /** How channels are paced, where it differs from DEFAULT_CHANNEL_PACE (the storm threshold: STORM_THRESHOLD). */
+  channelPace?: Partial<ChannelPace>;
   /** Spaces this process's posts into each channel (one per process; made here when not given). */
   channelSpacer?: ChannelSpacer;
 }

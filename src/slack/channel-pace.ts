@@ -12,7 +12,7 @@ export interface ChannelPace {
   burst: number;
   /** Turns kept back for thread calls: a new alert message never takes the last one. */
   reservedForCalls: number;
-  /** More alert messages waiting than this after a grant is a storm: the digest appears. */
+  /** More alert messages waiting for the channel than this is a storm: the digest appears (STORM_THRESHOLD). */
   stormThreshold: number;
   /** The digest is rewritten at most this often (chat.update is Tier 3: ~50 a minute per workspace). */
   digestIntervalMs: number;
@@ -26,26 +26,17 @@ export interface ChannelPace {
    * severe alert that arrives after it (in a loaded storm, 2 s put posts out of order).
    */
   grantAheadMs: number;
-  /** Runs started before slots (no `channel-slots` marker): granted turns whose call is not over, at most. */
-  maxPostsInFlight: number;
-  /** Runs started before slots: a granted turn not reported over within this long is counted over. */
-  inFlightTimeoutMs: number;
-  /** The pacer ends after this long with nothing to do; the next request starts it again. */
+  /** The pacer ends after this long with nothing to do; the next post that has to queue starts it again. */
   idleExitMs: number;
-  /** The queue length is reported to metrics at most this often while it changes. */
-  metricsIntervalMs: number;
 }
 
 export const DEFAULT_CHANNEL_PACE: ChannelPace = {
   postsPerSecond: 1,
   burst: 3,
   reservedForCalls: 1,
-  stormThreshold: 3,
+  stormThreshold: 10,
   grantAheadMs: 500,
-  maxPostsInFlight: 2,
-  inFlightTimeoutMs: 30_000,
   digestIntervalMs: 5_000,
   stormOverAfterMs: 15_000,
-  idleExitMs: 5 * 60_000,
-  metricsIntervalMs: 2_000,
+  idleExitMs: 60_000,
 };

@@ -39,8 +39,8 @@ export const LOCAL_SLACK_ACTIVITY_OPTIONS: LocalActivityOptions = { ...SLACK_ACT
 export const LOCAL_DATABASE_ACTIVITY_OPTIONS: LocalActivityOptions = { ...DATABASE_ACTIVITY_OPTIONS };
 
 /**
- * Asking the channel pacer for a turn (a signal-with-start to Temporal itself): quick, and retried
- * until it lands, since an alert that never gets its turn would never be posted.
+ * Withdrawing a post whose alert ended while it waited (one statement in PostgreSQL): quick, and
+ * retried until it lands. Runs that asked for their turn as an activity task use it for that too.
  */
 export const CHANNEL_TURN_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
@@ -49,7 +49,7 @@ export const CHANNEL_TURN_ACTIVITY_OPTIONS: ActivityOptions = {
 
 /**
  * The storm digest: posted or rewritten in the background of the channel pacer. A digest that
- * cannot be written within a minute is skipped: the next change writes it again.
+ * cannot be written within a minute is skipped: the next rewrite writes it again.
  */
 export const DIGEST_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10s',
@@ -62,17 +62,19 @@ export const DIGEST_ACTIVITY_OPTIONS: ActivityOptions = {
   },
 };
 
-/** Reporting the queue length to metrics: best effort, never worth a retry of its own. */
-export const CHANNEL_METRICS_ACTIVITY_OPTIONS: ActivityOptions = {
-  startToCloseTimeout: '5s',
-  retry: { maximumAttempts: 1 },
-};
-
 /**
- * The same request as a local activity (channel-turns.ts): a signal-with-start takes milliseconds;
- * retried in the worker until it lands (backoffs past a few seconds become timers).
+ * Asking for a turn (one statement in PostgreSQL, and a wake of the pacer now and then) runs as a
+ * local activity, in the workflow task that wants the turn: as an activity task it waited behind a
+ * storm's other work. Retried in the worker until it lands (backoffs past a few seconds become
+ * timers): an alert that never gets its turn would never be posted.
  */
 export const CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/** The pacer's rounds and its letting go of the channel: one statement each, retried until PostgreSQL answers. */
+export const CHANNEL_ROUND_LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
 };

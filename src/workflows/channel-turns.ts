@@ -142,21 +142,32 @@ export function channelTurns({
       requests += 1;
       const requestId = `${workflowId}/${runId}/${kind}-${requests}`;
       const request = patchedSince(LOCAL_REQUEST_PATCH) ? localPacer.requestChannelTurn : pacer.requestChannelTurn;
-      const { ahead, turn } = await request({
-        channelId,
-        requestId,
-        workflowId,
-        alertId,
-        kind,
-        severity,
-        title,
-        requestedAt: new Date().toISOString(),
-        ended,
-        installationId,
-        retryAfterMs,
-        notBefore: bookedFor,
-      });
-      // Taken from the channel's shared bucket at once (a call, or a post in a quiet channel).
+      const ask = () =>
+        request({
+          channelId,
+          requestId,
+          workflowId,
+          alertId,
+          kind,
+          severity,
+          title,
+          requestedAt: new Date().toISOString(),
+          ended,
+          installationId,
+          retryAfterMs,
+          notBefore: bookedFor,
+        });
+      let answer = await ask();
+      // A call whose slot lies beyond what its activity waits (after Slack's Retry-After): asked
+      // again near its slot, unless it is not wanted any more by then.
+      while (answer.askAgainAt !== undefined) {
+        const waitMs = answer.askAgainAt - Date.now();
+        if (waitMs > 0 && (await condition(() => unwanted() !== undefined, waitMs))) return false;
+        answer = await ask();
+      }
+      const { ahead, turn } = answer;
+      if (answer.declined) return false;
+      // Taken from the channel's bucket at once (a call, or a post in a quiet channel).
       if (turn) granted.set(requestId, turn.notBefore);
       if (ahead !== undefined && ahead > 0 && !granted.has(requestId)) onQueued?.(ahead);
       const answered = () => granted.has(requestId) || declined.has(requestId) || unwanted() !== undefined;
@@ -182,10 +193,17 @@ export function channelTurns({
       if (came && kind === 'post') return true;
       if (came) await done();
       const waits = kind === 'post' && withdrawal.state !== undefined && patchedSince(ENDED_POST_WAITS_PATCH);
-      await pacer.withdrawChannelTurn({ channelId, requestId, ...withdrawal, ...(waits ? { waits } : {}) });
+      const withdrawn = await pacer.withdrawChannelTurn({
+        channelId,
+        requestId,
+        ...withdrawal,
+        ...(waits ? { waits } : {}),
+      });
+      // The queue answers at once: listed in the storm digest, or posted at its turn in its final state.
+      if (withdrawn?.declined) return false;
       if (!waits) return false;
-      // The pacer lists it in the storm digest (declined) or gives it its turn in a quiet channel,
-      // where it is posted in its final state. Should neither come, it is posted rather than lost.
+      // The pacer gives it its turn (older runs: or declines it by signal). Should neither come,
+      // it is posted rather than lost.
       await condition(() => granted.has(requestId) || declined.has(requestId), ENDED_POST_ANSWER_TIMEOUT);
       if (declined.delete(requestId)) return false;
       if (granted.has(requestId)) {

@@ -206,15 +206,13 @@ export interface ChannelQueuePosition {
   ahead: number;
 }
 
-export const channelTurnRequestSignal = defineSignal<[ChannelTurnRequest]>('channelTurnRequest');
-export const channelTurnWithdrawalSignal = defineSignal<[ChannelTurnWithdrawal]>('channelTurnWithdrawal');
 export const channelTurnSignal = defineSignal<[ChannelTurnGranted]>('channelTurn');
-/** The alert to the pacer: the Slack call of this turn is over (made, failed or not made). */
-export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
-export const channelQueuePositionSignal = defineSignal<[ChannelQueuePosition]>('channelQueuePlace');
 /**
- * How many turns are queued before `requestId`; undefined once it was granted (or never queued).
- * For operators (`temporal workflow query`): a busy pacer's query buffer is small, so the product
- * itself is told by `channelQueuePositionSignal` instead.
+ * An alert's post was queued while nobody had told the channel's pacer (docs/storm.md): one wake
+ * per storm, not a signal per queued alert. The queue itself is in PostgreSQL.
  */
-export const channelQueuePositionQuery = defineQuery<number | undefined, [string]>('channelQueuePosition');
+export const channelWakeSignal = defineSignal('channelWake');
+/** Runs that took turns before slots: the alert to the pacer, the Slack call of this turn is over. */
+export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
+/** Runs started before the queue moved to PostgreSQL were told their place in it by signal. */
+export const channelQueuePositionSignal = defineSignal<[ChannelQueuePosition]>('channelQueuePlace');

@@ -385,6 +385,41 @@ describe('the Slack app tables (installations, event receipts, audit trail)', ()
     expect(await db.teamAuditEntry.findUniqueOrThrow({ where: { id: entry.id } })).toEqual(entry);
   });
 
+  test("writes and reads back a channel's pace and its queued posts with every field set", async () => {
+    const pace = {
+      channelId: 'C0STORM',
+      tokens: 1.5,
+      tokensAt: 1_800_000_000_123.5,
+      pausedUntil: 1_800_000_001_000,
+      pacerQueued: true,
+      updatedAt: at('2026-01-02T03:04:07.001Z'),
+      pacerAwakeAt: 1_800_000_000_500,
+      stormSince: 1_800_000_000_000,
+    };
+    const post = {
+      id: 41n,
+      channelId: 'C0STORM',
+      requestId: 'alert-payments-x/run-1/post-1',
+      workflowId: 'alert-payments-x',
+      alertId: '3e3f4051-6c7d-4e8f-a091-a2b3c4d5e6f7',
+      severity: 'critical',
+      severityRank: 0,
+      title: 'HighLatency <!channel>',
+      status: 'granted',
+      endedState: 'resolved',
+      slot: 1_800_000_002_000,
+      grantRound: 'channel/C0STORM/run-1/7',
+      requestedAt: at('2026-01-02T03:04:08.002Z'),
+      grantedAt: at('2026-01-02T03:04:09.003Z'),
+    };
+    await db.slackChannelPace.create({ data: pace });
+    await db.slackChannelPost.create({ data: post });
+
+    expect(await db.slackChannelPace.findUniqueOrThrow({ where: { channelId: pace.channelId } })).toEqual(pace);
+    expect(await db.slackChannelPost.findUniqueOrThrow({ where: { id: post.id } })).toEqual(post);
+    await expectUniqueViolation(db.slackChannelPost.create({ data: { ...post, id: 42n } }));
+  });
+
   test('one installation per workspace, one team per channel of an installation, one receipt per event id', async () => {
     const slackTeamId = `T${randomBytes(4).toString('hex').toUpperCase()}`;
     const installation = await db.slackInstallation.create({ data: { slackTeamId } });

@@ -207,7 +207,7 @@ beforeAll(async () => {
         await env.client.workflow.getHandle(workflowId).signal(channelTurnSignal, { requestId });
         return {};
       },
-      withdrawChannelTurn: async () => undefined,
+      withdrawChannelTurn: async () => ({ declined: false }),
     } satisfies AlertActivities & Pick<ChannelActivities, 'requestChannelTurn' | 'withdrawChannelTurn'>,
   });
   workerRun = worker.run();

@@ -83,7 +83,13 @@ test('a storm reaches the channel at its pace, with the digest, and the pacer co
   const pacer = await client.workflow.start<typeof channelWorkflow>(CHANNEL_WORKFLOW_TYPE, {
     workflowId: channelWorkflowId(channelId),
     taskQueue,
-    args: [{ channelId, maxHistoryEvents: 60, pace: { stormOverAfterMs: 3_000, digestIntervalMs: 2_000 } }],
+    args: [
+      {
+        channelId,
+        maxHistoryEvents: 60,
+        pace: { stormOverAfterMs: 3_000, digestIntervalMs: 2_000, stormThreshold: 3 },
+      },
+    ],
   });
   const firstRun = pacer.firstExecutionRunId;
   const severities: Severity[] = ['info', 'warning', 'critical', 'info', 'error', 'critical', 'warning', 'info'];
