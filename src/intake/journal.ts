@@ -57,6 +57,14 @@ export async function lockWorkflowJournal(sql: PoolClient, workflowId: string): 
   await sql.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${WORKFLOW_JOURNAL_LOCK_SEED}))`, [workflowId]);
 }
 
+/** lockWorkflowJournal for many workflows at once, in the order given (sort them: two callers never deadlock). */
+export async function lockWorkflowJournals(sql: PoolClient, workflowIds: string[]): Promise<void> {
+  await sql.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended(w, ${WORKFLOW_JOURNAL_LOCK_SEED})) FROM unnest($1::text[]) AS w`,
+    [workflowIds]
+  );
+}
+
 /**
  * Appends an entry inside the caller's transaction. Once that commits, the caller wakes the
  * dispatchers (`journalWritten`, wake.ts).

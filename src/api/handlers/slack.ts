@@ -6,6 +6,8 @@ import { ALERT_ACTIONS, type AlertAction } from '../../domain/alert';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
 import { recordButtonPress, type PressOutcome, type SlackResponder } from '../services/slack-actions';
+import { recordStormPress } from '../services/storm-actions';
+import { STORM_ACTIONS, parseStormButtonValue, type StormAction } from '../../slack/digest-message';
 import { parseInput } from '../validation';
 
 export const OTHER_CHANNEL_REPLY = 'This button belongs to an alert of another channel: Escalator did not act on it.';
@@ -29,6 +31,15 @@ function isAlertButton(action: { action_id: string; value?: string }): action is
   action_ts?: string;
 } {
   return (ALERT_ACTIONS as readonly string[]).includes(action.action_id) && !!action.value?.startsWith('alert/');
+}
+
+const STORM_BUTTON_ACTIONS: Record<StormAction, 'ack' | 'close'> = { storm_ack: 'ack', storm_close: 'close' };
+
+/** A storm digest's button: its action and the storm its value names. */
+function stormButton(action: { action_id: string; value?: string }) {
+  if (!(STORM_ACTIONS as readonly string[]).includes(action.action_id) || !action.value) return undefined;
+  const storm = parseStormButtonValue(action.value);
+  return storm && { ...storm, action: STORM_BUTTON_ACTIONS[action.action_id as StormAction] };
 }
 
 /** `21:34 UTC` (with the date when it was not today), for replies that say when something happened. */
@@ -90,20 +101,52 @@ export function slackInteractionsHandler({
     const actions = payload.actions ?? [];
     if (actions.length > 1) throw new HttpError(400, `payload.actions: one action per press, got ${actions.length}`);
     const action = actions[0];
-    if (!action || !isAlertButton(action)) {
+    const storm = action && stormButton(action);
+    if (!action || (!isAlertButton(action) && !storm)) {
       res.status(200).end();
       return;
     }
     const channelId = payload.channel?.id ?? payload.container?.channel_id;
     if (!channelId) throw new HttpError(400, 'payload.channel.id: missing; a press comes from a message in a channel');
+    const pressId = `${action.action_ts ?? ''}:${user.id}`;
+    const userName = user.username ?? user.name;
+    const reply = (text: string) => {
+      if (!payload.response_url) return;
+      responder
+        .replyEphemeral(payload.response_url, text)
+        .catch((error: unknown) => req.log.warn({ err: error }, 'could not reply through response_url'));
+    };
+
+    if (storm) {
+      // Thousands of alerts may take longer than Slack's 3 seconds: answered first, then told how
+      // many it acted on. Should it fail half-way, pressing again acts on the rest.
+      res.status(200).end();
+      try {
+        const outcome = await recordStormPress(db, {
+          ...storm,
+          pressedInChannelId: channelId,
+          userId: user.id,
+          userName,
+          pressId,
+        });
+        req.log.info({ channelId, action: action.action_id, userId: user.id, ...outcome }, 'storm button press');
+        if (outcome.kind === 'other-channel') reply(OTHER_CHANNEL_REPLY);
+        else reply(`${storm.action === 'ack' ? 'Acknowledging' : 'Closing'} ${outcome.alerts} alerts of this storm.`);
+      } catch (error) {
+        req.log.error({ err: error, channelId }, 'storm button press not recorded');
+        reply('Escalator could not act on every alert of this storm: press the button again.');
+      }
+      return;
+    }
+    if (!isAlertButton(action)) return;
 
     const outcome = await recordButtonPress(db, {
       workflowId: action.value,
       channelId,
       action: action.action_id,
       userId: user.id,
-      userName: user.username ?? user.name,
-      pressId: `${action.action_ts ?? ''}:${user.id}`,
+      userName,
+      pressId,
     });
     req.log.info(
       { workflowId: action.value, action: action.action_id, userId: user.id, outcome: outcome.kind },
@@ -111,12 +154,8 @@ export function slackInteractionsHandler({
     );
     res.status(200).end();
 
-    const reply = replyFor(outcome, new Date(clock()));
-    if (reply && payload.response_url) {
-      responder
-        .replyEphemeral(payload.response_url, reply)
-        .catch((error: unknown) => req.log.warn({ err: error }, 'could not reply through response_url'));
-    }
+    const told = replyFor(outcome, new Date(clock()));
+    if (told) reply(told);
   };
 }
 
