@@ -133,8 +133,8 @@ export interface TimedRequest {
  * the Slack stand-in's answers) would delay each request before it leaves and count as the
  * product's time.
  */
-export const TIMED_CLIENT = `
-export const { parentPort, workerData } = require('node:worker_threads');
+const TIMED_CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
 let stop = false;
 parentPort.once('message', () => (stop = true));
 (async () => {
