@@ -77,13 +77,16 @@ function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
+/** Words that would turn a continuation line into a list, heading or quote (`202.`, `-`, `#`): never wrapped onto one. */
+const STARTS_A_BLOCK = /^(\d+[.)]|[-+*]|#+|>.*|\|.*)$/;
+
 /** Words of `text` in lines of at most `width` characters, the lines after the first indented by `indent`. */
 function wrap(text: string, width: number, indent: string): string {
   const lines: string[] = [];
   let current = '';
   for (const word of text.split(/\s+/)) {
     const room = width - (lines.length === 0 ? 0 : indent.length);
-    if (current && current.length + 1 + word.length > room) {
+    if (current && current.length + 1 + word.length > room && !STARTS_A_BLOCK.test(word)) {
       lines.push(current);
       current = word;
     } else {

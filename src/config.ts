@@ -1,6 +1,7 @@
 /**
- * Configuration: one schema, parsed once at start. Every variable is documented in README.md and
- * .env.example; nothing else in the code reads process.env.
+ * Configuration: one schema, parsed once at start. Every variable is documented in
+ * docs/configuration.md and .env.example (test/docs checks both); nothing else in the code reads
+ * process.env.
  */
 import { z } from 'zod';
 import { decodeLocalKey } from './secrets/local-key';
