@@ -25,7 +25,7 @@ ENV NODE_ENV=production
 # glibc malloc keeps up to 8 arenas per core, one per thread that allocates (the Temporal core's
 # Rust threads, libuv's pool, the workflow thread), and each arena keeps what it freed: 2 arenas
 # took 40-50 MiB off the worker's RSS with 1,000 open alerts, at the cost of threads waiting on
-# each other's malloc lock now and then (not measurable here). README "Memory".
+# each other's malloc lock now and then (not measurable here). docs/performance.md, "Memory".
 ENV MALLOC_ARENA_MAX=2
 # A young generation of 2 x 8 MiB per V8 isolate (the main thread and the workflow thread)
 # instead of Node 20's 2 x 16 MiB: 16 MiB less per isolate, paid with twice as many (each as

@@ -3,7 +3,7 @@
  * over a soak, alone, without the rest of the bench. Starts `npm start` on its own data directory
  * and ports against the local Slack stand-in, opens SOAK_ALERTS alerts (16 senders) spread over
  * SOAK_CHANNELS channels, then samples /proc/<pid>/status VmRSS (and its anonymous and file-backed
- * parts) every 10 s for SOAK_SECONDS. Where the memory is inside the process: README "Memory".
+ * parts) every 10 s for SOAK_SECONDS. Where the memory is inside the process: docs/performance.md, "Memory".
  *
  *   SOAK_CHANNELS=10 SOAK_ALERTS=1000 SOAK_SECONDS=600 npm run bench:memory
  *

@@ -1,6 +1,7 @@
 /**
- * Configuration: one schema, parsed once at start. Every variable is documented in README.md and
- * .env.example; nothing else in the code reads process.env.
+ * Configuration: one schema, parsed once at start. Every variable is documented in
+ * docs/configuration.md and .env.example (test/docs checks both); nothing else in the code reads
+ * process.env.
  */
 import { DEFAULT_CHANNEL_PACE } from './slack/channel-pace';
 import { z } from 'zod';

@@ -1,6 +1,8 @@
 /** Errors the gateway answers with, and the one error middleware that turns them into responses. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { OverloadedError } from '../intake/gate';
 import type { Logger } from '../logger';
+import { TemporalUnavailableError } from '../temporal/calls';
 
 /** A client error whose message is safe to show: it says what was wrong with the request. */
 export class HttpError extends Error {
@@ -10,22 +12,6 @@ export class HttpError extends Error {
     message: string,
     /** Sent as Retry-After (seconds) with a 429 or 503. */
     readonly retryAfterSeconds?: number
-  ) {
-    super(message);
-  }
-}
-
-/** Temporal could not take a signal in time: answered 503 so that the sender retries later. */
-export class TemporalUnavailableError extends Error {
-  override name = 'TemporalUnavailableError';
-}
-
-/** The gateway is shedding load: answered 503 with Retry-After, and nothing of the request was written. */
-export class OverloadedError extends Error {
-  override name = 'OverloadedError';
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number
   ) {
     super(message);
   }

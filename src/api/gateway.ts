@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { openInteractiveConnections } from '../db/client';
 import { startDispatcher } from '../intake/dispatcher';
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server';
+import { settleTemporalCalls } from '../temporal/calls';
 import { createApp, type GatewayDeps } from './app';
-import { settleTemporalCalls } from './services/temporal-calls';
 
 export interface RunningGateway {
   /** `http://<host>:<port>`, with the port actually bound (useful with port 0). */

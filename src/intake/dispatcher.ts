@@ -14,11 +14,10 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { Client as PgClient } from 'pg';
-import { TemporalUnavailableError } from '../api/errors';
-import { callTemporal } from '../api/services/temporal-calls';
 import { COMMIT_WITHOUT_WAITING_FOR_DISK, sqlPoolOf, type Database } from '../db/client';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
+import { callTemporal, TemporalUnavailableError } from '../temporal/calls';
 import {
   ALERT_WORKFLOW_TYPE,
   actionSignal,

@@ -6,9 +6,19 @@
  * while the last answer is recent.
  */
 import type { Client } from '@temporalio/client';
-import { OverloadedError, TemporalUnavailableError } from '../api/errors';
-import { callTemporal } from '../api/services/temporal-calls';
 import type { Database } from '../db/client';
+import { callTemporal, TemporalUnavailableError } from '../temporal/calls';
+
+/** The gateway is shedding load: answered 503 with Retry-After, and nothing of the request was written. */
+export class OverloadedError extends Error {
+  override name = 'OverloadedError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number
+  ) {
+    super(message);
+  }
+}
 
 export interface IntakeGate {
   /** Resolves when reports may be taken; throws TemporalUnavailableError or OverloadedError otherwise. */

@@ -9,6 +9,7 @@ import { ConfigError, type Config } from '../config';
 import { createSecretBox, type KeyEncryptionKey, type SecretBox } from './envelope';
 import { decodeLocalKey, generateLocalKey, kmsKeyEncryptionKey, localKeyEncryptionKey } from './key-encryption-keys';
 
+export { installationContext } from './contexts';
 export { SecretBoxError, type SecretBox } from './envelope';
 
 /** Whether the configuration names a key-encryption key at all. */

@@ -4,7 +4,7 @@
  * is rewritten only if it did not change meanwhile, and a second run finds nothing to do.
  */
 import type { Database } from '../db/client';
-import { installationContext } from '../slack/installations';
+import { installationContext } from './contexts';
 import type { SecretBox } from './envelope';
 
 export interface RotationReport {

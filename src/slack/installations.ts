@@ -6,12 +6,7 @@
  */
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/oauth';
 import type { Database, Prisma } from '../db/client';
-import type { SecretBox } from '../secrets';
-
-/** Binds a sealed installation to its row: a value copied onto another workspace's row does not open. */
-export function installationContext(slackTeamId: string): string {
-  return `slack-installation:${slackTeamId}`;
-}
+import { installationContext, type SecretBox } from '../secrets';
 
 /** The key an installation is stored under: the organisation for org-wide installs, else the workspace. */
 function installationKey(query: { isEnterpriseInstall?: boolean; enterpriseId?: string; teamId?: string }): string {

@@ -13,12 +13,12 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createApp, type GatewayDeps } from '../../src/api/app';
 import type { SlackResponder } from '../../src/api/services/slack-actions';
-import { settleTemporalCalls } from '../../src/api/services/temporal-calls';
 import { loadConfig, type Config } from '../../src/config';
 import { createDatabase, type Database } from '../../src/db/client';
 import { startDispatcher } from '../../src/intake/dispatcher';
 import { createLogger } from '../../src/logger';
 import type { Metrics } from '../../src/observability/metrics';
+import { settleTemporalCalls } from '../../src/temporal/calls';
 import { waitFor } from './wait';
 
 export interface TestGatewayOptions {

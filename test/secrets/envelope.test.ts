@@ -11,13 +11,14 @@ import { migrateDatabase } from '../../src/db/migrate';
 import {
   assertSecretsConfigured,
   createSecretBoxFromConfig,
+  installationContext,
   localKeyFromDataDir,
   SecretBoxError,
   type SecretBox,
 } from '../../src/secrets';
 import { generateLocalKey } from '../../src/secrets/key-encryption-keys';
 import { rotateSecrets } from '../../src/secrets/rotation';
-import { createInstallationStore, installationContext } from '../../src/slack/installations';
+import { createInstallationStore } from '../../src/slack/installations';
 import { createFreshDatabase, type FreshDatabase } from '../db/fresh-database';
 import { startLocalKms, type LocalKms } from '../helpers/moto';
 import { runCommand } from '../helpers/processes';

@@ -1,6 +1,6 @@
 /** Sheds intake load early, before a request reads its body or waits for a database connection. */
 import type { RequestHandler } from 'express';
-import { OverloadedError } from '../errors';
+import { OverloadedError } from '../../intake/gate';
 
 /** A sender turned away for being one too many is asked to come back this soon. */
 const BUSY_RETRY_AFTER_SECONDS = 1;

@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
 import { describeSchemaProblem, readSchemaStatus } from '../../db/schema-status';
-import { callTemporal } from './temporal-calls';
+import { callTemporal } from '../../temporal/calls';
 
 /** A load balancer probes often; a dependency that takes longer than this is as good as down. */
 export const READINESS_CHECK_TIMEOUT_MS = 2_000;

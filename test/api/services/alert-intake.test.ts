@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createAlertIntake, type AlertIntake } from '../../../src/api/services/alert-intake';
 import { findEndpointByToken, type EndpointWithTeam } from '../../../src/api/services/endpoints';
-import { OverloadedError } from '../../../src/api/errors';
+import { OverloadedError } from '../../../src/intake/gate';
 import { createIntakeGate } from '../../../src/intake/gate';
 import { createLogger } from '../../../src/logger';
 import type { IncomingAlert } from '../../../src/sources/types';

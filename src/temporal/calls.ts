@@ -1,7 +1,14 @@
 /** Calls to the Temporal frontend with a hard time limit, so that a request never waits on an outage. */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { TemporalUnavailableError } from '../errors';
+
+/**
+ * Temporal could not take a call in time. The gateway answers it with 503, so that the sender
+ * retries later; the dispatcher gives its journal partitions up.
+ */
+export class TemporalUnavailableError extends Error {
+  override name = 'TemporalUnavailableError';
+}
 
 /** A webhook sender waits 15 s at most (SNS): leave room for the database around the signal. */
 export const WEBHOOK_TEMPORAL_TIMEOUT_MS = 8_000;
