@@ -46,9 +46,11 @@ import { measureLifecycles } from './scenarios/lifecycle';
 import { measureMemorySoak } from './scenarios/memory-soak';
 import { measureOpenLoopWithPresses, warmUpForOpenLoop } from './scenarios/open-loop';
 import { measureReferences } from './scenarios/references';
+import { measureStormUntilIdle } from './scenarios/storm';
 
 const ONLY_LIFECYCLES = process.env.BENCH_ONLY === 'lifecycle';
 const ONLY_OPEN_LOOP = process.env.BENCH_ONLY === 'openloop';
+const ONLY_STORM = process.env.BENCH_ONLY === 'storm';
 
 /** The postmaster's pid, from the first line of its pid file. */
 function readPostmasterPid(dataDir: string): number | undefined {
@@ -161,6 +163,10 @@ async function main(): Promise<void> {
       await measureOpenLoopWithPresses(bench);
       return;
     }
+    if (ONLY_STORM) {
+      await measureStormUntilIdle(bench);
+      return;
+    }
     const references = await measureReferences(bench);
     // Whole lifecycles first, while nothing else runs.
     await measureLifecycles(bench);
@@ -169,6 +175,7 @@ async function main(): Promise<void> {
     const openLoopCpu = await measureOpenLoopWithPresses(bench);
     await measureAlertmanagerGroup(bench, openLoopCpu);
     await measureGuessingFlood(bench);
+    await measureStormUntilIdle(bench);
     await measureMemorySoak(bench);
   } catch (error) {
     // Said before anything is closed: calls still in flight would fail on a closed connection.

@@ -91,14 +91,20 @@ BEGIN
 END;
 $$;
 
--- When a channel's storm began: with the first alert whose post had to queue since the pacer took
--- the channel (the rows of the posts it queued are kept until it lets the channel go), or now.
+-- When a channel's storm began: with the burst that filled the queue, that is the first alert the
+-- channel took in the 30 s before the first one whose post had to queue (the rows of the posts
+-- queued are kept until the pacer lets the channel go); now when none is known.
 CREATE FUNCTION "channel_storm_start"(p_channel TEXT, p_now DOUBLE PRECISION)
   RETURNS DOUBLE PRECISION
   LANGUAGE sql STABLE AS $$
-  SELECT coalesce(least(p_now, min(extract(epoch FROM a."first_seen_at") * 1000)), p_now)
-    FROM "slack_channel_posts" q JOIN "alerts" a ON a."id" = q."alert_id"
-    WHERE q."channel_id" = p_channel;
+  WITH first_queued AS (
+    SELECT min(a."first_seen_at") AS at
+      FROM "slack_channel_posts" q JOIN "alerts" a ON a."id" = q."alert_id"
+      WHERE q."channel_id" = p_channel)
+  SELECT coalesce(least(p_now, extract(epoch FROM min(a."first_seen_at")) * 1000), p_now)
+    FROM first_queued f, "alerts" a JOIN "teams" t ON t."id" = a."team_id"
+    WHERE t."slack_channel_id" = p_channel
+      AND a."first_seen_at" BETWEEN f.at - INTERVAL '30 seconds' AND f.at;
 $$;
 
 -- The pacer's round: grants the best waiting posts (severity, then arrival) as long as the channel's
