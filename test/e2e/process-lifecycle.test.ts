@@ -175,3 +175,53 @@ test('with Slack configured, npm start makes no demo team and prints no demo tok
     await slack.close();
   }
 });
+
+test('SIGTERM in a storm stops npm start within 15 s; started again, it goes on posting what waited', async () => {
+  const slack = await startFakeSlack({ token: 'xoxb-storm-stop', pace: true });
+  try {
+    const adminToken = 'storm-stop-admin-token';
+    const env = { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: 'xoxb-storm-stop', ADMIN_TOKEN: adminToken };
+    const { started, port } = await npmStart(env);
+    await waitUntilRunning(started);
+    const gateway = `http://127.0.0.1:${port}`;
+    const channel = 'C0STORMSTOP';
+    const team = (await (
+      await fetch(`${gateway}/api/teams`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'storm-stop', slackChannelId: channel, engineers: ['U0ANN'] }),
+      })
+    ).json()) as { webhookUrl: string };
+    const webhook = `${gateway}${new URL(team.webhookUrl).pathname}`;
+    const sent = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(webhook, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ title: `Stop-storm ${i}`, key: `stop-storm-${i}` }),
+        }).then((response) => response.status)
+      )
+    );
+    expect(sent.filter((status) => status === 202).length).toBeGreaterThan(0);
+    const posts = () => slack.messages(channel).filter((m) => !m.threadTs && m.text?.includes('Stop-storm')).length;
+    await waitFor(
+      'the storm under way',
+      () => posts() >= 3 && slack.messages(channel).some((m) => m.text?.startsWith('Alert storm')),
+      60_000
+    );
+
+    const stoppingAt = Date.now();
+    process.kill(started.pid, 'SIGTERM');
+    expect(await exitWithin(started)).toMatchObject({ code: 0 });
+    expect(Date.now() - stoppingAt).toBeLessThanOrEqual(15_000);
+
+    const postedBefore = posts();
+    const again = await npmStart(env);
+    await waitUntilRunning(again.started);
+    await waitFor('posting to go on after the restart', () => posts() > postedBefore + 2, 60_000);
+    process.kill(again.started.pid, 'SIGTERM');
+    expect(await exitWithin(again.started)).toMatchObject({ code: 0 });
+  } finally {
+    await slack.close();
+  }
+});
