@@ -26,6 +26,9 @@ const DAY_MS = 86_400_000;
 /** The longest range of shifts one request may ask for, and the longest override. */
 const MAX_RANGE_MS = 366 * DAY_MS;
 const DEFAULT_SHIFTS_RANGE_MS = 7 * DAY_MS;
+/** Overrides the feed may show: its range (src/oncall/ical.ts) reaches at most 16 weeks back and 120 days ahead. */
+const ICAL_OVERRIDES_BACK_MS = 120 * DAY_MS;
+const ICAL_OVERRIDES_AHEAD_MS = 130 * DAY_MS;
 
 const instantSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 instant such as 2026-03-02T09:00:00Z' })
@@ -202,7 +205,11 @@ export function icalHandler({ db }: Pick<SchedulesDeps, 'db'>): RequestHandler {
     const { user } = parseInput(z.object({ user: userIdSchema.optional() }), req.query, 'query');
     const now = Date.now();
     const schedule = /^[A-Za-z0-9_-]{20,64}$/.test(token)
-      ? await loadSchedule(db, { icalToken: token }, { from: now - 90 * DAY_MS, to: now + 180 * DAY_MS })
+      ? await loadSchedule(
+          db,
+          { icalToken: token },
+          { from: now - ICAL_OVERRIDES_BACK_MS, to: now + ICAL_OVERRIDES_AHEAD_MS }
+        )
       : null;
     if (!schedule) throw new HttpError(404, 'no calendar here');
     res.type('text/calendar; charset=utf-8').send(scheduleCalendar(schedule, now, user));
