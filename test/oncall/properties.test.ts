@@ -57,13 +57,13 @@ test('each shift starts at its local handoff time, or when the gap that swallowe
       const handoff = Date.parse(`${rotation.handoff}:00Z`);
       const shifts = shiftsBetween({ timeZone, rotations: [rotation], overrides: [] }, FROM, TO);
 
-      for (const shift of shifts.slice(1)) {
-        const expected = new Date(handoff + shift.shift! * period).toISOString().slice(0, 19);
-        expect(shift.userId).toBe(
-          rotation.members[
-            ((shift.shift! % rotation.members.length) + rotation.members.length) % rotation.members.length
-          ]
-        );
+      const localAt = (k: number) => new Date(handoff + k * period).toISOString().slice(0, 19);
+      for (let i = 1; i < shifts.length; i++) {
+        const shift = shifts[i]!;
+        const k = shift.shift!;
+        const n = rotation.members.length;
+        expect(shift.userId).toBe(rotation.members[((k % n) + n) % n]);
+        const expected = localAt(k);
         const local = wallClock(timeZone, shift.start);
         if (local === expected) {
           // The first occurrence: half an hour or an hour earlier it was not already that time.
@@ -72,6 +72,14 @@ test('each shift starts at its local handoff time, or when the gap that swallowe
         } else {
           // A time that does not exist: the clock jumped over it at exactly this instant.
           expect(wallClock(timeZone, shift.start - 1) < expected && expected < local).toBe(true);
+        }
+        // A shift left out (empty) is one whose local time the same jump swallowed.
+        for (let skipped = shifts[i - 1]!.shift! + 1; skipped < k; skipped++) {
+          const missing = localAt(skipped);
+          const before = wallClock(timeZone, shift.start - 1);
+          if (!(before < missing && missing < local)) {
+            throw new Error(`shift ${skipped} (${missing}) is missing, but the clock went from ${before} to ${local}`);
+          }
         }
       }
     }),
