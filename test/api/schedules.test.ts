@@ -144,6 +144,11 @@ describe('who is on call', () => {
     expect(Math.abs(Date.parse(now.body.at) - Date.now())).toBeLessThan(60_000);
     expect(now.body.users).toHaveLength(1);
     expect(bad.body.error).toMatch(/^at: must be an ISO 8601 instant/);
+    const far = await request(gateway.app)
+      .get(`/api/schedules/${id}/oncall?at=9999-01-01T00:00:00Z`)
+      .set(gateway.adminAuth)
+      .expect(400);
+    expect(far.body.error).toBe('at: must be between 1900 and 2200');
   });
 
   test('shifts in a range, in order of start, clipped to it', async () => {

@@ -7,6 +7,7 @@ import { scheduleCalendar } from '../../oncall/ical';
 import { onCallAt, shiftsBetween } from '../../oncall/on-call';
 import { rotationsSchema, SLACK_USER_ID, timeZoneSchema } from '../../oncall/schedule';
 import { loadSchedule } from '../../oncall/store';
+import { FIRST_YEAR, LAST_YEAR } from '../../oncall/zone-clock';
 import { HttpError } from '../errors';
 import {
   addOverride,
@@ -23,6 +24,9 @@ import { parseInput } from '../validation';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
+/** The years the on-call core answers for (time zone rules before and after are guesses anyway). */
+const EARLIEST = Date.UTC(FIRST_YEAR, 0, 1);
+const LATEST = Date.UTC(LAST_YEAR, 0, 1);
 /** The longest range of shifts one request may ask for, and the longest override. */
 const MAX_RANGE_MS = 366 * DAY_MS;
 const DEFAULT_SHIFTS_RANGE_MS = 7 * DAY_MS;
@@ -32,7 +36,8 @@ const ICAL_OVERRIDES_AHEAD_MS = 130 * DAY_MS;
 
 const instantSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 instant such as 2026-03-02T09:00:00Z' })
-  .transform((text) => Date.parse(text));
+  .transform((text) => Date.parse(text))
+  .refine((instant) => instant >= EARLIEST && instant < LATEST, `must be between ${FIRST_YEAR} and ${LAST_YEAR}`);
 const userIdSchema = z.string().regex(SLACK_USER_ID, 'must be a Slack user id such as U0123ABCD');
 
 const scheduleSchema = z.object({
