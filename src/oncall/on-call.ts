@@ -141,9 +141,11 @@ function answer(start: number, end: number, pieces: RotationPiece[], overrides: 
  * shift's start or end, an active window's edge, an override's start or end), in order.
  * Neighbouring segments may give the same answer: they differ in whose shift it is.
  */
-function rawTimeline(compiled: CompiledSchedule, from: number, to: number): Segment[] {
+function rawTimeline(compiled: CompiledSchedule, from: number, to: number, joinSamePeople = false): Segment[] {
   if (!(to > from)) return [];
-  const pieces = compiled.rotations.flatMap((rotation) => rotationPieces(rotation, compiled.timeZone, from, to));
+  const pieces = compiled.rotations.flatMap((rotation) =>
+    rotationPieces(rotation, compiled.timeZone, from, to, joinSamePeople)
+  );
   const overrides = compiled.overrides.filter((override) => override.start < to && override.end > from);
   const boundaries = new Set<number>([from, to]);
   for (const piece of pieces) boundaries.add(piece.start).add(piece.end);
@@ -182,7 +184,8 @@ function sameAnswer(a: Segment, b: Segment): boolean {
 /** The answers over [from, to), neighbours with the same answer (people and why) joined. */
 export function timeline(schedule: Schedule, from: number, to: number): Segment[] {
   const merged: Segment[] = [];
-  for (const segment of rawTimeline(compileSchedule(schedule), from, to)) {
+  // Answers do not name shifts: a rotation of one person is one stretch, however many shifts.
+  for (const segment of rawTimeline(compileSchedule(schedule), from, to, true)) {
     const last = merged[merged.length - 1];
     if (last && last.end === segment.start && sameAnswer(last, segment)) last.end = segment.end;
     else merged.push({ ...segment });

@@ -67,32 +67,43 @@ export function windowIntervals(
   return merged;
 }
 
+/** Whether every shift of the rotation has the same people (a rotation of one person or group). */
+function samePeopleEveryShift(rotation: CompiledRotation): boolean {
+  const [first, ...rest] = rotation.members.map((members) => [...members].sort().join(' '));
+  return rest.every((members) => members === first);
+}
+
 /**
  * What `rotation` covers within [from, to): its shifts, cut to its start and end and to its
- * active windows, in order. A rotation without members covers nothing.
+ * active windows, in order. A rotation without members covers nothing. With `joinSamePeople`, a
+ * rotation whose shifts all have the same people is one piece (named by its first shift): for
+ * answers that do not name shifts, which then need not walk years of identical shifts.
  */
 export function rotationPieces(
   rotation: CompiledRotation,
   timeZone: string,
   from: number,
-  to: number
+  to: number,
+  joinSamePeople = false
 ): RotationPiece[] {
   const lo = Math.max(from, rotation.startsAt);
   const hi = Math.min(to, rotation.endsAt);
   if (lo >= hi || rotation.members.length === 0) return [];
   const shifts: RotationPiece[] = [];
   let k = shiftIndexAt(rotation, timeZone, lo);
-  let start = shiftStart(rotation, timeZone, k);
-  for (;;) {
-    const end = shiftStart(rotation, timeZone, k + 1);
-    const pieceStart = Math.max(start, lo);
-    const pieceEnd = Math.min(end, hi);
-    if (pieceEnd > pieceStart) {
-      shifts.push({ rotation, shift: k, start: pieceStart, end: pieceEnd, members: shiftMembers(rotation, k) });
+  if (joinSamePeople && samePeopleEveryShift(rotation)) {
+    shifts.push({ rotation, shift: k, start: lo, end: hi, members: shiftMembers(rotation, k) });
+  } else {
+    for (let start = shiftStart(rotation, timeZone, k); ; k++) {
+      const end = shiftStart(rotation, timeZone, k + 1);
+      const pieceStart = Math.max(start, lo);
+      const pieceEnd = Math.min(end, hi);
+      if (pieceEnd > pieceStart) {
+        shifts.push({ rotation, shift: k, start: pieceStart, end: pieceEnd, members: shiftMembers(rotation, k) });
+      }
+      if (end >= hi) break;
+      start = end;
     }
-    if (end >= hi) break;
-    k++;
-    start = end;
   }
   if (!rotation.windows) return shifts;
   const windows = windowIntervals(rotation.windows, timeZone, lo, hi);
