@@ -15,6 +15,7 @@ import { errorMiddleware, routeNotFound } from './errors';
 import { requireBearerToken } from './middleware/admin-auth';
 import { createCredentialGuard } from './middleware/credential-guard';
 import { mountedAt, requestLogging } from './middleware/request-logging';
+import { icalHandler } from './handlers/schedules';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { previewRoutes } from './routes/preview';
@@ -93,6 +94,8 @@ export function createApp(deps: GatewayDeps): Express {
       ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
       : undefined);
   app.use('/api', mountedAt('/api'), adminRoutes({ config, db, directory, guard }));
+  // Calendar clients cannot send a bearer token: the feed's URL carries its own.
+  app.get('/ical/:file', icalHandler({ db }));
   app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake, guard }));
   app.use(
     '/sns',

@@ -112,6 +112,9 @@ describe('on a freshly created database', () => {
       createdAt: at('2026-01-02T03:04:05.678Z'),
       installationId: installation.id,
       pausedAt: at('2026-01-02T03:04:06.789Z'),
+      // The schedule link is written and read in the on-call tables' test below.
+      scheduleId: null,
+      skipAway: true,
     };
     const engineer = {
       id: '1c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5',
@@ -455,5 +458,122 @@ describe('the Slack app tables (installations, event receipts, audit trail)', ()
     expect((await db.team.findUniqueOrThrow({ where: { id: team.id } })).installationId).toBeNull();
     await db.team.delete({ where: { id: team.id } });
     expect(await db.teamAuditEntry.count({ where: { teamId: team.id } })).toBe(0);
+  });
+});
+
+describe('the on-call tables (schedules, overrides, a team’s schedule)', () => {
+  beforeAll(async () => {
+    await migrateDatabase(databaseUrl);
+  });
+
+  test('a schedule, its override and the team using it are written and read back with every field set', async () => {
+    const owner = await db.team.create({
+      data: { name: `owner-${randomBytes(4).toString('hex')}`, slackChannelId: 'C0OWN' },
+    });
+    const schedule = {
+      id: '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d',
+      name: 'Payments primary',
+      timeZone: 'Europe/Berlin',
+      rotations: [
+        {
+          name: 'Primary',
+          kind: 'weekly',
+          handoff: '2026-03-02T09:00',
+          members: ['U0ANN', ['U0BOB', 'U0CAT']],
+          layer: 1,
+        },
+      ],
+      teamId: owner.id,
+      icalToken: randomBytes(24).toString('base64url'),
+      version: 7,
+      createdAt: at('2026-12-08T09:00:00.123Z'),
+      updatedAt: at('2026-12-08T10:00:00.456Z'),
+    };
+    const override = {
+      id: '6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e',
+      scheduleId: schedule.id,
+      startsAt: at('2026-12-09T08:00:00.000Z'),
+      endsAt: at('2026-12-09T20:00:00.000Z'),
+      addUserId: 'U0ZED',
+      removeUserId: 'U0ANN',
+      createdBy: 'U0BOB',
+      createdAt: at('2026-12-08T11:00:00.789Z'),
+    };
+
+    await db.schedule.create({ data: schedule });
+    await db.scheduleOverride.create({ data: override });
+    const team = await db.team.create({
+      data: {
+        name: `uses-${randomBytes(4).toString('hex')}`,
+        slackChannelId: 'C0USE',
+        scheduleId: schedule.id,
+        skipAway: true,
+      },
+    });
+
+    expect(await db.schedule.findUniqueOrThrow({ where: { id: schedule.id } })).toEqual(schedule);
+    expect(await db.scheduleOverride.findUniqueOrThrow({ where: { id: override.id } })).toEqual(override);
+    expect(await db.team.findUniqueOrThrow({ where: { id: team.id } })).toMatchObject({
+      scheduleId: schedule.id,
+      skipAway: true,
+    });
+    expect(
+      await db.schedule.findUniqueOrThrow({
+        where: { id: schedule.id },
+        include: { overrides: true, teams: { select: { id: true } } },
+      })
+    ).toMatchObject({ overrides: [override], teams: [{ id: team.id }] });
+  });
+
+  test('defaults: version 1, a team without schedule and not skipping anyone', async () => {
+    const schedule = await db.schedule.create({
+      data: { name: 'Defaults', timeZone: 'UTC', rotations: [], icalToken: randomBytes(24).toString('base64url') },
+    });
+    const team = await db.team.create({
+      data: { name: `plain-${randomBytes(4).toString('hex')}`, slackChannelId: 'C1' },
+    });
+
+    expect(schedule).toMatchObject({ version: 1, teamId: null });
+    expect(team).toMatchObject({ scheduleId: null, skipAway: false });
+  });
+
+  test('iCal tokens are unique; deleting a schedule removes its overrides and leaves its teams without one', async () => {
+    const icalToken = randomBytes(24).toString('base64url');
+    const schedule = await db.schedule.create({ data: { name: 'S', timeZone: 'UTC', rotations: [], icalToken } });
+    await db.scheduleOverride.create({
+      data: {
+        scheduleId: schedule.id,
+        startsAt: at('2026-12-09T08:00:00Z'),
+        endsAt: at('2026-12-09T09:00:00Z'),
+        addUserId: 'U0A',
+      },
+    });
+    const team = await db.team.create({
+      data: { name: `t-${randomBytes(4).toString('hex')}`, slackChannelId: 'C2', scheduleId: schedule.id },
+    });
+
+    await expectUniqueViolation(db.schedule.create({ data: { name: 'T', timeZone: 'UTC', rotations: [], icalToken } }));
+    await db.schedule.delete({ where: { id: schedule.id } });
+    expect(await db.scheduleOverride.count({ where: { scheduleId: schedule.id } })).toBe(0);
+    expect((await db.team.findUniqueOrThrow({ where: { id: team.id } })).scheduleId).toBeNull();
+  });
+
+  test('deleting the team a schedule was made for keeps the schedule', async () => {
+    const owner = await db.team.create({
+      data: { name: `gone-${randomBytes(4).toString('hex')}`, slackChannelId: 'C3' },
+    });
+    const schedule = await db.schedule.create({
+      data: {
+        name: 'Kept',
+        timeZone: 'UTC',
+        rotations: [],
+        icalToken: randomBytes(24).toString('base64url'),
+        teamId: owner.id,
+      },
+    });
+
+    await db.team.delete({ where: { id: owner.id } });
+
+    expect((await db.schedule.findUniqueOrThrow({ where: { id: schedule.id } })).teamId).toBeNull();
   });
 });

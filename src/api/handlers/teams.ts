@@ -13,6 +13,7 @@ import {
   rotateEndpointToken,
   TeamHasActiveAlertsError,
   TeamNameTakenError,
+  UnknownScheduleError,
   updateTeam,
 } from '../services/teams';
 import { parseInput } from '../validation';
@@ -79,11 +80,14 @@ const teamChangesSchema = z
     slackChannelId: z.string().regex(SLACK_CHANNEL_ID, 'must be a Slack channel id such as C0123ABCD'),
     engineers: engineersSchema,
     escalationTimeout: escalationTimeoutSchema.nullable(),
+    /** null: back to the engineers' order. */
+    scheduleId: z.string().regex(UUID, 'must be a schedule id').nullable(),
+    skipAway: z.boolean(),
   })
   .partial()
   .strict()
   .refine((changes) => Object.keys(changes).length > 0, {
-    message: 'nothing to change: give engineers, slackChannelId or escalationTimeout',
+    message: 'nothing to change: give engineers, slackChannelId, escalationTimeout, scheduleId or skipAway',
   });
 
 export interface TeamsDeps {
@@ -174,17 +178,25 @@ export function getTeamHandler({ db }: TeamsDeps): RequestHandler {
   };
 }
 
-/** `PATCH /api/teams/:id`: engineers, channel, escalation timeout; validated like creation. */
+/** `PATCH /api/teams/:id`: engineers, channel, escalation timeout, schedule, skipAway; validated like creation. */
 export function updateTeamHandler({ db, directory }: TeamsDeps): RequestHandler {
   return async (req, res) => {
     const id = teamIdOf(req.params.id);
     const changes = parseInput(teamChangesSchema, req.body, 'body');
     const engineers = changes.engineers ? await resolveEngineers(changes.engineers, directory) : undefined;
-    const team = await updateTeam(db, id, {
-      slackChannelId: changes.slackChannelId,
-      engineers,
-      escalationTimeoutMs: changes.escalationTimeout,
-    });
+    let team;
+    try {
+      team = await updateTeam(db, id, {
+        slackChannelId: changes.slackChannelId,
+        engineers,
+        escalationTimeoutMs: changes.escalationTimeout,
+        scheduleId: changes.scheduleId,
+        skipAway: changes.skipAway,
+      });
+    } catch (error) {
+      if (error instanceof UnknownScheduleError) throw new HttpError(400, error.message);
+      throw error;
+    }
     if (!team) throw new HttpError(404, 'no team with this id');
     req.log.info({ teamId: id, changed: Object.keys(changes) }, 'team changed');
     res.json(team);

@@ -12,6 +12,17 @@ import {
   rotateTokenHandler,
   updateTeamHandler,
 } from '../handlers/teams';
+import {
+  addOverrideHandler,
+  createScheduleHandler,
+  deleteOverrideHandler,
+  deleteScheduleHandler,
+  getScheduleHandler,
+  listSchedulesHandler,
+  onCallHandler,
+  replaceScheduleHandler,
+  shiftsHandler,
+} from '../handlers/schedules';
 import { requireAdminToken } from '../middleware/admin-auth';
 import { jsonBody } from '../middleware/body';
 import type { CredentialGuard } from '../middleware/credential-guard';
@@ -32,6 +43,15 @@ export function adminRoutes(deps: {
   router.patch('/teams/:id', ...jsonBody(ADMIN_BODY_LIMIT), updateTeamHandler(deps));
   router.delete('/teams/:id', deleteTeamHandler(deps));
   router.post('/teams/:id/token', rotateTokenHandler(deps));
+  router.post('/schedules', ...jsonBody(ADMIN_BODY_LIMIT), createScheduleHandler(deps));
+  router.get('/schedules', listSchedulesHandler(deps));
+  router.get('/schedules/:id', getScheduleHandler(deps));
+  router.put('/schedules/:id', ...jsonBody(ADMIN_BODY_LIMIT), replaceScheduleHandler(deps));
+  router.delete('/schedules/:id', deleteScheduleHandler(deps));
+  router.get('/schedules/:id/oncall', onCallHandler(deps));
+  router.get('/schedules/:id/shifts', shiftsHandler(deps));
+  router.post('/schedules/:id/overrides', ...jsonBody(ADMIN_BODY_LIMIT), addOverrideHandler(deps));
+  router.delete('/schedules/:id/overrides/:overrideId', deleteOverrideHandler(deps));
   router.get('/alerts', listAlertsHandler(deps));
   router.get('/alerts/:id', getAlertHandler(deps));
   return router;

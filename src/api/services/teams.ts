@@ -82,6 +82,10 @@ export interface TeamDetails {
   createdAt: string;
   /** How many of its alerts are open or acknowledged now. */
   activeAlerts: number;
+  /** The schedule whose on-call person gets its alerts first; null: the engineers' order. */
+  scheduleId: string | null;
+  /** Whether people away or in Do Not Disturb are passed over. */
+  skipAway: boolean;
 }
 
 const teamDetailsInclude = {
@@ -100,6 +104,8 @@ function teamDetails(team: TeamRow): TeamDetails {
     escalationTimeoutMs: team.escalationTimeoutMs,
     createdAt: team.createdAt.toISOString(),
     activeAlerts: team._count.alerts,
+    scheduleId: team.scheduleId,
+    skipAway: team.skipAway,
   };
 }
 
@@ -122,6 +128,14 @@ export interface TeamChanges {
   engineers?: string[];
   /** null: back to ESCALATION_TIMEOUT. */
   escalationTimeoutMs?: number | null;
+  /** null: no schedule, the engineers' order. */
+  scheduleId?: string | null;
+  skipAway?: boolean;
+}
+
+/** PATCH names a schedule that does not exist. */
+export class UnknownScheduleError extends Error {
+  override name = 'UnknownScheduleError';
 }
 
 /** Applies the changes in one transaction; null when there is no such team. */
@@ -129,6 +143,12 @@ export async function updateTeam(db: Database, id: string, changes: TeamChanges)
   return db.$transaction(async (tx) => {
     const exists = await tx.team.findUnique({ where: { id }, select: { id: true } });
     if (!exists) return null;
+    if (
+      changes.scheduleId &&
+      !(await tx.schedule.findUnique({ where: { id: changes.scheduleId }, select: { id: true } }))
+    ) {
+      throw new UnknownScheduleError('scheduleId: no schedule with this id');
+    }
     if (changes.engineers) {
       await tx.engineer.deleteMany({ where: { teamId: id } });
       await tx.engineer.createMany({
@@ -137,7 +157,12 @@ export async function updateTeam(db: Database, id: string, changes: TeamChanges)
     }
     const team = await tx.team.update({
       where: { id },
-      data: { slackChannelId: changes.slackChannelId, escalationTimeoutMs: changes.escalationTimeoutMs },
+      data: {
+        slackChannelId: changes.slackChannelId,
+        escalationTimeoutMs: changes.escalationTimeoutMs,
+        scheduleId: changes.scheduleId,
+        skipAway: changes.skipAway,
+      },
       include: teamDetailsInclude,
     });
     return teamDetails(team);

@@ -1,0 +1,224 @@
+/** On-call schedules: create, read, replace and delete them, and their overrides. Every change bumps the version. */
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../../db/client';
+import { overrideChangesNothing } from '../../oncall/on-call';
+import { rotationsSchema, type Rotation } from '../../oncall/schedule';
+import { loadSchedule, overrideOf, type StoredSchedule } from '../../oncall/store';
+
+export interface ScheduleInput {
+  name: string;
+  timeZone: string;
+  rotations: Rotation[];
+  teamId?: string;
+}
+
+export interface OverrideDetails {
+  id: string;
+  start: string;
+  end: string;
+  addUserId: string | null;
+  removeUserId: string | null;
+  createdBy: string | null;
+  createdAt: string;
+}
+
+export interface ScheduleDetails {
+  id: string;
+  name: string;
+  timeZone: string;
+  rotations: Rotation[];
+  teamId: string | null;
+  version: number;
+  icalUrl: string;
+  createdAt: string;
+  updatedAt: string;
+  overrides: OverrideDetails[];
+}
+
+/** A schedule names a team that does not exist (400: the request is wrong). */
+export class UnknownTeamError extends Error {
+  override name = 'UnknownTeamError';
+}
+
+/** An override that would not change who is on call at any instant of its range. */
+export class OverrideChangesNothingError extends Error {
+  override name = 'OverrideChangesNothingError';
+}
+
+/** The feed's URL under PUBLIC_URL. */
+export function icalUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/ical/${token}.ics`;
+}
+
+function details(publicUrl: string, schedule: StoredSchedule): ScheduleDetails {
+  return {
+    id: schedule.id,
+    name: schedule.name,
+    timeZone: schedule.timeZone,
+    rotations: schedule.rotations,
+    teamId: schedule.teamId,
+    version: schedule.version,
+    icalUrl: icalUrl(publicUrl, schedule.icalToken),
+    createdAt: schedule.createdAt.toISOString(),
+    updatedAt: schedule.updatedAt.toISOString(),
+    overrides: [...schedule.overrides]
+      .sort((a, b) => a.start - b.start)
+      .map((override) => ({
+        id: override.id,
+        start: new Date(override.start).toISOString(),
+        end: new Date(override.end).toISOString(),
+        addUserId: override.addUserId ?? null,
+        removeUserId: override.removeUserId ?? null,
+        createdBy: override.createdBy ?? null,
+        createdAt: new Date(override.createdAt).toISOString(),
+      })),
+  };
+}
+
+/** Creates a schedule; with `teamId`, that team's alerts go to it from now on. */
+export async function createSchedule(db: Database, publicUrl: string, input: ScheduleInput): Promise<ScheduleDetails> {
+  const id = await db.$transaction(async (tx) => {
+    if (input.teamId && !(await tx.team.findUnique({ where: { id: input.teamId }, select: { id: true } }))) {
+      throw new UnknownTeamError('teamId: no team with this id');
+    }
+    const created = await tx.schedule.create({
+      data: {
+        name: input.name,
+        timeZone: input.timeZone,
+        rotations: input.rotations,
+        teamId: input.teamId,
+        icalToken: randomBytes(24).toString('base64url'),
+      },
+      select: { id: true },
+    });
+    if (input.teamId) await tx.team.update({ where: { id: input.teamId }, data: { scheduleId: created.id } });
+    return created.id;
+  });
+  return (await getSchedule(db, publicUrl, id))!;
+}
+
+export async function getSchedule(db: Database, publicUrl: string, id: string): Promise<ScheduleDetails | null> {
+  const schedule = await loadSchedule(db, { id });
+  return schedule ? details(publicUrl, schedule) : null;
+}
+
+/** Every schedule, by name, without its overrides. */
+export async function listSchedules(
+  db: Database,
+  publicUrl: string
+): Promise<Array<Omit<ScheduleDetails, 'overrides'>>> {
+  const ids = await db.schedule.findMany({ select: { id: true }, orderBy: { name: 'asc' } });
+  const schedules = await Promise.all(ids.map(({ id }) => loadSchedule(db, { id }, { none: true })));
+  return schedules
+    .filter((schedule) => schedule !== null)
+    .map((schedule) => {
+      const shown: Partial<ScheduleDetails> = details(publicUrl, schedule);
+      delete shown.overrides;
+      return shown as Omit<ScheduleDetails, 'overrides'>;
+    });
+}
+
+/** Replaces name, zone, rotations (and team, when given); null when there is no such schedule. */
+export async function replaceSchedule(
+  db: Database,
+  publicUrl: string,
+  id: string,
+  input: ScheduleInput
+): Promise<ScheduleDetails | null> {
+  const found = await db.$transaction(async (tx) => {
+    if (!(await tx.schedule.findUnique({ where: { id }, select: { id: true } }))) return false;
+    if (input.teamId && !(await tx.team.findUnique({ where: { id: input.teamId }, select: { id: true } }))) {
+      throw new UnknownTeamError('teamId: no team with this id');
+    }
+    await tx.schedule.update({
+      where: { id },
+      data: {
+        name: input.name,
+        timeZone: input.timeZone,
+        rotations: input.rotations,
+        teamId: input.teamId ?? null,
+        version: { increment: 1 },
+      },
+    });
+    if (input.teamId) await tx.team.update({ where: { id: input.teamId }, data: { scheduleId: id } });
+    return true;
+  });
+  return found ? getSchedule(db, publicUrl, id) : null;
+}
+
+/** Deletes a schedule and its overrides; teams that used it go back to their engineers' order. */
+export async function deleteSchedule(db: Database, id: string): Promise<boolean> {
+  const { count } = await db.schedule.deleteMany({ where: { id } });
+  return count > 0;
+}
+
+export interface NewOverride {
+  start: number;
+  end: number;
+  addUserId?: string;
+  removeUserId?: string;
+  createdBy?: string;
+}
+
+/**
+ * Adds an override unless it would change nothing (OverrideChangesNothingError with the reason).
+ * The check and the write happen under a lock of the schedule's row, so that two overrides added at
+ * once are each checked against the other. Null when there is no such schedule.
+ */
+export async function addOverride(
+  db: Database,
+  scheduleId: string,
+  input: NewOverride
+): Promise<{ id: string } | null> {
+  return db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<
+      Array<{ id: string }>
+    >`SELECT id FROM schedules WHERE id = ${scheduleId}::uuid FOR UPDATE`;
+    if (locked.length === 0) return null;
+    const row = await tx.schedule.findUniqueOrThrow({
+      where: { id: scheduleId },
+      include: {
+        overrides: { where: { endsAt: { gt: new Date(input.start) }, startsAt: { lt: new Date(input.end) } } },
+      },
+    });
+    const reason = overrideChangesNothing(
+      {
+        timeZone: row.timeZone,
+        rotations: rotationsSchema.parse(row.rotations),
+        overrides: row.overrides.map(overrideOf),
+      },
+      {
+        id: 'new',
+        start: input.start,
+        end: input.end,
+        addUserId: input.addUserId,
+        removeUserId: input.removeUserId,
+        createdAt: Number.MAX_SAFE_INTEGER,
+      }
+    );
+    if (reason) throw new OverrideChangesNothingError(reason);
+    const created = await tx.scheduleOverride.create({
+      data: {
+        scheduleId,
+        startsAt: new Date(input.start),
+        endsAt: new Date(input.end),
+        addUserId: input.addUserId,
+        removeUserId: input.removeUserId,
+        createdBy: input.createdBy,
+      },
+      select: { id: true },
+    });
+    await tx.schedule.update({ where: { id: scheduleId }, data: { version: { increment: 1 } } });
+    return created;
+  });
+}
+
+/** Deletes an override of the schedule; false when there is no such override there. */
+export async function deleteOverride(db: Database, scheduleId: string, overrideId: string): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.scheduleOverride.deleteMany({ where: { id: overrideId, scheduleId } });
+    if (count === 0) return false;
+    await tx.schedule.update({ where: { id: scheduleId }, data: { version: { increment: 1 } } });
+    return true;
+  });
+}
