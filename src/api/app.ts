@@ -95,7 +95,7 @@ export function createApp(deps: GatewayDeps): Express {
       : undefined);
   app.use('/api', mountedAt('/api'), adminRoutes({ config, db, directory, guard }));
   // Calendar clients cannot send a bearer token: the feed's URL carries its own.
-  app.get('/ical/:file', icalHandler({ db }));
+  app.get('/ical/:file', icalHandler({ db, guard }));
   app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake, guard }));
   app.use(
     '/sns',

@@ -9,6 +9,7 @@ import { rotationsSchema, SLACK_USER_ID, timeZoneSchema } from '../../oncall/sch
 import { loadSchedule } from '../../oncall/store';
 import { FIRST_YEAR, LAST_YEAR } from '../../oncall/zone-clock';
 import { HttpError } from '../errors';
+import type { CredentialGuard } from '../middleware/credential-guard';
 import {
   addOverride,
   createSchedule,
@@ -203,8 +204,10 @@ export function deleteOverrideHandler({ db }: SchedulesDeps): RequestHandler {
 }
 
 /** `GET /ical/:token.ics`: the schedule's shifts as iCalendar; `?user=U…` one person's. The token is the credential. */
-export function icalHandler({ db }: Pick<SchedulesDeps, 'db'>): RequestHandler {
+export function icalHandler({ db, guard }: { db: Database; guard: CredentialGuard }): RequestHandler {
   return async (req, res) => {
+    // Unknown tokens count with the gateway's other failed credentials (a client guessing is blocked).
+    await guard.checkNotBlocked(req);
     const file = req.params.file;
     const token = typeof file === 'string' && file.endsWith('.ics') ? file.slice(0, -'.ics'.length) : '';
     const { user } = parseInput(z.object({ user: userIdSchema.optional() }), req.query, 'query');
@@ -216,7 +219,10 @@ export function icalHandler({ db }: Pick<SchedulesDeps, 'db'>): RequestHandler {
           { from: now - ICAL_OVERRIDES_BACK_MS, to: now + ICAL_OVERRIDES_AHEAD_MS }
         )
       : null;
-    if (!schedule) throw new HttpError(404, 'no calendar here');
+    if (!schedule) {
+      await guard.recordFailure(req);
+      throw new HttpError(404, 'no calendar here');
+    }
     res.type('text/calendar; charset=utf-8').send(scheduleCalendar(schedule, now, user));
   };
 }
