@@ -85,6 +85,9 @@ export interface StormResult {
   cpuPerAlertByPartMs: Record<string, number>;
 }
 
+/** Requests in flight at once: 16 senders with a few connections each. */
+const SENDERS = 64;
+
 /** A storm is mostly warnings and info; a few criticals, each of which must get its own message at once. */
 function severityOf(i: number): Severity {
   if (i % 1_000 === 7) return 'critical';
@@ -123,12 +126,25 @@ export async function runStormScenario(stack: StormStack, options: StormOptions 
   let resent = 0;
   const acceptedOrder: Array<Array<(typeof alerts)[number]>> = channels.map(() => []);
   /** Sends like Alertmanager or SNS: a 503 (overloaded) is sent again after its Retry-After, for up to ten minutes. */
+  // At most SENDERS requests in flight, as a few monitoring tools' connections carry them.
+  let inFlight = 0;
+  const slotFreed: Array<() => void> = [];
+  async function post(alert: (typeof alerts)[number]): Promise<{ status: number; headers?: Record<string, string> }> {
+    while (inFlight >= SENDERS) await new Promise<void>((resolve) => slotFreed.push(resolve));
+    inFlight += 1;
+    try {
+      return await stack
+        .post(webhooks[alert.channel] as string, { title: alert.title, key: alert.key, severity: alert.severity })
+        .catch((): { status: number; headers?: Record<string, string> } => ({ status: 0 }));
+    } finally {
+      inFlight -= 1;
+      slotFreed.shift()?.();
+    }
+  }
   async function send(alert: (typeof alerts)[number]): Promise<void> {
     const giveUpAt = Date.now() + 600_000;
     for (;;) {
-      const answer = await stack
-        .post(webhooks[alert.channel] as string, { title: alert.title, key: alert.key, severity: alert.severity })
-        .catch((): { status: number; headers?: Record<string, string> } => ({ status: 0 }));
+      const answer = await post(alert);
       if (answer.status === 202) {
         alert.acceptedAt = Date.now();
         acceptedOrder[alert.channel]!.push(alert);

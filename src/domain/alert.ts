@@ -37,6 +37,8 @@ export interface TeamSnapshot {
   escalationTimeoutMs: number;
   /** The Slack installation whose bot serves the team (OAuth mode); unset: SLACK_BOT_TOKEN. */
   installationId?: string;
+  /** The team's on-call schedule: a new alert goes first to whoever is on call (src/oncall/). */
+  scheduleId?: string;
 }
 
 /** Who holds the alert now: one engineer, or the whole team once escalation ran out of engineers. */
@@ -59,6 +61,8 @@ export interface AlertView {
   lastSeenAt: string;
   acknowledgedBy?: string;
   endedBy?: string;
+  /** Why the holder holds it, when a schedule chose them: `on call in Primary until Mon 09:00`. */
+  assignedBecause?: string;
   /** The engineer or team being called at this step: the only one the message may mention. */
   calling?: AlertHolder;
 }

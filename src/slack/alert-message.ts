@@ -141,7 +141,8 @@ function stateLine(view: AlertView): string {
 function holderPhrase(view: AlertView): string {
   const holder = view.holder;
   if (holder.kind === 'team') return `the whole team (${escapeText(view.team.name)}) is called`;
-  return `assigned to ${holderName(holder.userId, view.calling)}`;
+  const because = view.assignedBecause ? ` (${escapeAndTruncate(view.assignedBecause, 200)})` : '';
+  return `assigned to ${holderName(holder.userId, view.calling)}${because}`;
 }
 
 /** The holder pings only when they are the one being called at this step. */

@@ -14,6 +14,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  patched,
   continueAsNew,
   log,
   proxyActivities,
@@ -111,6 +112,13 @@ const CALL_BOOKED_AHEAD_MS = 1_500;
  */
 const SEARCH_ATTRIBUTES_ON_CHANGE_PATCH = 'search-attributes-on-change';
 
+/**
+ * A team with an on-call schedule: a new alert goes first to whoever is on call, and the first
+ * escalation step to the next person on call (issue 21). A plain patch: runs that recorded
+ * `patches-2026-12` before it existed did not have it.
+ */
+const ON_CALL_PATCH = 'on-call-assignment';
+
 /** Escalation steps made before it rewrote the message before paging (replayed so). */
 const PAGES_FIRST_PATCH = 'pages-first';
 /** Repeats handled before it rewrote the message at once, every time (replayed so). */
@@ -205,6 +213,10 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       lastSeenAt: status.lastSeenAt,
       acknowledgedBy: status.acknowledgedByName ?? status.acknowledgedBy,
       endedBy: status.endedBy,
+      assignedBecause:
+        status.holder.kind === 'engineer' && status.holder.userId === status.onCall?.userId
+          ? status.onCall.reason
+          : undefined,
       calling,
     };
   }
@@ -486,6 +498,33 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return true;
   }
 
+  /**
+   * A team with a schedule: the alert goes first to whoever is on call now, and the timeline says
+   * why. Nobody on call: it goes to the first engineer, as for a team without a schedule.
+   */
+  async function assignOnCall(): Promise<void> {
+    const answer = await steps().database.whoIsOnCall({ teamId: team.id, at: Date.now() });
+    if (!answer) return;
+    const from = { scheduleId: answer.scheduleId, version: answer.version };
+    if (!answer.userId) {
+      await record({
+        type: 'assigned',
+        message: `Assigned to ${describeHolder(status.holder)}: ${answer.reason}`,
+        data: from,
+      });
+      return;
+    }
+    status.holder = { kind: 'engineer', userId: answer.userId };
+    status.assigneeIndex = Math.max(team.engineers.indexOf(answer.userId), 0);
+    status.onCall = { userId: answer.userId, reason: answer.reason, next: answer.next, ...from };
+    await record({
+      type: 'assigned',
+      message: `Assigned to ${answer.userId} (${answer.reason})`,
+      data: { ...from, next: answer.next },
+      update: { assignee: answer.userId },
+    });
+  }
+
   /** The escalation clock starts again now, or, for an escalation step, at the time it was due. */
   function restartTimer(): void {
     status.escalationDueAt = new Date((callDueAt ?? Date.now()) + team.escalationTimeoutMs).toISOString();
@@ -493,9 +532,13 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
 
   /** Nobody acknowledged in time: the next engineer once, then the whole team. */
   async function escalate(): Promise<void> {
-    const nextIndex = status.assigneeIndex + 1;
-    if (status.holder.kind === 'engineer' && status.escalations === 0 && nextIndex < team.engineers.length) {
-      const next: AlertHolder = { kind: 'engineer', userId: team.engineers[nextIndex] as string };
+    // The next person on call in the holder's rotation (a schedule chose the holder), else the next engineer.
+    const nextOnCall =
+      status.onCall?.next && status.onCall.next !== status.onCall.userId ? status.onCall.next : undefined;
+    const nextIndex = nextOnCall ? Math.max(team.engineers.indexOf(nextOnCall), 0) : status.assigneeIndex + 1;
+    const nextUser = nextOnCall ?? team.engineers[nextIndex];
+    if (status.holder.kind === 'engineer' && status.escalations === 0 && nextUser !== undefined) {
+      const next: AlertHolder = { kind: 'engineer', userId: nextUser };
       if (!(await callHolder(next, nextIndex))) return;
       status.escalations += 1;
       restartTimer();
@@ -656,6 +699,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     } else {
       status.occurrences = 1;
     }
+    if (!input.notice && team.scheduleId !== undefined && patched(ON_CALL_PATCH)) await assignOnCall();
     if (input.notice) {
       await ensurePosted();
     } else {

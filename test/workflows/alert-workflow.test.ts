@@ -14,7 +14,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { AlertActivities, ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
-import type { AlertEventInput } from '../../src/activities/timeline-activities';
+import type { AlertEventInput, OnCallAnswer } from '../../src/activities/timeline-activities';
 import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
 import { SLACK_PACED_RATE_LIMITED, SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
 import {
@@ -76,6 +76,8 @@ function recordingActivities() {
   const stalls = new Map<Stallable, { begin: () => void; released: Promise<void> }>();
   let threadRefusals = 0;
   const turnRequests: Array<{ kind: string; retryAfterMs?: number }> = [];
+  /** What the team's schedule answers (null: the team has none). */
+  let onCall: OnCallAnswer = null;
   /** Ids of the presses and resolutions taken so far. */
   const stopsTaken: number[] = [];
   let lastReportId = 0;
@@ -123,6 +125,7 @@ function recordingActivities() {
     recordAlertEvent: jest.fn(async (event: AlertEventInput) => {
       events.push(event);
     }),
+    whoIsOnCall: jest.fn(async () => onCall),
   };
   return {
     activities,
@@ -138,6 +141,8 @@ function recordingActivities() {
     lastUpdate: () => slackCalls.filter((c) => c.activity === 'updateAlertMessage').at(-1)?.view,
     eventTypes: () => events.map((event) => event.type),
     failPostsWith: (error: Error) => (postFailure = error),
+    /** The team's schedule says this person is on call. */
+    scheduleSays: (answer: OnCallAnswer) => (onCall = answer),
     /** Holds the next call of `activity` until released (`requestChannelTurn`: a turn slow to come). */
     stallNext(activity: Stallable): StalledCall {
       let begin!: () => void;
@@ -200,6 +205,7 @@ beforeAll(async () => {
       notifyInThread: (input) => forwardTo().notifyInThread(input),
       sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
       recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
+      whoIsOnCall: (input) => forwardTo().whoIsOnCall(input),
       // The channel's pacer is not under test here (channel-workflow.test.ts): every turn comes at once.
       requestChannelTurn: async (request) => {
         const { workflowId, requestId } = request;
@@ -234,7 +240,7 @@ interface Scenario {
  * `body` while a worker with recording activities serves it.
  */
 async function withAlert(
-  options: { engineers?: string[]; maxHistoryEvents?: number; rec?: Recording; notice?: boolean },
+  options: { engineers?: string[]; maxHistoryEvents?: number; rec?: Recording; notice?: boolean; scheduleId?: string },
   body: (scenario: Scenario) => Promise<void>
 ): Promise<void> {
   const rec = options.rec ?? recordingActivities();
@@ -249,6 +255,7 @@ async function withAlert(
       slackChannelId: 'C0OPS',
       engineers: options.engineers ?? ['U1ALICE', 'U2BOB', 'U3CAROL'],
       escalationTimeoutMs: FIVE_MINUTES,
+      ...(options.scheduleId ? { scheduleId: options.scheduleId } : {}),
     },
     content,
     maxHistoryEvents: options.maxHistoryEvents,
@@ -305,6 +312,60 @@ describe('alert workflow', () => {
       expect(post?.view.state).toBe('open');
       expect(post?.view.occurrences).toBe(1);
       await waitFor('the posted event', () => rec.eventTypes().includes('posted'));
+    });
+  });
+
+  test('a team with a schedule: assigned to whoever is on call, saying why, and escalated to the next person on call', async () => {
+    const rec = recordingActivities();
+    rec.scheduleSays({
+      userId: 'U9DANA',
+      users: ['U9DANA'],
+      reason: 'on call in Primary until Mon 09:00',
+      next: 'U3CAROL',
+      until: null,
+      scheduleId: 'schedule-1',
+      version: 4,
+    });
+    await withAlert({ rec, scheduleId: 'schedule-1' }, async () => {
+      const [post] = rec.posts();
+      expect(post?.calling).toEqual({ kind: 'engineer', userId: 'U9DANA' });
+      expect(post?.view.assignedBecause).toBe('on call in Primary until Mon 09:00');
+      expect(rec.events[0]).toMatchObject({
+        type: 'assigned',
+        message: 'Assigned to U9DANA (on call in Primary until Mon 09:00)',
+        data: { scheduleId: 'schedule-1', version: 4, next: 'U3CAROL' },
+        update: { assignee: 'U9DANA' },
+      });
+
+      await env.sleep('310s');
+      await waitFor('the escalation', () => rec.directMessages().length === 1);
+      expect(rec.called()).toEqual(['U3CAROL']);
+      expect(rec.lastUpdate()?.assignedBecause).toBeUndefined();
+    });
+  });
+
+  test('a team with a schedule and nobody on call: the first engineer, and the timeline says so', async () => {
+    const rec = recordingActivities();
+    rec.scheduleSays({
+      userId: null,
+      users: [],
+      reason: 'nobody is on call in Primary until Mon 09:00',
+      next: null,
+      until: null,
+      scheduleId: 'schedule-2',
+      version: 1,
+    });
+    await withAlert({ rec, scheduleId: 'schedule-2' }, async () => {
+      expect(rec.posts()[0]?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
+      expect(rec.events[0]?.message).toBe('Assigned to U1ALICE: nobody is on call in Primary until Mon 09:00');
+    });
+  });
+
+  test('a team without a schedule never asks for one', async () => {
+    const rec = recordingActivities();
+    await withAlert({ rec }, async () => {
+      expect(rec.posts()[0]?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
+      expect(rec.activities.whoIsOnCall).not.toHaveBeenCalled();
     });
   });
 

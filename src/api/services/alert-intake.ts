@@ -86,6 +86,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
       engineers: team.engineers,
       escalationTimeoutMs: team.escalationTimeoutMs ?? config.escalationTimeoutMs,
       ...(team.installationId ? { installationId: team.installationId } : {}),
+      ...(team.scheduleId ? { scheduleId: team.scheduleId } : {}),
     };
   }
 

@@ -21,6 +21,8 @@ export interface EndpointWithTeam {
     installationId: string | null;
     /** Set while the team is paused: its endpoints answer 410. */
     pausedAt: Date | null;
+    /** The on-call schedule whose person a new alert goes to first (src/oncall/), if any. */
+    scheduleId: string | null;
   };
 }
 
@@ -46,7 +48,7 @@ const ENDPOINT_BY_TOKEN_HASH = `
          e.insufficient_data::text AS "insufficientData",
          t.id AS "teamId", t.name, t.slack_channel_id AS "slackChannelId",
          t.escalation_timeout_ms AS "escalationTimeoutMs", t.installation_id AS "installationId",
-         t.paused_at AS "pausedAt",
+         t.paused_at AS "pausedAt", t.schedule_id AS "scheduleId",
          ARRAY(SELECT slack_user_id FROM engineers WHERE team_id = t.id ORDER BY position) AS engineers
   FROM endpoints e JOIN teams t ON t.id = e.team_id
   WHERE e.token_hash = $1`;
@@ -58,6 +60,7 @@ interface EndpointRow extends Omit<EndpointWithTeam, 'team'> {
   escalationTimeoutMs: number | null;
   installationId: string | null;
   pausedAt: Date | null;
+  scheduleId: string | null;
   engineers: string[];
 }
 
@@ -80,6 +83,7 @@ export async function findEndpointByToken(db: Database, token: string): Promise<
       engineers: row.engineers,
       installationId: row.installationId,
       pausedAt: row.pausedAt,
+      scheduleId: row.scheduleId,
     },
   };
 }
