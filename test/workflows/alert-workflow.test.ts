@@ -365,7 +365,7 @@ describe('alert workflow', () => {
     const rec = recordingActivities();
     await withAlert({ rec }, async () => {
       expect(rec.posts()[0]?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
-      expect(rec.activities.whoIsOnCall).not.toHaveBeenCalled();
+      expect(jest.mocked(rec.activities).whoIsOnCall).not.toHaveBeenCalled();
     });
   });
 
