@@ -43,6 +43,7 @@ export function createSlackAppRoutes(deps: {
   const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
   const bots = createInstallationBots({ db, secrets });
   const workspaces = createWorkspaces({ config, db, bots, log });
+  const receipts = createEventReceipts({ db, clock: deps.clock });
   const install =
     config.slackOAuth && secrets
       ? slackInstallHandlers({
@@ -54,6 +55,7 @@ export function createSlackAppRoutes(deps: {
             secrets,
             onInstalled: ({ id }) => Promise.resolve(bots.forget(id)),
           }),
+          takeOnce: (id) => receipts.take(id),
           log,
         })
       : undefined;
@@ -66,7 +68,7 @@ export function createSlackAppRoutes(deps: {
       bots,
       publicUrl: config.publicUrl,
       escalationTimeoutMs: config.escalationTimeoutMs,
-      receipts: createEventReceipts({ db, clock: deps.clock }),
+      receipts,
       clock: deps.clock,
       log,
       background: deps.background,

@@ -471,6 +471,25 @@ describe('several workspaces at once', () => {
   }, 60_000);
 });
 
+describe('the OAuth install link', () => {
+  test('works once: the redirect replayed with the same state and cookie is refused with 400', async () => {
+    const ws = escalator.slack.workspaces.add('Replayco');
+    const page = await fetch(`${escalator.url}/slack/install`);
+    const state = /slack-app-oauth-state=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+    const redirect = (code: string) =>
+      fetch(`${escalator.url}/slack/oauth_redirect?code=${code}&state=${state}`, {
+        headers: { Cookie: `slack-app-oauth-state=${state}` },
+      });
+
+    const first = await redirect(escalator.slack.workspaces.authorize(ws.teamId));
+    const replayed = await redirect(escalator.slack.workspaces.authorize(ws.teamId));
+
+    expect(first.status).toBe(200);
+    expect(replayed.status).toBe(400);
+    expect(await replayed.text()).toContain('slack_oauth_invalid_state');
+  });
+});
+
 describe('teams per installation', () => {
   test(`a workspace with ${MAX_TEAMS_PER_INSTALLATION} teams gets no more: the bot invited to one more channel says so and creates nothing`, async () => {
     const ws = escalator.slack.workspaces.add('Hoarder', { C0HOARDNEW: { name: 'payments', members: [ALICE] } });
