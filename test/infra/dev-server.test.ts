@@ -58,10 +58,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function getUi(host: string, headers: Record<string, string> = {}): Promise<number> {
+function getUi(host: string, headers: Record<string, string> = {}, urlPath = '/'): Promise<number> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port: uiPort, path: '/', headers: { Host: host, ...headers } }, (res) => {
+      .get({ host: '127.0.0.1', port: uiPort, path: urlPath, headers: { Host: host, ...headers } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       })
@@ -84,6 +84,8 @@ test('the Web UI refuses a Host or Origin that is not this machine (DNS rebindin
   expect(await getUi(`localhost:${uiPort + 1}`)).toBe(403);
 
   expect(await getUi(`localhost:${uiPort}`)).toBe(200);
+  // The UI's own API, which its pages call, answers through the check as well.
+  expect(await getUi(`localhost:${uiPort}`, {}, '/api/v1/namespaces/default/workflows')).toBe(200);
   expect(await getUi(`127.0.0.1:${uiPort}`, { Origin: `http://127.0.0.1:${uiPort}` })).toBe(200);
   expect(server.uiUrl).toBe(`http://localhost:${uiPort}`);
 });
