@@ -167,16 +167,16 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
 
     const workerConnection = await NativeConnection.connect(connectionOptions);
     stack.push({ what: 'the worker connection', stop: () => workerConnection.close() });
-    const workflowBundlePath = await bundleWorkflowsInChildProcess(path.join(dataDir, 'workflow-bundle.js'));
+    const bundle = await bundleWorkflowsInChildProcess(dataDir);
     const worker = await createAlertWorker({
       connection: workerConnection,
       config,
       db,
       log,
       metrics,
-      workflowBundlePath,
+      workflowBundlePath: bundle.path,
       dryRunOutbox: dryRun?.outbox,
-    });
+    }).finally(() => bundle.remove());
     const workerRun = worker.run();
     stack.push({
       what: 'the worker',

@@ -2,9 +2,6 @@
  * The Temporal worker: runs alert workflows and their activities. `npm run worker` runs it alone
  * against an existing Temporal server and PostgreSQL; several may run at once on one task queue.
  */
-import { rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {
   GracefulShutdownPeriodExpiredError,
   NativeConnection,
@@ -174,13 +171,17 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const workflowBundlePath = await bundleWorkflowsInChildProcess(
-    path.join(os.tmpdir(), `escalator-workflows-${process.pid}.js`)
-  );
+  // In a private directory of its own (mkdtemp), never at a name another local user could predict.
+  const bundle = await bundleWorkflowsInChildProcess();
   // Worker.create reads the bundle once; a file left by every start (2 MB) would pile up in /tmp.
-  const worker = await createAlertWorker({ connection, config, db, log, metrics, workflowBundlePath }).finally(() =>
-    rmSync(workflowBundlePath, { force: true })
-  );
+  const worker = await createAlertWorker({
+    connection,
+    config,
+    db,
+    log,
+    metrics,
+    workflowBundlePath: bundle.path,
+  }).finally(() => bundle.remove());
 
   // Worker.run() returns once shutdown() has drained the tasks in flight. `on`, not `once`: one
   // Ctrl-C arrives twice (from the terminal and relayed by npm), and Node's default for the second

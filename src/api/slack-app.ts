@@ -15,13 +15,15 @@ import { slackEventsHandler } from './handlers/slack-events';
 import { slackInstallHandlers, type SlackInstallRoutes } from './handlers/slack-install';
 import type { SlackResponder } from './services/slack-actions';
 import { createEventReceipts } from './services/slack-event-receipts';
-import { createWorkspaces } from './services/slack-workspaces';
+import { createWorkspaces, type Workspaces } from './services/slack-workspaces';
 
 export interface SlackAppRoutes {
   /** Unset unless the OAuth variables are. */
   install?: SlackInstallRoutes;
   events: RequestHandler;
   commands: RequestHandler;
+  /** Which workspaces may act (installations, the bot token's own): presses are bound to them too. */
+  workspaces: Workspaces;
 }
 
 export function createSlackAppRoutes(deps: {
@@ -40,7 +42,8 @@ export function createSlackAppRoutes(deps: {
   const { config, db, log } = deps;
   const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
   const bots = createInstallationBots({ db, secrets });
-  const workspaces = createWorkspaces({ config, bots, log });
+  const workspaces = createWorkspaces({ config, db, bots, log });
+  const receipts = createEventReceipts({ db, clock: deps.clock });
   const install =
     config.slackOAuth && secrets
       ? slackInstallHandlers({
@@ -52,18 +55,20 @@ export function createSlackAppRoutes(deps: {
             secrets,
             onInstalled: ({ id }) => Promise.resolve(bots.forget(id)),
           }),
+          takeOnce: (id) => receipts.take(id),
           log,
         })
       : undefined;
   return {
     install,
+    workspaces,
     events: slackEventsHandler({
       db,
       workspaces,
       bots,
       publicUrl: config.publicUrl,
       escalationTimeoutMs: config.escalationTimeoutMs,
-      receipts: createEventReceipts({ db, clock: deps.clock }),
+      receipts,
       clock: deps.clock,
       log,
       background: deps.background,

@@ -5,13 +5,14 @@
  * errors reach Escalator's log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync } from 'node:fs';
 import os from 'node:os';
 import readline from 'node:readline';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
 import type { Logger } from '../logger';
 import { findFreePort, isPortFree } from './free-port';
+import { startWebUiGuard } from './web-ui-guard';
 
 /** The port the `temporal` CLI and SDKs try when no address is given. */
 export const TEMPORAL_DEFAULT_PORT = 7233;
@@ -49,6 +50,8 @@ export interface RunningDevServer {
   /** `127.0.0.1:<port>`. */
   address: string;
   port: number;
+  /** The server process. */
+  pid: number | undefined;
   uiUrl: string;
   stop(): Promise<void>;
 }
@@ -60,6 +63,14 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   if (port !== TEMPORAL_DEFAULT_PORT) {
     log.info(`port ${TEMPORAL_DEFAULT_PORT} is taken: the Temporal dev server listens on ${port} instead`);
   }
+  // The SQLite file and the WAL and shared-memory files beside it are the operator's alone,
+  // whatever the mode of the directory they are in: the server runs with umask 077 (below), and
+  // files an earlier version left readable are made private.
+  for (const file of [options.dbFilename, `${options.dbFilename}-wal`, `${options.dbFilename}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+  // The UI itself listens on a loopback port of its own; the Host-checking guard takes its public port.
+  const uiUpstreamPort = await findFreePort();
   const args = [
     'server',
     'start-dev',
@@ -67,8 +78,10 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     '127.0.0.1',
     '--port',
     String(port),
+    '--ui-ip',
+    '127.0.0.1',
     '--ui-port',
-    String(options.uiPort),
+    String(uiUpstreamPort),
     '--db-filename',
     options.dbFilename,
     '--namespace',
@@ -83,7 +96,13 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   // In a process group of its own, out of reach of a terminal's Ctrl-C (sent to the whole
   // foreground group): interrupted at once, it cut the worker's polls while the worker drained and
   // logged errors about them; stopped by its owner, it goes after the worker.
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // `sh -c 'umask 077; exec …'`: the umask for the server alone (process.umask would change this
+  // whole process's); exec keeps the pid, which niceness and stopping use.
+  const child = spawn('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', options.cliPath, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: devServerEnvironment(),
+  });
   if (options.niceness && child.pid !== undefined) {
     try {
       os.setPriority(child.pid, options.niceness);
@@ -128,15 +147,35 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+  let uiGuard;
+  try {
+    uiGuard = await startWebUiGuard({ port: options.uiPort, upstreamPort: uiUpstreamPort });
+  } catch (error) {
+    await stopChild(child, exited);
+    file.end();
+    throw error;
+  }
   return {
     address,
     port,
-    uiUrl: `http://localhost:${options.uiPort}`,
+    pid: child.pid,
+    uiUrl: `http://localhost:${uiGuard.port}`,
     async stop() {
+      await uiGuard.close();
       await stopChild(child, exited);
       await new Promise<void>((resolve) => file.end(resolve));
     },
   };
+}
+
+/**
+ * The dev server's environment: what a process needs, nothing of Escalator's (SLACK_*, ADMIN_TOKEN,
+ * OAuth and signing secrets, ENCRYPTION_KEY, DATABASE_URL). The server reads its settings from
+ * flags; whatever runs as it, or reads its /proc/<pid>/environ, learns no secret (issue 24).
+ */
+export function devServerEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const kept = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'LC_CTYPE'];
+  return Object.fromEntries(kept.filter((name) => env[name] !== undefined).map((name) => [name, env[name]]));
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {

@@ -19,10 +19,26 @@ function endpointLines({ webhookUrl, snsUrl }: EndpointLinks): string[] {
   ];
 }
 
-/** Posted when the bot is invited to a channel and the channel's team was created. */
-export function welcomeMessage(teamName: string, links: EndpointLinks): string {
+/**
+ * Posted in the channel when the bot is invited and the channel's team was created. It holds no
+ * endpoint URL: whoever reads the channel could post alerts with one (issue 24). The URLs go to the
+ * person who invited the bot, alone (`endpointsMessage`).
+ */
+export function welcomeMessage(teamName: string, inviter: string | undefined): string {
   return [
-    `:wave: Escalator is set up for this channel as team *${teamName}*. Send alerts to:`,
+    `:wave: Escalator is set up for this channel as team *${teamName}*.`,
+    inviter
+      ? `${userName(inviter)} was shown the endpoint URLs to send alerts to (only they see them).`
+      : `Get the endpoint URLs to send alerts to with \`${COMMAND} token rotate\` (only you will see them).`,
+    `Set who is called, in order: \`${COMMAND} rotation @alice @bob @carol\` (until then, alerts call the whole channel).`,
+    `Change the time before each escalation step: \`${COMMAND} timeout 10m\`. More: \`${COMMAND} help\`.`,
+  ].join('\n');
+}
+
+/** The new team's endpoint URLs and a curl to try them: for the person who invited the bot, and nobody else. */
+export function endpointsMessage(teamName: string, links: EndpointLinks): string {
+  return [
+    `Endpoint URLs of team *${teamName}* (only you see this). Send alerts to:`,
     ...endpointLines(links),
     '',
     'Try it:',
@@ -30,10 +46,16 @@ export function welcomeMessage(teamName: string, links: EndpointLinks): string {
     `curl -X POST ${links.webhookUrl} -H 'Content-Type: application/json' \\`,
     `  -d '{"title":"Disk almost full on db-1","severity":"critical","text":"/var is at 97%"}'`,
     '```',
-    `Set who is called, in order: \`${COMMAND} rotation @alice @bob @carol\` (until then, alerts call the whole channel).`,
-    `Change the time before each escalation step: \`${COMMAND} timeout 10m\`. More: \`${COMMAND} help\`.`,
-    'Keep these URLs secret: anyone who has them can post alerts here.',
+    'Keep these URLs secret: anyone who has them can post alerts to the channel.',
   ].join('\n');
+}
+
+/** Posted when the bot is invited but its workspace already has as many teams as it may. */
+export function teamLimitMessage(limit: number): string {
+  return (
+    `:no_entry: Escalator did not set this channel up: this workspace already has ${limit} teams, the most it may have. ` +
+    'Remove Escalator from a channel that no longer needs it and ask an administrator to delete its team.'
+  );
 }
 
 export function resumedMessage(teamName: string): string {

@@ -12,6 +12,8 @@ import { createSlackWebClient } from './client';
 export interface WorkspaceSlack {
   /** The bot's own user id (auth.test). */
   botUserId(): Promise<string>;
+  /** The workspace the token belongs to (auth.test's `team_id`), asked once. */
+  slackTeamId(): Promise<string>;
   /** The channel's name without `#` (conversations.info). */
   channelName(channel: string): Promise<string>;
   /** Whether `user` is a member of `channel` (conversations.members, every page). */
@@ -37,15 +39,22 @@ export function createWorkspaceSlack({
   log: Logger;
 }): WorkspaceSlack {
   const client = createSlackWebClient(token, apiUrl);
-  let botUser: Promise<string> | undefined;
+  // Asked once and kept: who the token is does not change while the token lives. A failure is not kept.
+  let identity: Promise<{ userId: string; teamId: string }> | undefined;
+  const whoAmI = () => {
+    identity ??= client.auth.test().then((result) => {
+      if (!result.user_id || !result.team_id) throw new Error('auth.test answered without user_id or team_id');
+      return { userId: result.user_id, teamId: result.team_id };
+    });
+    identity.catch(() => (identity = undefined));
+    return identity;
+  };
   return {
-    botUserId() {
-      botUser ??= client.auth.test().then((result) => {
-        if (!result.user_id) throw new Error('auth.test answered without user_id');
-        return result.user_id;
-      });
-      botUser.catch(() => (botUser = undefined));
-      return botUser;
+    async botUserId() {
+      return (await whoAmI()).userId;
+    },
+    async slackTeamId() {
+      return (await whoAmI()).teamId;
     },
     async channelName(channel) {
       const result = await client.conversations.info({ channel });

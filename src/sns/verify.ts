@@ -28,11 +28,18 @@ export interface SnsVerifierOptions {
   /** How far in the future a Timestamp may be, for clock skew. */
   maxFutureSkewMs?: number;
   certificateTimeoutMs?: number;
-  /** How many certificate URLs are remembered; AWS uses one per region at a time. */
+  /**
+   * How many certificate URLs are remembered; AWS uses one per region at a time. Certificates that
+   * verified a message and those that have not (yet) are kept apart, this many of each: forged
+   * messages naming new URLs can only push out each other, never a certificate that proved itself.
+   */
   certificateCacheSize?: number;
   /** How long a failed download is answered from memory (its error again) before it is tried anew. */
   failedCertificateTtlMs?: number;
-  /** Certificate downloads allowed per minute in all; more are answered 503 without a request. */
+  /**
+   * Certificate downloads allowed per minute for one budget (the gateway: one endpoint); more are
+   * answered 503 without a request. A flood of forged messages on one endpoint spends its own budget only.
+   */
   certificateDownloadsPerMinute?: number;
 }
 
@@ -42,7 +49,7 @@ export interface SnsVerifier {
    * once it is provably from AWS; rejects with SnsFormatError (400), SnsVerificationError (401) or
    * SnsUnavailableError (503: the certificate could not be fetched; SNS will retry).
    */
-  verify(body: unknown): Promise<SnsMessage>;
+  verify(body: unknown, context?: { budgetKey?: string }): Promise<SnsMessage>;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -88,13 +95,16 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
   const failedCertificateTtlMs = options.failedCertificateTtlMs ?? 30_000;
   // Forged messages can name any .pem on an SNS host: each distinct URL would be one download.
   const downloads = new RateLimiterMemory({ points: options.certificateDownloadsPerMinute ?? 20, duration: 60 });
-  // Promises, so that a burst of messages shares one download; insertion order makes it an LRU.
-  // A failed download stays (with when to forget it), so that a flood of messages naming it costs nothing.
+  // Certificates that verified a signature: only another proven certificate pushes one out (LRU).
+  const trusted = new Map<string, X509Certificate>();
+  // The others, downloaded or being downloaded. Promises, so that a burst of messages shares one
+  // download; insertion order makes it an LRU. A failed download stays (with when to forget it), so
+  // that a flood of messages naming it costs nothing.
   const certificates = new Map<string, { certificate: Promise<X509Certificate>; failedUntil?: number }>();
 
-  async function downloadCertificate(url: string): Promise<X509Certificate> {
+  async function downloadCertificate(url: string, budgetKey: string): Promise<X509Certificate> {
     try {
-      await downloads.consume('certificates');
+      await downloads.consume(budgetKey);
     } catch {
       throw new SnsUnavailableError('too many signing certificate downloads: retry later');
     }
@@ -122,14 +132,21 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
     }
   }
 
-  function certificateFor(url: string): Promise<X509Certificate> {
+  function certificateFor(url: string, budgetKey: string): Promise<X509Certificate> {
+    const proven = trusted.get(url);
+    if (proven && Date.parse(proven.validTo) >= now()) {
+      trusted.delete(url);
+      trusted.set(url, proven);
+      return Promise.resolve(proven);
+    }
+    trusted.delete(url);
     const cached = certificates.get(url);
     if (cached && (cached.failedUntil === undefined || now() < cached.failedUntil)) {
       certificates.delete(url);
       certificates.set(url, cached);
       return cached.certificate;
     }
-    const loading = downloadCertificate(url);
+    const loading = downloadCertificate(url, budgetKey);
     const entry: { certificate: Promise<X509Certificate>; failedUntil?: number } = { certificate: loading };
     certificates.set(url, entry);
     // A failed download is remembered briefly, then tried again by the next delivery.
@@ -143,6 +160,17 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
     return loading;
   }
 
+  /** A certificate that verified a message moves to the proven ones. */
+  function trust(url: string, certificate: X509Certificate): void {
+    certificates.delete(url);
+    trusted.delete(url);
+    trusted.set(url, certificate);
+    for (const oldest of trusted.keys()) {
+      if (trusted.size <= cacheSize) break;
+      trusted.delete(oldest);
+    }
+  }
+
   function checkTimestamp(timestamp: string): void {
     const sentAt = Date.parse(timestamp);
     if (Number.isNaN(sentAt)) throw new SnsVerificationError('Timestamp is not a date');
@@ -152,7 +180,7 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
   }
 
   return {
-    async verify(body) {
+    async verify(body, context = {}) {
       const message = parseSnsEnvelope(body);
       const algorithm = SIGNATURE_ALGORITHMS[message.SignatureVersion];
       if (!algorithm) throw new SnsVerificationError(`SignatureVersion ${message.SignatureVersion} is not supported`);
@@ -162,7 +190,7 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
       }
       checkTimestamp(message.Timestamp);
 
-      const certificate = await certificateFor(message.SigningCertURL);
+      const certificate = await certificateFor(message.SigningCertURL, context.budgetKey ?? 'all');
       const at = now();
       if (Date.parse(certificate.validFrom) > at || Date.parse(certificate.validTo) < at) {
         throw new SnsVerificationError('the signing certificate is not valid now');
@@ -176,6 +204,7 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
         signatureHolds = false;
       }
       if (!signatureHolds) throw new SnsVerificationError('signature does not match the message');
+      trust(message.SigningCertURL, certificate);
       verifiedMessages.add(message);
       return message;
     },

@@ -8,6 +8,7 @@ import { derivedFingerprint } from '../domain/fingerprint';
 import { compactFields, field, httpLink, isPlainObject, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH, truncate } from './fields';
 import { normaliseSeverity } from './severity';
 import type { IncomingAlert } from './types';
+import { assertAlertsWithinLimits, assertInputWithinLimits } from './input-limits';
 import { withSecretsMasked } from './secrets';
 import { parseOrThrow } from './validation';
 
@@ -52,7 +53,10 @@ export function isAlertmanagerWebhook(value: unknown): boolean {
  * InvalidAlertError naming what is wrong (a status that is neither firing nor resolved, no alerts).
  */
 export function normaliseAlertmanagerWebhook(body: unknown): IncomingAlert[] {
-  return withSecretsMasked(alertmanagerAlerts(body));
+  assertInputWithinLimits(body);
+  const alerts = alertmanagerAlerts(body);
+  assertAlertsWithinLimits(alerts);
+  return withSecretsMasked(alerts);
 }
 
 /** The same, unmasked: for normaliseWebhookRequest, which masks whatever it recognised once. */

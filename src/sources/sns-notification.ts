@@ -16,6 +16,7 @@ import {
   truncate,
 } from './fields';
 import type { IncomingAlert } from './types';
+import { assertAlertsWithinLimits, assertInputWithinLimits } from './input-limits';
 import { withSecretsMasked } from './secrets';
 
 /**
@@ -28,9 +29,21 @@ export function normaliseSnsNotification(
   options: CloudWatchOptions = {}
 ): IncomingAlert[] {
   const message = parseJsonObject(notification.Message);
-  if (isCloudWatchAlarmMessage(message)) return withSecretsMasked([normaliseCloudWatchAlarm(message, options)]);
-  if (isEventBridgeEvent(message)) return withSecretsMasked([normaliseEventBridgeEvent(message, options)]);
-  return withSecretsMasked([publishedMessageAlert(notification, message)]);
+  // The envelope was checked as it was parsed (sns/message.ts); what the publisher sent is checked here.
+  if (message) assertInputWithinLimits(message, 'Message');
+  const alerts = [snsAlert(notification, message, options)];
+  assertAlertsWithinLimits(alerts);
+  return withSecretsMasked(alerts);
+}
+
+function snsAlert(
+  notification: SnsNotification,
+  message: Record<string, unknown> | undefined,
+  options: CloudWatchOptions
+): IncomingAlert {
+  if (isCloudWatchAlarmMessage(message)) return normaliseCloudWatchAlarm(message, options);
+  if (isEventBridgeEvent(message)) return normaliseEventBridgeEvent(message, options);
+  return publishedMessageAlert(notification, message);
 }
 
 function publishedMessageAlert(

@@ -8,6 +8,7 @@ import { isCloudWatchAlarmMessage, normaliseCloudWatchAlarm, type CloudWatchOpti
 import { isEventBridgeEvent, normaliseEventBridgeEvent } from './eventbridge';
 import { isPlainObject } from './fields';
 import { normaliseGenericRequest, readRequestBody, type GenericRequest } from './generic';
+import { assertAlertsWithinLimits, assertRequestWithinLimits } from './input-limits';
 import { withSecretsMasked } from './secrets';
 import { InvalidAlertError, type IncomingAlert } from './types';
 
@@ -20,7 +21,10 @@ export type WebhookRequest = GenericRequest;
  * naming what is wrong.
  */
 export function normaliseWebhookRequest(request: WebhookRequest, options: CloudWatchOptions = {}): IncomingAlert[] {
-  return withSecretsMasked(webhookAlerts(request, options));
+  assertRequestWithinLimits(request);
+  const alerts = webhookAlerts(request, options);
+  assertAlertsWithinLimits(alerts);
+  return withSecretsMasked(alerts);
 }
 
 function webhookAlerts(request: WebhookRequest, options: CloudWatchOptions): IncomingAlert[] {

@@ -61,6 +61,50 @@ describe('single-workspace mode', () => {
     expect(team.pausedAt).toBeNull();
   });
 
+  test("a workspace Escalator does not know acts on nothing: its uninstall, channel_left, invitation and commands are answered 200 and logged, and SLACK_BOT_TOKEN's teams stay active", async () => {
+    const STRANGER = 'T0STRANGER';
+    const STRANGE_CHANNEL = 'C0STRANGE';
+    const teamBefore = await gateway.db.team.findFirstOrThrow({
+      where: { slackChannelId: CHANNEL, installationId: null },
+    });
+    const tokenRotate = signedCommand(gateway.signingSecret, {
+      teamId: STRANGER,
+      channelId: CHANNEL,
+      userId: 'U0ALICE',
+      text: 'token rotate',
+      responseUrl: slack.responseUrl(),
+    });
+
+    await postEvent(eventCallback(STRANGER, { type: 'app_uninstalled' })).expect(200);
+    await postEvent(eventCallback(STRANGER, { type: 'tokens_revoked', tokens: { bot: ['B0STRANGE'] } })).expect(200);
+    await postEvent(eventCallback(STRANGER, { type: 'channel_left', channel: CHANNEL, actor_id: 'U0MALLORY' })).expect(
+      200
+    );
+    await postEvent(
+      eventCallback(STRANGER, { type: 'member_joined_channel', user: workspace.botUserId, channel: STRANGE_CHANNEL })
+    ).expect(200);
+    const commandAnswer = await request(gateway.app)
+      .post('/slack/commands')
+      .set(tokenRotate.headers)
+      .send(tokenRotate.body)
+      .expect(200);
+
+    expect(commandAnswer.text).toBe('');
+    await waitFor('each request logged as from an unknown workspace', () =>
+      gateway.logLines().filter((line) => line.slackTeamId === STRANGER && /does not know/.test(String(line.msg)))
+        .length === 5
+        ? true
+        : undefined
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const teamAfter = await gateway.db.team.findUniqueOrThrow({ where: { id: teamBefore.id } });
+    expect(teamAfter.pausedAt).toBeNull();
+    expect(await gateway.db.team.count({ where: { slackChannelId: STRANGE_CHANNEL } })).toBe(0);
+    expect(
+      await gateway.db.teamAuditEntry.count({ where: { teamId: teamBefore.id, action: { not: 'created' } } })
+    ).toBe(0);
+  });
+
   test("someone else leaving the channel changes nothing; the bot's own leaving pauses the team", async () => {
     await postEvent(
       eventCallback(workspace.teamId, { type: 'member_left_channel', user: 'U0ALICE', channel: CHANNEL })
@@ -383,7 +427,10 @@ describe('event receipts', () => {
   test('are pruned once older than a day, behind an answer; newer ones are kept', async () => {
     // A clock of its own, a month back, so that pruning here reaches no other test's receipts.
     let now = Date.now() - 30 * 24 * 3_600_000;
-    const dated = createTestGateway({ clock: () => now, env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: '' } });
+    const dated = createTestGateway({
+      clock: () => now,
+      env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: workspace.botToken },
+    });
     const send = (envelope: Record<string, unknown>) => {
       const event = signedEvent(dated.signingSecret, envelope, now);
       return request(dated.app).post('/slack/events').set(event.headers).send(event.body).expect(200);

@@ -49,7 +49,7 @@ describe('POST /slack/interactions', () => {
   beforeAll(async () => {
     slack = await startFakeSlack();
     // The stand-in's response_url is on its own origin: the gateway posts only to Slack or to it.
-    gateway = createTestGateway({ env: { SLACK_API_URL: slack.url } });
+    gateway = createTestGateway({ env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: 'xoxb-test' } });
     team = await registerTeam(gateway);
   });
 
@@ -209,6 +209,27 @@ describe('POST /slack/interactions', () => {
     expect(await actionSignals(gateway, workflowId)).toEqual([]);
   });
 
+  test('a signed press from a workspace Escalator does not know acts on nothing, is answered 200 and logged', async () => {
+    const workflowId = await openAlert(gateway, team);
+    const press = signedInteraction(
+      gateway.signingSecret,
+      blockActionsPayload({
+        action: 'close',
+        workflowId,
+        userId: 'U0MALLORY',
+        channelId: team.slackChannelId,
+        teamId: 'T0STRANGER',
+      })
+    );
+
+    await request(gateway.app).post('/slack/interactions').set(press.headers).send(press.body).expect(200);
+
+    expect(await actionSignals(gateway, workflowId)).toEqual([]);
+    expect(
+      gateway.logLines().some((line) => line.slackTeamId === 'T0STRANGER' && /does not know/.test(String(line.msg)))
+    ).toBe(true);
+  });
+
   test('a press by someone whose name has quotes and backslashes reaches the workflow with that name, as they wrote it', async () => {
     const workflowId = await openAlert(gateway, team);
     const userName = String.raw`o'brien \' "x"); DROP TABLE alerts; --`;
@@ -320,7 +341,10 @@ describe('POST /slack/interactions while Temporal is unreachable', () => {
 
   beforeAll(async () => {
     slack = await startFakeSlack();
-    gateway = createTestGateway({ temporalAddress: CLOSED_PORT_ADDRESS, env: { SLACK_API_URL: slack.url } });
+    gateway = createTestGateway({
+      temporalAddress: CLOSED_PORT_ADDRESS,
+      env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: 'xoxb-test' },
+    });
   });
 
   afterAll(async () => {
@@ -416,7 +440,10 @@ describe('POST /slack/interactions while Temporal goes away and comes back', () 
   beforeAll(async () => {
     slack = await startFakeSlack();
     door = await temporalDoor(process.env.TEMPORAL_ADDRESS as string);
-    gateway = createTestGateway({ temporalAddress: door.address, env: { SLACK_API_URL: slack.url } });
+    gateway = createTestGateway({
+      temporalAddress: door.address,
+      env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: 'xoxb-test' },
+    });
   });
 
   afterAll(async () => {

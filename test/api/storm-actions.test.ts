@@ -24,7 +24,7 @@ let gateway: TestGateway;
 
 beforeAll(async () => {
   slack = await startFakeSlack();
-  gateway = createTestGateway({ env: { SLACK_API_URL: slack.url } });
+  gateway = createTestGateway({ env: { SLACK_API_URL: slack.url, SLACK_BOT_TOKEN: 'xoxb-test' } });
 });
 
 afterAll(async () => {

@@ -134,7 +134,7 @@ describe('POST /api/teams', () => {
       .expect(409);
 
     expect(response.body.error).toBe(`a team named "${first.name}" already exists`);
-    const stored = await gateway.db.team.findUniqueOrThrow({ where: { name: first.name } });
+    const stored = await gateway.db.team.findFirstOrThrow({ where: { name: first.name, installationId: null } });
     expect(stored.slackChannelId).toBe(first.slackChannelId);
   });
 });

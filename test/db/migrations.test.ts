@@ -107,6 +107,7 @@ describe('on a freshly created database', () => {
     const team = {
       id: '0b5c1a52-6a8e-4c47-9d0c-1f0f6f0b7a11',
       name: 'payments',
+      workflowName: 'payments.T0PAYMENTS',
       slackChannelId: 'C0PAYMENTS',
       escalationTimeoutMs: 120_000,
       createdAt: at('2026-01-02T03:04:05.678Z'),
@@ -228,7 +229,7 @@ describe('on a freshly created database', () => {
       })
     ).toEqual(firing);
     expect(await db.intakeEntry.findUniqueOrThrow({ where: { id: intakeEntry.id } })).toEqual(intakeEntry);
-    const withRelations = await db.team.findUniqueOrThrow({
+    const withRelations = await db.team.findFirstOrThrow({
       where: { name: 'payments' },
       include: { engineers: true, endpoints: { include: { deliveries: true } }, alerts: { include: { events: true } } },
     });
@@ -341,14 +342,19 @@ describe('unique constraints the app relies on', () => {
     expect(await db.alertEvent.count({ where: { alertId: alert.id } })).toBe(1);
   });
 
-  test('team names and endpoint token hashes are unique', async () => {
+  test("team names are unique among SLACK_BOT_TOKEN's teams, workflow names and endpoint token hashes everywhere", async () => {
     const teamId = await newTeam();
     const { name } = await db.team.findUniqueOrThrow({ where: { id: teamId } });
     const tokenHash = randomBytes(32).toString('hex');
     await db.endpoint.create({ data: { teamId, tokenHash } });
+    const workflowName = `wf-${randomBytes(4).toString('hex')}`;
+    await db.team.create({ data: { name: `${workflowName}-a`, workflowName, slackChannelId: 'C3' } });
 
     await expectUniqueViolation(db.team.create({ data: { name, slackChannelId: 'C2' } }));
     await expectUniqueViolation(db.endpoint.create({ data: { teamId, tokenHash } }));
+    await expectUniqueViolation(
+      db.team.create({ data: { name: `${workflowName}-b`, workflowName, slackChannelId: 'C4' } })
+    );
   });
 });
 
@@ -443,6 +449,23 @@ describe('the Slack app tables (installations, event receipts, audit trail)', ()
       })
     );
     await expectUniqueViolation(db.slackEventReceipt.create({ data: { eventId } }));
+  });
+
+  test('team names are unique per installation: two workspaces may each have an ops team, one workspace only one', async () => {
+    const name = `ops-${randomBytes(4).toString('hex')}`;
+    const [acme, globex] = await Promise.all(
+      ['A', 'G'].map((prefix) =>
+        db.slackInstallation.create({ data: { slackTeamId: `T${prefix}${randomBytes(4).toString('hex')}` } })
+      )
+    );
+    await db.team.create({ data: { name, slackChannelId: 'C0ACME', installationId: acme!.id } });
+    await db.team.create({ data: { name, slackChannelId: 'C0GLOBEX', installationId: globex!.id } });
+    await db.team.create({ data: { name, slackChannelId: 'C0SOLO' } });
+
+    await expectUniqueViolation(
+      db.team.create({ data: { name, slackChannelId: 'C0ACME2', installationId: acme!.id } })
+    );
+    expect(await db.team.count({ where: { name } })).toBe(3);
   });
 
   test('deleting an installation leaves its teams, without installation; deleting a team removes its audit trail', async () => {

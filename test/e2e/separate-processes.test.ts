@@ -4,13 +4,13 @@
  * through, each process serves its own metrics, and SIGTERM stops each one gracefully.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { findFreePort } from '../../src/infra/free-port';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
 import {
-  descendantsOf,
   exitWithin,
   killProcessGroup,
   runCommand,
@@ -34,6 +34,7 @@ const adminAuth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 let slack: FakeSlack;
 let gateway: RunningCommand;
 let worker: RunningCommand;
+let workerStartedAt: number;
 let gatewayUrl: string;
 let gatewayMetricsUrl: string;
 let workerMetricsUrl: string;
@@ -63,6 +64,7 @@ beforeAll(async () => {
     PORT: String(port),
     GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
   });
+  workerStartedAt = Date.now();
   worker = runCommand('npm', ['run', 'worker'], {
     ...env,
     METRICS_PORT: String(metricsPort),
@@ -161,13 +163,14 @@ test('an alert goes through gateway and worker processes, and each serves its ow
 });
 
 test('the running worker has left no workflow bundle in the temporary directory', () => {
-  // Every start of a worker bundles the workflows into a file there (about 2 MB); it is read once,
-  // as the worker is made, and a file left by each start would pile up for good.
-  const workerPids = new Set([worker.pid, ...descendantsOf(worker.pid).map(({ pid }) => pid)]);
-  const bundles = readdirSync(os.tmpdir()).filter((name) => {
-    const pid = /^escalator-workflows-(\d+)\.js$/.exec(name)?.[1];
-    return pid !== undefined && workerPids.has(Number(pid));
-  });
+  // Every start of a worker bundles the workflows into a private directory there (mkdtemp,
+  // `escalator-workflows-XXXXXX`, about 2 MB); it is read once, as the worker is made, and a
+  // directory left by each start would pile up for good.
+  const bundles = readdirSync(os.tmpdir()).filter(
+    (name) =>
+      name.startsWith('escalator-workflows-') &&
+      statSync(path.join(os.tmpdir(), name)).ctimeMs >= workerStartedAt - 1_000
+  );
   expect(bundles).toEqual([]);
 });
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client as PgClient } from 'pg';
 import { generateLocalKey } from '../../src/secrets/key-encryption-keys';
+import { MAX_TEAMS_PER_INSTALLATION } from '../../src/api/services/teams';
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
 import { FAKE_SLACK_CLIENT, type FakeWorkspace } from '../helpers/fake-slack';
 import { appHomeOpened, appMention, eventCallback, signedCommand } from '../helpers/slack-app-requests';
@@ -128,11 +129,24 @@ function onGateway(shown: string): string {
   return `${escalator.url}${new URL(shown).pathname}`;
 }
 
+/** What the workspace's bot showed to one person alone in a channel (chat.postEphemeral). */
+function ephemeralsTo(workspace: FakeWorkspace, channel: string, user: string) {
+  return escalator.slack
+    .calls('chat.postEphemeral')
+    .filter((call) => call.body.channel === channel && call.body.user === user && call.outcome === 'ok')
+    .filter((call) => call.token?.startsWith(`xoxb-${workspace.teamId}-`))
+    .map((call) => String(call.body.text ?? ''));
+}
+
+/** The webhook URL of a channel's new team, as shown to the person who invited the bot (ALICE), alone. */
 async function welcomeOf(workspace: FakeWorkspace, channel: string): Promise<string> {
-  const welcome = await waitFor('the welcome message', () =>
+  await waitFor('the welcome message', () =>
     botMessages(workspace, channel).find((m) => m.text.includes('Escalator is set up'))
   );
-  return onGateway(/`(http:\/\/[^`]+\/webhooks\/[^`/]+)`/.exec(welcome.text)![1]!);
+  const urls = await waitFor('the endpoint URLs for the inviter', () =>
+    ephemeralsTo(workspace, channel, ALICE).find((text) => text.includes('/webhooks/'))
+  );
+  return onGateway(/`(http:\/\/[^`]+\/webhooks\/[^`/]+)`/.exec(urls)![1]!);
 }
 
 async function allDatabaseText(): Promise<string> {
@@ -196,7 +210,7 @@ describe('one workspace, from install to uninstall', () => {
     expect(row.sealedInstallation).not.toContain(ws.botToken!);
   });
 
-  test('inviting the bot creates the channel team and posts its endpoints, a curl and how to set the rotation; a redelivery acts once', async () => {
+  test('inviting the bot creates the channel team, welcomes the channel with how to set the rotation and shows its endpoints and a curl to the inviter alone; a redelivery acts once', async () => {
     const ws = workspace();
 
     const { answer, envelope } = await invite(ws, OPS);
@@ -207,11 +221,15 @@ describe('one workspace, from install to uninstall', () => {
     expect(retry.status).toBe(200);
     const welcome = botMessages(ws, OPS).find((m) => m.text.includes('Escalator is set up'))!.text;
     expect(welcome).toContain('team *ops-alerts*');
-    expect(welcome).toMatch(/\/sns\/[A-Za-z0-9_-]+`/);
-    const shownUrl = /`(http:\/\/[^`]+\/webhooks\/[^`/]+)`/.exec(welcome)![1]!;
-    expect(welcome).toContain(`${shownUrl}/alertmanager`);
-    expect(welcome).toContain(`curl -X POST ${shownUrl}`);
     expect(welcome).toContain('/escalator rotation @alice @bob @carol');
+    const endpoints = ephemeralsTo(ws, OPS, ALICE).find((text) => text.includes('/webhooks/'))!;
+    expect(endpoints).toMatch(/\/sns\/[A-Za-z0-9_-]+`/);
+    const shownUrl = /`(http:\/\/[^`]+\/webhooks\/[^`/]+)`/.exec(endpoints)![1]!;
+    expect(endpoints).toContain(`${shownUrl}/alertmanager`);
+    expect(endpoints).toContain(`curl -X POST ${shownUrl}`);
+    // The token is a credential: nothing the whole channel sees holds it.
+    const token = new URL(shownUrl).pathname.split('/').at(-1)!;
+    expect(botMessages(ws, OPS).some((m) => m.text.includes(token))).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(botMessages(ws, OPS).filter((m) => m.text.includes('Escalator is set up'))).toHaveLength(1);
     const installation = await escalator.db.slackInstallation.findUniqueOrThrow({ where: { slackTeamId: ws.teamId } });
@@ -440,14 +458,60 @@ describe('several workspaces at once', () => {
       })
     );
 
-    // Three channels named #ops in three workspaces: three teams, each named after its channel.
+    // Three channels named #ops in three workspaces: three teams, each named `ops` (names are per
+    // workspace: one cannot take another's), whose alerts' workflow ids name the workspace.
     const teams = await escalator.db.team.findMany({
       where: { slackChannelId: { in: workspaces.map((ws) => `C0${ws.name.toUpperCase()}`) } },
-      select: { name: true },
+      select: { name: true, alerts: { select: { workflowId: true } } },
     });
-    expect(new Set(teams.map((t) => t.name)).size).toBe(3);
-    for (const team of teams) expect(team.name).toMatch(/^ops(-\d+)?$/);
+    expect(teams.map((t) => t.name)).toEqual(['ops', 'ops', 'ops']);
+    const workflowIds = teams.flatMap((t) => t.alerts.map((a) => a.workflowId));
+    expect(new Set(workflowIds).size).toBe(3);
+    for (const ws of workspaces) expect(workflowIds.some((id) => id.startsWith(`alert/ops.${ws.teamId}/`))).toBe(true);
   }, 60_000);
+});
+
+describe('the OAuth install link', () => {
+  test('works once: the redirect replayed with the same state and cookie is refused with 400', async () => {
+    const ws = escalator.slack.workspaces.add('Replayco');
+    const page = await fetch(`${escalator.url}/slack/install`);
+    const state = /slack-app-oauth-state=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')![1]!;
+    const redirect = (code: string) =>
+      fetch(`${escalator.url}/slack/oauth_redirect?code=${code}&state=${state}`, {
+        headers: { Cookie: `slack-app-oauth-state=${state}` },
+      });
+
+    const first = await redirect(escalator.slack.workspaces.authorize(ws.teamId));
+    const replayed = await redirect(escalator.slack.workspaces.authorize(ws.teamId));
+
+    expect(first.status).toBe(200);
+    expect(replayed.status).toBe(400);
+    expect(await replayed.text()).toContain('slack_oauth_invalid_state');
+  });
+});
+
+describe('teams per installation', () => {
+  test(`a workspace with ${MAX_TEAMS_PER_INSTALLATION} teams gets no more: the bot invited to one more channel says so and creates nothing`, async () => {
+    const ws = escalator.slack.workspaces.add('Hoarder', { C0HOARDNEW: { name: 'payments', members: [ALICE] } });
+    expect((await install(ws)).status).toBe(200);
+    const installation = await escalator.db.slackInstallation.findUniqueOrThrow({ where: { slackTeamId: ws.teamId } });
+    await escalator.db.team.createMany({
+      data: Array.from({ length: MAX_TEAMS_PER_INSTALLATION }, (_, i) => ({
+        name: `payments-${i + 1}`,
+        slackChannelId: `C0HOARD${i}`,
+        installationId: installation.id,
+      })),
+    });
+
+    await invite(ws, 'C0HOARDNEW');
+
+    const refusal = await waitFor('the refusal in the channel', () =>
+      botMessages(ws, 'C0HOARDNEW').find((m) => m.text.includes('did not set this channel up'))
+    );
+    expect(refusal.text).toContain(`already has ${MAX_TEAMS_PER_INSTALLATION} teams`);
+    expect(await escalator.db.team.count({ where: { slackChannelId: 'C0HOARDNEW' } })).toBe(0);
+    expect(ephemeralsTo(ws, 'C0HOARDNEW', ALICE)).toEqual([]);
+  });
 });
 
 describe('a team looked after by mentioning the bot, and the App Home tab', () => {
@@ -581,7 +645,9 @@ describe('a team looked after by mentioning the bot, and the App Home tab', () =
       where: { slackChannelId: OPS, installation: { slackTeamId: ws.teamId } },
     });
 
-    expect(await escalator.press({ action: 'ack', workflowId, userId: ALICE, userName: 'alice' })).toBe(200);
+    expect(
+      await escalator.press({ action: 'ack', workflowId, userId: ALICE, userName: 'alice', teamId: ws.teamId })
+    ).toBe(200);
     const acknowledged = await alertIsNow('acknowledged');
     const alice = await openHome(ALICE);
     const bob = await openHome(BOB);
@@ -606,7 +672,9 @@ describe('a team looked after by mentioning the bot, and the App Home tab', () =
     expect(alertLines(carol)).toEqual([expect.stringContaining('Backup failed on db-9')]);
     expect(alertLines(carol)[0]).toContain('open, assigned to you · critical');
 
-    expect(await escalator.press({ action: 'close', workflowId, userId: ALICE, userName: 'alice' })).toBe(200);
+    expect(
+      await escalator.press({ action: 'close', workflowId, userId: ALICE, userName: 'alice', teamId: ws.teamId })
+    ).toBe(200);
     await alertIsNow('closed');
     const afterClose = await openHome(ALICE);
 

@@ -34,6 +34,8 @@ export interface TestGatewayOptions {
   /** SNS seams: a verifier that fetches the test certificate, a subscription confirmer that records. */
   snsVerifier?: GatewayDeps['snsVerifier'];
   snsSubscriptionConfirmer?: GatewayDeps['snsSubscriptionConfirmer'];
+  /** A dry run's outbox: the local Slack preview (/preview) is served with it. */
+  dryRunOutbox?: GatewayDeps['dryRunOutbox'];
 }
 
 export interface TestGateway {
@@ -93,6 +95,7 @@ export function createTestGateway(options: TestGatewayOptions = {}): TestGateway
     metrics: options.metrics,
     snsVerifier: options.snsVerifier,
     snsSubscriptionConfirmer: options.snsSubscriptionConfirmer,
+    dryRunOutbox: options.dryRunOutbox,
   });
   // As in a running gateway: what the app takes reaches Temporal through the intake dispatcher.
   const dispatcher = startDispatcher({ db, temporal, log });

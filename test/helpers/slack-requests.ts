@@ -29,7 +29,12 @@ export interface ButtonPress {
   actionTs?: string;
   /** The channel of the pressed message: a press counts only in its alert's team channel. */
   channelId: string;
+  /** The workspace pressed in; default the fake Slack's own (auth.test of any token it did not issue). */
+  teamId?: string;
 }
+
+/** The workspace of the fake Slack's default bot token (what its auth.test answers). */
+export const FAKE_SLACK_TEAM_ID = 'T0FAKE';
 
 /** A `block_actions` payload for one press of an alert button. */
 export function blockActionsPayload(press: ButtonPress): Record<string, unknown> {
@@ -39,10 +44,10 @@ export function blockActionsPayload(press: ButtonPress): Record<string, unknown>
       id: press.userId,
       username: press.userName ?? 'jane.doe',
       name: press.userName ?? 'jane.doe',
-      team_id: 'T0TEST',
+      team_id: press.teamId ?? FAKE_SLACK_TEAM_ID,
     },
     api_app_id: 'A0TEST',
-    team: { id: 'T0TEST', domain: 'escalator-test' },
+    team: { id: press.teamId ?? FAKE_SLACK_TEAM_ID, domain: 'escalator-test' },
     channel: { id: press.channelId, name: 'ops' },
     container: { type: 'message', message_ts: '1700000000.000100', channel_id: press.channelId },
     trigger_id: '1234.5678.abcdef',

@@ -312,6 +312,53 @@ describe('SNS message verification', () => {
     expect(outcomes.slice(5).every((outcome) => outcome === 'SnsUnavailableError')).toBe(true);
   });
 
+  it('keeps a certificate that verified a message while forged messages name 40 other certificate URLs', async () => {
+    const { fetchCertificate, requestedUrls } = recordingCertificateFetcher();
+    const verifier = createSnsVerifier({ fetchCertificate });
+    const genuineUrl = snsFixture('notification-plain-text').SigningCertURL!;
+    await verifier.verify(signSnsEnvelope(snsFixture('notification-plain-text')), { budgetKey: 'ours' });
+    const key = forgerKey();
+
+    for (let i = 0; i < 40; i++) {
+      const forged = signSnsEnvelope(
+        {
+          ...snsFixture('notification-plain-text'),
+          SigningCertURL: `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-evict${i}.pem`,
+        },
+        { key }
+      );
+      await verifier.verify(forged, { budgetKey: `forger-${i % 4}` }).catch(() => undefined);
+    }
+    // The genuine certificate is still known: no new download, whatever the forgers' budgets.
+    await expect(
+      verifier.verify(signSnsEnvelope(snsFixture('notification-cloudwatch-alarm')), { budgetKey: 'ours' })
+    ).resolves.toBeDefined();
+
+    expect(requestedUrls.filter((url) => url === genuineUrl)).toHaveLength(1);
+  });
+
+  it("budgets downloads per endpoint: one endpoint's flood of forged URLs does not stop another's first download", async () => {
+    const { fetchCertificate, requestedUrls } = recordingCertificateFetcher();
+    const verifier = createSnsVerifier({ fetchCertificate, certificateDownloadsPerMinute: 5 });
+    const key = forgerKey();
+
+    for (let i = 0; i < 20; i++) {
+      const forged = signSnsEnvelope(
+        {
+          ...snsFixture('notification-plain-text'),
+          SigningCertURL: `https://sns.us-east-1.amazonaws.com/SimpleNotificationService-flood${i}.pem`,
+        },
+        { key }
+      );
+      await verifier.verify(forged, { budgetKey: 'endpoint-a' }).catch(() => undefined);
+    }
+
+    await expect(
+      verifier.verify(signSnsEnvelope(snsFixture('notification-plain-text')), { budgetKey: 'endpoint-b' })
+    ).resolves.toBeDefined();
+    expect(requestedUrls).toHaveLength(6);
+  });
+
   it('refuses a certificate URL that serves something other than a certificate', async () => {
     const verifier = createSnsVerifier({ fetchCertificate: () => Promise.resolve('<html>Not Found</html>') });
 

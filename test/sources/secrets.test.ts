@@ -11,6 +11,16 @@ describe('maskSecretsInText', () => {
     ['login with password: hunter2, then retry', 'login with password: [masked], then retry'],
     ['{"api_key": "AKIA123"}', '{"api_key": "[masked]"}'],
     ['Authorization: Basic dXNlcjpwYXNz', 'Authorization: Basic [masked]'],
+    ['curl -H "X-Auth: Bearer eyJhbGciOi.J9.abc" fails', 'curl -H "X-Auth: Bearer [masked]" fails'],
+    ['bot xoxb-1234-5678-abcdefghij revoked', 'bot [masked] revoked'],
+    ['user token xoxp-1-2-3-abcdef expired', 'user token [masked] expired'],
+    ['pushed with ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'pushed with [masked]'],
+    ['key AKIAIOSFODNN7EXAMPLE in logs', 'key [masked] in logs'],
+    ['leaked:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nend', 'leaked:\n[masked]\nend'],
+    ['cut off: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN', 'cut off: [masked]'],
+    ['connect db_pass=hunter2 failed', 'connect db_pass=[masked] failed'],
+    ['pass\u{E0001}word=hunter2', 'password=[masked]'],
+    ['to\u{E0074}ken: abc123', 'token: [masked]'],
   ])('masks %s', (text, masked) => {
     expect(maskSecretsInText(text)).toBe(masked);
   });
@@ -23,6 +33,15 @@ describe('maskSecretsInText', () => {
   it('removes bidirectional overrides and zero-width characters', () => {
     expect(maskSecretsInText('invoice\u202Efdp.exe \u2066x\u2069 a\u200Bb\uFEFF')).toBe('invoicefdp.exe x ab');
   });
+
+  it('removes tag characters, Hangul fillers and line and paragraph separators', () => {
+    expect(maskSecretsInText('a\u{E0041}\u{E007F}b \u3164c\u115F \u2028d\u2029')).toBe('ab c d');
+  });
+
+  it('leaves words that merely contain "pass" alone', () => {
+    const text = 'bypass=on compass: north passenger=3';
+    expect(maskSecretsInText(text)).toBe(text);
+  });
 });
 
 describe('isSecretName', () => {
@@ -34,9 +53,14 @@ describe('isSecretName', () => {
     'X-Auth-Token',
     'Authorization',
     'aws_access_key_id',
+    'db_pass',
+    'DB-PASS',
+    'smtpPass',
+    'pass\u{E0001}word',
   ])('%s names a secret', (label) => expect(isSecretName(label)).toBe(true));
-  it.each(['host', 'severity', 'instance', 'region', 'alertname'])('%s does not', (label) =>
-    expect(isSecretName(label)).toBe(false)
+  it.each(['host', 'severity', 'instance', 'region', 'alertname', 'bypass', 'compass', 'passenger'])(
+    '%s does not',
+    (label) => expect(isSecretName(label)).toBe(false)
   );
 });
 

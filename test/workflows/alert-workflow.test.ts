@@ -78,6 +78,7 @@ function recordingActivities() {
   const turnRequests: Array<{ kind: string; retryAfterMs?: number }> = [];
   /** What the team's schedule answers (null: the team has none). */
   let onCall: OnCallAnswer = null;
+  const whoIsOnCall = jest.fn(async (_input: { teamId: string; at: number }) => onCall);
   /** Ids of the presses and resolutions taken so far. */
   const stopsTaken: number[] = [];
   let lastReportId = 0;
@@ -125,7 +126,7 @@ function recordingActivities() {
     recordAlertEvent: jest.fn(async (event: AlertEventInput) => {
       events.push(event);
     }),
-    whoIsOnCall: jest.fn(async () => onCall),
+    whoIsOnCall,
   };
   return {
     activities,
@@ -141,6 +142,7 @@ function recordingActivities() {
     lastUpdate: () => slackCalls.filter((c) => c.activity === 'updateAlertMessage').at(-1)?.view,
     eventTypes: () => events.map((event) => event.type),
     failPostsWith: (error: Error) => (postFailure = error),
+    whoIsOnCall,
     /** The team's schedule says this person is on call. */
     scheduleSays: (answer: OnCallAnswer) => (onCall = answer),
     /** Holds the next call of `activity` until released (`requestChannelTurn`: a turn slow to come). */
@@ -365,7 +367,7 @@ describe('alert workflow', () => {
     const rec = recordingActivities();
     await withAlert({ rec }, async () => {
       expect(rec.posts()[0]?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
-      expect(jest.mocked(rec.activities).whoIsOnCall).not.toHaveBeenCalled();
+      expect(rec.whoIsOnCall).not.toHaveBeenCalled();
     });
   });
 

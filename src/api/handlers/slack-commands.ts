@@ -33,6 +33,12 @@ export function slackCommandsHandler(deps: SlackCommandDeps): RequestHandler {
   return async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const form = parseInput(commandSchema, Object.fromEntries(new URLSearchParams(raw)), 'body');
+    // A workspace Escalator does not know gets an empty answer (Slack shows nothing) and nothing changes.
+    const binding = await deps.workspaces.bind(form.team_id);
+    if (binding !== 'installation' && binding !== 'own') {
+      log.warn({ slackTeamId: form.team_id }, 'slash command from a workspace Escalator does not know: ignored');
+      return void res.status(200).end();
+    }
     const command = { slackTeamId: form.team_id, channelId: form.channel_id, userId: form.user_id, text: form.text };
     const prepared = await prepareTeamCommand(deps, command);
     if (prepared.kind === 'answer')

@@ -10,13 +10,13 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../logger';
 import { forgetInstallationTokens, pauseWorkspaceTeams, type InstallationBots } from '../../slack/installations';
-import { resumedMessage, welcomeMessage } from '../../slack/setup-messages';
+import { endpointsMessage, resumedMessage, teamLimitMessage, welcomeMessage } from '../../slack/setup-messages';
 import { HttpError } from '../errors';
 import { parseJson } from '../middleware/body';
 import type { EventReceipts } from '../services/slack-event-receipts';
 import { publishHome } from '../services/slack-home';
 import { joinChannel, leaveChannel } from '../services/slack-team-setup';
-import type { Workspaces } from '../services/slack-workspaces';
+import type { WorkspaceBinding, Workspaces } from '../services/slack-workspaces';
 import { parseInput } from '../validation';
 import { answerMention } from './slack-mentions';
 
@@ -69,6 +69,16 @@ export function slackEventsHandler(deps: SlackEventDeps): RequestHandler {
       res.status(200).end();
       return;
     }
+    // Slack signs what every workspace with the app sends: one Escalator does not know acts on nothing.
+    const binding = await deps.workspaces.bind(slackTeamId);
+    if (binding !== 'installation' && binding !== 'own') {
+      log.warn(
+        { slackTeamId, type: envelope.event.type },
+        'Slack event from a workspace Escalator does not know: ignored'
+      );
+      res.status(200).end();
+      return;
+    }
     const retry = req.get('x-slack-retry-num');
     if (envelope.event_id && !(await receipts.take(envelope.event_id))) {
       log.info({ eventId: envelope.event_id, retry }, 'Slack event already taken: ignored');
@@ -78,7 +88,7 @@ export function slackEventsHandler(deps: SlackEventDeps): RequestHandler {
     res.status(200).end();
     const work = (async () => {
       try {
-        await handleEvent(deps, envelope as EventCallback, slackTeamId);
+        await handleEvent(deps, envelope as EventCallback, slackTeamId, binding);
       } catch (error) {
         log.error({ err: error, eventId: envelope.event_id, type: envelope.event?.type }, 'Slack event failed');
       }
@@ -103,17 +113,22 @@ function slackTeamIdOf(envelope: Envelope): string | undefined {
   );
 }
 
-async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackTeamId: string): Promise<void> {
+async function handleEvent(
+  deps: SlackEventDeps,
+  envelope: EventCallback,
+  slackTeamId: string,
+  binding: WorkspaceBinding
+): Promise<void> {
   const { db, log, workspaces, publicUrl } = deps;
   const { event } = envelope;
   switch (event.type) {
     case 'app_uninstalled':
-      await uninstall(deps, slackTeamId, 'the app was uninstalled');
+      await uninstall(deps, slackTeamId, binding, 'the app was uninstalled');
       return;
     case 'tokens_revoked': {
       const parsed = tokensRevokedEvent.safeParse(event);
       if (parsed.success && (parsed.data.tokens?.bot?.length ?? 0) > 0)
-        await uninstall(deps, slackTeamId, "the app's bot token was revoked");
+        await uninstall(deps, slackTeamId, binding, "the app's bot token was revoked");
       return;
     }
     case 'app_mention':
@@ -142,11 +157,27 @@ async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackT
         actor: parsed.data.inviter ?? 'slack',
       });
       log.info(
-        { slackTeamId, channel: channelId, team: joined.team.name, outcome: joined.kind },
+        {
+          slackTeamId,
+          channel: channelId,
+          team: 'team' in joined ? joined.team.name : undefined,
+          outcome: joined.kind,
+        },
         'bot joined a channel'
       );
       if (joined.kind === 'created') {
-        await workspace.slack.postMessage({ channel: channelId, text: welcomeMessage(joined.team.name, joined) });
+        // The endpoint token is a credential: only the inviter sees it, as after `token rotate`.
+        const inviter = parsed.data.inviter;
+        await workspace.slack.postMessage({ channel: channelId, text: welcomeMessage(joined.team.name, inviter) });
+        if (inviter) {
+          await workspace.slack.postEphemeral({
+            channel: channelId,
+            user: inviter,
+            text: endpointsMessage(joined.team.name, joined),
+          });
+        }
+      } else if (joined.kind === 'limit-reached') {
+        await workspace.slack.postMessage({ channel: channelId, text: teamLimitMessage(joined.limit) });
       } else if (joined.kind === 'resumed') {
         await workspace.slack.postMessage({ channel: channelId, text: resumedMessage(joined.team.name) });
       }
@@ -159,6 +190,7 @@ async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackT
       const left = channelLeftEvent.safeParse(event);
       const channelId = membership.success ? membership.data.channel : left.success ? left.data.channel : undefined;
       if (!channelId) return;
+      // No installation row: the workspace is the bot token's own (unknown ones never get here).
       const installation = await db.slackInstallation.findUnique({ where: { slackTeamId } });
       const botUserId = installation?.botUserId ?? (await workspaces.find(slackTeamId))?.botUserId;
       // member_left_channel is about anyone; only the bot's own leaving pauses the team.
@@ -180,13 +212,20 @@ async function handleEvent(deps: SlackEventDeps, envelope: EventCallback, slackT
  * The app was uninstalled or its bot token revoked: tokens dropped, the workspace's teams paused,
  * each pause in its team's audit trail.
  */
-async function uninstall(deps: SlackEventDeps, slackTeamId: string, reason: string): Promise<void> {
+async function uninstall(
+  deps: SlackEventDeps,
+  slackTeamId: string,
+  binding: WorkspaceBinding,
+  reason: string
+): Promise<void> {
   const installationId = await forgetInstallationTokens(deps.db, slackTeamId, reason);
   if (installationId) {
     deps.bots.forget(installationId);
-  } else {
-    // Single-workspace mode: the teams of SLACK_BOT_TOKEN's workspace.
+  } else if (binding === 'own') {
+    // Single-workspace mode: the teams of SLACK_BOT_TOKEN's workspace, and only from that workspace.
     await deps.db.$transaction((tx) => pauseWorkspaceTeams(tx, null, reason));
+  } else {
+    return;
   }
   deps.log.info({ slackTeamId }, 'Slack app uninstalled or tokens revoked: tokens removed, teams paused');
 }

@@ -4,7 +4,16 @@
  * the redirect checks that state (cookie and signed value), exchanges the code with
  * oauth.v2.access, and stores the installation sealed. A reinstall updates the same workspace.
  */
-import { ErrorCode, InstallProvider, type CodedError, type Installation } from '@slack/oauth';
+import { createHash } from 'node:crypto';
+import {
+  ClearStateStore,
+  ErrorCode,
+  InstallProvider,
+  InvalidStateError,
+  type CodedError,
+  type Installation,
+  type StateStore,
+} from '@slack/oauth';
 import type { RequestHandler } from 'express';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
@@ -31,18 +40,21 @@ export function slackInstallHandlers({
   slackApiUrl,
   publicUrl,
   installationStore,
+  takeOnce,
   log,
 }: {
   oauth: NonNullable<Config['slackOAuth']>;
   slackApiUrl: string;
   publicUrl: string;
   installationStore: ConstructorParameters<typeof InstallProvider>[0]['installationStore'];
+  /** Records an id; false when it was recorded before (by any gateway): what makes a state single-use. */
+  takeOnce: (id: string) => Promise<boolean>;
   log: Logger;
 }): SlackInstallRoutes {
   const provider = new InstallProvider({
     clientId: oauth.clientId,
     clientSecret: oauth.clientSecret,
-    stateSecret: oauth.stateSecret,
+    stateStore: singleUseStateStore(new ClearStateStore(oauth.stateSecret, STATE_LIFETIME_SECONDS), takeOnce),
     installationStore,
     installUrlOptions: { scopes: BOT_SCOPES, redirectUri: `${publicUrl}/slack/oauth_redirect` },
     clientOptions: { slackApiUrl: slackApiUrl.endsWith('/') ? slackApiUrl : `${slackApiUrl}/` },
@@ -59,7 +71,7 @@ export function slackInstallHandlers({
           log.info({ slackTeamId: installation.team?.id ?? installation.enterprise?.id }, 'Slack app installed');
           page(res, 200, 'Escalator is installed', [
             `Escalator is installed in ${escapeHtml(workspace)}.`,
-            'Invite it to the channel of a team: <code>/invite @Escalator</code>. It answers there with the team\u2019s endpoint URLs.',
+            'Invite it to the channel of a team: <code>/invite @Escalator</code>. It shows the team\u2019s endpoint URLs to whoever invited it, and to nobody else.',
           ]);
         },
         failure: (error: CodedError) => {
@@ -72,6 +84,26 @@ export function slackInstallHandlers({
           ]);
         },
       });
+    },
+  };
+}
+
+/** How long an install link's state is valid (@slack/oauth's default for its cookie). */
+const STATE_LIFETIME_SECONDS = 600;
+
+/**
+ * @slack/oauth's signed state, which is valid for its whole lifetime however often it is shown:
+ * here a state verifies once. Its hash is recorded with the Slack event receipts (shared by every
+ * gateway, pruned after a day), so a replayed redirect is refused as an invalid state (issue 24).
+ */
+function singleUseStateStore(signed: StateStore, takeOnce: (id: string) => Promise<boolean>): StateStore {
+  return {
+    generateStateParam: (installOptions, now) => signed.generateStateParam(installOptions, now),
+    async verifyStateParam(now, state) {
+      const installOptions = await signed.verifyStateParam(now, state);
+      const id = `oauth-state:${createHash('sha256').update(state).digest('hex')}`;
+      if (!(await takeOnce(id))) throw new InvalidStateError('this install link was already used');
+      return installOptions;
     },
   };
 }

@@ -8,6 +8,7 @@ import { parseJson } from '../middleware/body';
 import { recordButtonPress, type PressOutcome, type SlackResponder } from '../services/slack-actions';
 import { recordStormPress } from '../services/storm-actions';
 import { STORM_ACTIONS, parseStormButtonValue, type StormAction } from '../../slack/digest-message';
+import type { Workspaces } from '../services/slack-workspaces';
 import { parseInput } from '../validation';
 
 export const OTHER_CHANNEL_REPLY = 'This button belongs to an alert of another channel: Escalator did not act on it.';
@@ -15,7 +16,16 @@ export const UNKNOWN_ALERT_REPLY = 'Escalator does not know this alert.';
 
 const interactionPayload = z.object({
   type: z.string(),
-  user: z.object({ id: z.string(), username: z.string().optional(), name: z.string().optional() }).optional(),
+  team: z.object({ id: z.string().min(1) }).nullish(),
+  enterprise: z.object({ id: z.string().min(1) }).nullish(),
+  user: z
+    .object({
+      id: z.string(),
+      username: z.string().optional(),
+      name: z.string().optional(),
+      team_id: z.string().optional(),
+    })
+    .optional(),
   channel: z.object({ id: z.string() }).optional(),
   container: z.object({ channel_id: z.string().optional() }).optional(),
   actions: z
@@ -77,10 +87,12 @@ export function slackInteractionsHandler({
   db,
   responder,
   clock,
+  workspaces,
 }: {
   db: Database;
   responder: SlackResponder;
   clock: () => number;
+  workspaces: Workspaces;
 }): RequestHandler {
   return async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -108,6 +120,17 @@ export function slackInteractionsHandler({
     }
     const channelId = payload.channel?.id ?? payload.container?.channel_id;
     if (!channelId) throw new HttpError(400, 'payload.channel.id: missing; a press comes from a message in a channel');
+    // Bound to a workspace Escalator knows, as events and commands are: a stranger's press acts on nothing.
+    const slackTeamId = payload.team?.id ?? user.team_id ?? payload.enterprise?.id;
+    if (!slackTeamId || (await workspaces.bind(slackTeamId)) === 'unknown') {
+      req.log.warn(
+        { slackTeamId, action: action.action_id },
+        'press from a workspace Escalator does not know: ignored'
+      );
+      res.status(200).end();
+      return;
+    }
+
     const pressId = `${action.action_ts ?? ''}:${user.id}`;
     const userName = user.username ?? user.name;
     const reply = (text: string) => {

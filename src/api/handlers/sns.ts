@@ -68,7 +68,8 @@ export function snsHandler(deps: SnsHandlerDeps): RequestHandler {
 
     let message: SnsMessage;
     try {
-      message = await verifier.verify(req.body);
+      // Each endpoint spends its own certificate-download budget: a flood on one cannot starve the others.
+      message = await verifier.verify(req.body, { budgetKey: endpoint.id });
       checkTopicAllowed(message, endpoint.allowedTopicArns);
     } catch (error) {
       throw snsHttpError(error, requestLog, endpoint);

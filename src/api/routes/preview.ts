@@ -13,6 +13,7 @@ import { PREVIEW_CSS, PREVIEW_HTML, PREVIEW_JS } from '../../preview/page';
 import type { Logger } from '../../logger';
 import type { DryRunOutbox } from '../../slack/dry-run-outbox';
 import { HttpError } from '../errors';
+import { PREVIEW_SLACK_TEAM_ID } from '../services/slack-workspaces';
 import { parseInput } from '../validation';
 
 const LOOPBACK_ADDRESSES = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -47,19 +48,29 @@ export interface PreviewDeps {
   log: Logger;
 }
 
+/** Headers a reverse proxy adds: a request that passed one did not come from this machine's browser. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
 /**
  * Only the machine itself may see the preview: the client's address must be loopback, and so must
- * the Host it asked for (a DNS-rebinding page would send its own), and a POST from a browser must
- * come from the preview's own origin.
+ * the Host it asked for (a DNS-rebinding page would send its own), and nothing may have come
+ * through a proxy (one on the same host that rewrites Host would pass both checks). A press must
+ * carry the preview's own `Origin`, which every browser sends with a fetch POST: one without it is
+ * not the page's (issue 24).
  */
 const loopbackOnly: RequestHandler = (req, _res, next) => {
   const address = req.socket.remoteAddress ?? '';
   const host = (req.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
-  if (!LOOPBACK_ADDRESSES.has(address) || !LOOPBACK_HOSTS.has(host)) {
+  const proxied = FORWARDING_HEADERS.some((header) => req.get(header) !== undefined);
+  if (!LOOPBACK_ADDRESSES.has(address) || !LOOPBACK_HOSTS.has(host) || proxied) {
     throw new HttpError(403, 'the Slack preview is served to this machine only: open http://localhost:<PORT>/preview');
   }
   const origin = req.get('origin');
-  if (req.method === 'POST' && origin !== undefined && origin !== `http://${req.get('host') ?? ''}`) {
+  const ownPage = origin === `http://${req.get('host') ?? ''}`;
+  // Presses come from the page, always with its Origin; response_url replies come from this
+  // gateway's own responder (no browser, no Origin): a browser's must still be the page's.
+  const pageOnly = req.path === '/press' || origin !== undefined;
+  if (req.method === 'POST' && pageOnly && !ownPage) {
     throw new HttpError(403, 'the Slack preview accepts presses from its own page only');
   }
   next();
@@ -169,7 +180,7 @@ function blockActionsPayload(
   message: { ts: string; text: string; blocks?: unknown[] } | undefined,
   responseUrlForPress: string
 ): Record<string, unknown> {
-  const team = { id: 'T0PREVIEW', domain: 'escalator-preview' };
+  const team = { id: PREVIEW_SLACK_TEAM_ID, domain: 'escalator-preview' };
   return {
     type: 'block_actions',
     // The preview has no people's names: the id stands for one wherever a name would show.

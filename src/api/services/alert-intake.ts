@@ -236,7 +236,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
     await gate.assertOpen();
     const receivedAt = new Date(clock());
     return mapInChains(reports, GROUP_CONCURRENCY, reportChain(endpoint), async (report, index) => {
-      const workflowId = alertWorkflowId(endpoint.team.name, report.fingerprint);
+      const workflowId = alertWorkflowId(endpoint.team.workflowName, report.fingerprint);
       if (report.ignoredBecause !== undefined) {
         log.info({ team: endpoint.team.name, reason: report.ignoredBecause }, 'alert report ignored');
         return { alertId: null, workflowId: null, duplicate: false, ignored: report.ignoredBecause };
@@ -290,7 +290,7 @@ async function claimDelivery(sql: PoolClient, { endpoint, deliveryKey, workflowI
 
 /** Reports of one alert in one request go one after another, in the order the sender listed them. */
 function reportChain(endpoint: EndpointWithTeam): (report: IncomingAlert) => string {
-  return (report) => alertWorkflowId(endpoint.team.name, report.fingerprint);
+  return (report) => alertWorkflowId(endpoint.team.workflowName, report.fingerprint);
 }
 
 /**

@@ -13,6 +13,8 @@ export interface EndpointWithTeam {
   team: {
     id: string;
     name: string;
+    /** The team's part of its alerts' workflow ids, unique across installations (schema.prisma). */
+    workflowName: string;
     slackChannelId: string;
     escalationTimeoutMs: number | null;
     /** Slack user ids, first in line first. */
@@ -46,7 +48,7 @@ export function hashEndpointToken(token: string): string {
 const ENDPOINT_BY_TOKEN_HASH = `
   SELECT e.id, e.allowed_topic_arns AS "allowedTopicArns", e.allow_raw_delivery AS "allowRawDelivery",
          e.insufficient_data::text AS "insufficientData",
-         t.id AS "teamId", t.name, t.slack_channel_id AS "slackChannelId",
+         t.id AS "teamId", t.name, COALESCE(t.workflow_name, t.name) AS "workflowName", t.slack_channel_id AS "slackChannelId",
          t.escalation_timeout_ms AS "escalationTimeoutMs", t.installation_id AS "installationId",
          t.paused_at AS "pausedAt", t.schedule_id AS "scheduleId",
          ARRAY(SELECT slack_user_id FROM engineers WHERE team_id = t.id ORDER BY position) AS engineers
@@ -56,6 +58,7 @@ const ENDPOINT_BY_TOKEN_HASH = `
 interface EndpointRow extends Omit<EndpointWithTeam, 'team'> {
   teamId: string;
   name: string;
+  workflowName: string;
   slackChannelId: string;
   escalationTimeoutMs: number | null;
   installationId: string | null;
@@ -78,6 +81,7 @@ export async function findEndpointByToken(db: Database, token: string): Promise<
     team: {
       id: row.teamId,
       name: row.name,
+      workflowName: row.workflowName,
       slackChannelId: row.slackChannelId,
       escalationTimeoutMs: row.escalationTimeoutMs,
       engineers: row.engineers,

@@ -6,7 +6,7 @@
  */
 import { Prisma, type Database } from '../../db/client';
 import { issueEndpointToken, hashEndpointToken } from './endpoints';
-import { createTeam, endpointUrls, TeamNameTakenError } from './teams';
+import { createTeam, endpointUrls, MAX_TEAMS_PER_INSTALLATION, TeamNameTakenError } from './teams';
 
 /** The team of one channel in one workspace installation (null: single-workspace mode). */
 export interface ChannelRef {
@@ -64,11 +64,13 @@ async function audit(
 export type ChannelJoined =
   | { kind: 'created'; team: { id: string; name: string }; token: string; webhookUrl: string; snsUrl: string }
   | { kind: 'resumed'; team: ChannelTeam }
-  | { kind: 'already-active'; team: ChannelTeam };
+  | { kind: 'already-active'; team: ChannelTeam }
+  | { kind: 'limit-reached'; limit: number };
 
 /**
  * The bot was added to a channel: creates the channel's team (named after the channel, with a
- * number added when another team has that name), or resumes the paused one.
+ * number added when another team of the same installation has that name), or resumes the paused
+ * one. An OAuth installation with MAX_TEAMS_PER_INSTALLATION teams gets no more.
  */
 export async function joinChannel(
   db: Database,
@@ -83,6 +85,11 @@ export async function joinChannel(
       await audit(tx, existing.id, ref.actor, 'resumed', { reason: 'invited back to the channel' });
     });
     return { kind: 'resumed', team: { ...existing, pausedAt: null } };
+  }
+  // SLACK_BOT_TOKEN's workspace is the operator's own, and shares its namespace with the admin API: not capped.
+  if (ref.installationId !== null) {
+    const teams = await db.team.count({ where: { installationId: ref.installationId } });
+    if (teams >= MAX_TEAMS_PER_INSTALLATION) return { kind: 'limit-reached', limit: MAX_TEAMS_PER_INSTALLATION };
   }
   const base = teamNameForChannel(ref.channelName);
   for (let attempt = 1; ; attempt += 1) {

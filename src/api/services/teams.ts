@@ -44,8 +44,19 @@ export function endpointUrls(publicUrl: string, token: string): Pick<CreatedTeam
 }
 
 /**
+ * Slack channels that one OAuth installation may turn into teams by inviting the bot. Generous for
+ * one company's on-call channels; a bound on what one workspace can write into the shared database
+ * (issue 24). The admin API and SLACK_BOT_TOKEN's workspace are the operator's own: not capped.
+ */
+export const MAX_TEAMS_PER_INSTALLATION = 200;
+
+export class TeamLimitReachedError extends Error {
+  override name = 'TeamLimitReachedError';
+}
+
+/**
  * Creates a team, its engineers (in the given order) and one endpoint, in one transaction.
- * Throws TeamNameTakenError when the name is in use.
+ * Throws TeamNameTakenError when the name is in use in the team's installation.
  */
 export async function createTeam(db: Database, publicUrl: string, team: NewTeam): Promise<CreatedTeam> {
   const token = issueEndpointToken();
@@ -53,6 +64,7 @@ export async function createTeam(db: Database, publicUrl: string, team: NewTeam)
     const created = await db.team.create({
       data: {
         name: team.name,
+        workflowName: await workflowNameOf(db, team),
         slackChannelId: team.slackChannelId,
         escalationTimeoutMs: team.escalationTimeoutMs,
         installationId: team.installationId,
@@ -68,6 +80,20 @@ export async function createTeam(db: Database, publicUrl: string, team: NewTeam)
     }
     throw error;
   }
+}
+
+/**
+ * The team's part of its alerts' workflow ids: its name for SLACK_BOT_TOKEN's teams (as before
+ * installations existed), `<name>.<workspace id>` for an installation's, since two workspaces may
+ * each have an `ops` team. Names are slugs without dots, so the two forms never meet.
+ */
+async function workflowNameOf(db: Database, team: Pick<NewTeam, 'name' | 'installationId'>): Promise<string> {
+  if (!team.installationId) return team.name;
+  const installation = await db.slackInstallation.findUniqueOrThrow({
+    where: { id: team.installationId },
+    select: { slackTeamId: true },
+  });
+  return `${team.name}.${installation.slackTeamId}`;
 }
 
 /** A team as the admin API shows it; its endpoint token is never shown again. */
