@@ -3,7 +3,7 @@
  * docs/configuration.md and .env.example (test/docs checks both); nothing else in the code reads
  * process.env.
  */
-import { DEFAULT_CHANNEL_PACE } from './slack/channel-pace';
+import { DEFAULT_CHANNEL_PACE } from './domain/channel-pace';
 import { z } from 'zod';
 import { decodeLocalKey } from './secrets/local-key';
 

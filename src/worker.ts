@@ -12,7 +12,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { wakeLostPacers } from './activities/channel-activities';
-import type { ChannelPace } from './slack/channel-pace';
+import type { ChannelPace } from './domain/channel-pace';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { assertSchemaMigrated, SchemaNotMigratedError } from './db/schema-status';

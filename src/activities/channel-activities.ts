@@ -10,18 +10,18 @@ import { renderChannelDigest } from '../slack/digest-message';
 import { toSlackFailure } from '../slack/errors';
 import type { TeamSnapshot } from '../domain/alert';
 import {
+  CHANNEL_WAKE_SIGNAL,
   CHANNEL_WORKFLOW_TYPE,
-  channelWakeSignal,
   channelWorkflowId,
+  type ChannelPacerStart,
   type ChannelTurnRequest,
   type ChannelTurnWithdrawal,
-} from '../workflows/definitions';
+} from '../domain/channel-pacing';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
-import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
-import type { ChannelWorkflowInput } from '../workflows/channel-workflow';
-import type { ActivityDeps } from './index';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
+import type { ActivityDeps } from './deps';
 import { createChannelQueue, type ChannelRound, type ChannelRoundAsk } from './channel-queue';
 import { createChannelSlots, MAX_SLOT_WAIT_MS, waitForSlot } from './slot';
 
@@ -225,8 +225,8 @@ export async function wakeChannelPacer(
   await temporal.workflow.signalWithStart(CHANNEL_WORKFLOW_TYPE, {
     workflowId: channelWorkflowId(channelId),
     taskQueue,
-    args: [{ channelId, pace } satisfies ChannelWorkflowInput],
-    signal: channelWakeSignal,
+    args: [{ channelId, pace } satisfies ChannelPacerStart],
+    signal: CHANNEL_WAKE_SIGNAL,
     signalArgs: [],
   });
 }

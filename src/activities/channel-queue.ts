@@ -6,7 +6,7 @@
  */
 import { sqlPoolOf, type Database } from '../db/client';
 import { SEVERITIES, type AlertState, type Severity } from '../domain/alert';
-import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
 import type { ChannelDigestView, DigestAlert, WithdrawnDigestAlert } from '../slack/digest-message';
 
 /** A post is asked for: taken at once in a quiet channel, else queued (and maybe the pacer must be woken). */

@@ -2,35 +2,17 @@
  * The alert workflow's activities, built over their dependencies so that tests and the worker
  * hand in real clients. The workflow proxies `AlertActivities` (types only).
  */
-import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import type { Logger } from '../logger';
-import type { Metrics } from '../observability/metrics';
-import type { ChannelPace } from '../slack/channel-pace';
-import { createChannelSpacer, type ChannelSpacer } from '../slack/channel-spacer';
-import type { SlackApi } from '../slack/client';
-import type { SlackForTeam } from '../slack/team-slack';
+import { createChannelSpacer } from '../slack/channel-spacer';
 import { createChannelActivities } from './channel-activities';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
 
-export interface ActivityDeps {
-  slack: SlackApi;
-  db: Database;
-  log: Logger;
-  /** Lifecycle counters and histograms (escalations, acknowledgements, time to close). */
-  metrics?: Metrics;
-  /** The Slack client of an alert's team (its installation's bot); unset: `slack` for every team. */
-  slackForTeam?: SlackForTeam;
-  /** Temporal client: asking a channel's pacer for a turn is a signal-with-start (channel-activities.ts). */
-  temporal?: Client;
-  /** How channels are paced, where it differs from DEFAULT_CHANNEL_PACE (the storm threshold: STORM_THRESHOLD). */
-  channelPace?: Partial<ChannelPace>;
-  /** Spaces this process's posts into each channel (one per process; made here when not given). */
-  channelSpacer?: ChannelSpacer;
-}
+import type { ActivityDeps } from './deps';
 
+export type { ActivityDeps } from './deps';
+export { activityKey } from './deps';
+
+/** Every activity over its dependencies (the Slack spacer is made here when not given). */
 export function createActivities(deps: ActivityDeps) {
   const shared = { ...deps, channelSpacer: deps.channelSpacer ?? createChannelSpacer() };
   return { ...createSlackActivities(shared), ...createTimelineActivities(shared), ...createChannelActivities(shared) };
@@ -41,12 +23,3 @@ export type AlertActivities = ReturnType<typeof createSlackActivities> & ReturnT
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;
-
-/**
- * The identity of the running activity, the same for each of its attempts: what makes its writes
- * and posts happen once. Local activities count their ids apart from the others, hence the mark.
- */
-export function activityKey(): string {
-  const { workflowExecution, activityId, isLocal } = Context.current().info;
-  return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${isLocal ? 'local-' : ''}${activityId}`;
-}

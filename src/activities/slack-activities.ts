@@ -15,7 +15,7 @@ import type { SlackMessageRef } from '../slack/client';
 import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
-import { activityKey, type ActivityDeps } from './index';
+import { activityKey, type ActivityDeps } from './deps';
 import { createChannelSlots, waitForSlot } from './slot';
 
 /**

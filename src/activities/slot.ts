@@ -6,7 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { sqlPoolOf, type Database } from '../db/client';
-import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
 
 /**
  * A slot never lies further ahead than this: the pacer grants at most a few seconds ahead, so a

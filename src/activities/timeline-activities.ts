@@ -10,7 +10,7 @@ import {
   type Metrics,
 } from '../observability/metrics';
 import { whoIsOnCall, type TeamOnCall } from '../oncall/store';
-import { activityKey, type ActivityDeps } from './index';
+import { activityKey, type ActivityDeps } from './deps';
 
 export const ALERT_EVENT_TYPES = [
   'assigned',

@@ -61,7 +61,9 @@ const SECRET_PAIR =
 /** `isSecretName('db.Password')` → true. */
 export function isSecretName(label: string): boolean {
   const bare = label.replace(HIDDEN_CHARACTERS, '');
-  return SECRET_NAME.test(bare.toLowerCase().replace(/[^a-z0-9]/g, '')) || PASS_NAME.test(bare) || CAMEL_PASS_NAME.test(bare);
+  return (
+    SECRET_NAME.test(bare.toLowerCase().replace(/[^a-z0-9]/g, '')) || PASS_NAME.test(bare) || CAMEL_PASS_NAME.test(bare)
+  );
 }
 
 /** Text with hidden characters removed and credentials inside it masked. */

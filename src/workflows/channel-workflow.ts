@@ -22,20 +22,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChannelActivities } from '../activities';
-import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
+import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
 import type { SlackMessageRef } from '../slack/client';
 import {
   CHANNEL_ROUND_LOCAL_ACTIVITY_OPTIONS,
   CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS,
   DIGEST_ACTIVITY_OPTIONS,
 } from './activity-options';
+import type { ChannelPacerStart } from '../domain/channel-pacing';
 import { channelTurnSignal, channelWakeSignal } from './definitions';
 
 const digest = proxyActivities<ChannelActivities>(DIGEST_ACTIVITY_OPTIONS);
 const rounds = proxyLocalActivities<ChannelActivities>(CHANNEL_ROUND_LOCAL_ACTIVITY_OPTIONS);
 const bucket = proxyLocalActivities<ChannelActivities>(CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS);
 
-export { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../slack/channel-pace';
+export { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
 
 /** Well under Temporal's 10,240-event warning: a busy storm continues as new every few minutes. */
 export const DEFAULT_CHANNEL_MAX_HISTORY_EVENTS = 3_000;
@@ -57,9 +58,7 @@ export interface ChannelState {
   lastBusyAt: number;
 }
 
-export interface ChannelWorkflowInput {
-  channelId: string;
-  pace?: Partial<ChannelPace>;
+export interface ChannelWorkflowInput extends ChannelPacerStart {
   installationId?: string;
   maxHistoryEvents?: number;
   /** Present after continue-as-new. */

@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AlertAction, AlertContent, AlertHolder, AlertState, TeamSnapshot } from '../domain/alert';
+import { CHANNEL_WAKE_SIGNAL } from '../domain/channel-pacing';
 
 export const ALERT_WORKFLOW_TYPE = 'alertWorkflow';
 
@@ -135,63 +136,15 @@ function shortTitle(title: string): string {
   return title.length <= SEARCHABLE_TITLE_LENGTH ? title : `${title.slice(0, SEARCHABLE_TITLE_LENGTH - 1)}…`;
 }
 
-// The channel pacer (channel-workflow.ts, docs/storm.md): one workflow per Slack channel that
-// hands out turns to post there at Slack's pace.
-
-export const CHANNEL_WORKFLOW_TYPE = 'channelWorkflow';
-
-/** The pacer of one channel: `channel/<channelId>`. */
-export function channelWorkflowId(channelId: string): string {
-  return `channel/${channelId}`;
-}
-
-/**
- * What a turn is for. A `call` (a mention in an alert's thread) goes before every `post` (a new
- * alert message): nobody's page waits behind other alerts' posts.
- */
-export type ChannelTurnKind = 'call' | 'post';
-
-/** An alert workflow asks for one chat.postMessage in the channel. */
-export interface ChannelTurnRequest {
-  /** Unique per turn (alert workflow id + step): a request signalled twice queues once. */
-  requestId: string;
-  /** The alert workflow that `channelTurnSignal` goes to when its turn comes. */
-  workflowId: string;
-  alertId: string;
-  kind: ChannelTurnKind;
-  severity: AlertContent['severity'];
-  title: string;
-  requestedAt: string;
-  /**
-   * The alert had ended before it asked to be posted: in a storm the pacer lists it in the digest
-   * and declines the turn; otherwise it is posted in its final state.
-   */
-  ended?: 'closed' | 'resolved';
-  /** The team's workspace installation (OAuth mode), so that the pacer's digest is written by its bot. */
-  installationId?: string;
-  /**
-   * A turn asked again because Slack answered the call 429 all the same: the channel takes nothing
-   * more until Slack's Retry-After (ms) is over.
-   */
-  retryAfterMs?: number;
-  /** A call booked ahead of its escalation step's time: its slot is not before this (epoch ms). */
-  notBefore?: number;
-}
-
-/**
- * The turn is no longer wanted: the alert ended (closed, resolved) before its post, which leaves
- * the queue and is listed in the digest instead; or someone answered before a thread call (no state).
- */
-export interface ChannelTurnWithdrawal {
-  requestId: string;
-  state?: 'closed' | 'resolved';
-  /**
-   * A post whose alert ended while it waited stays queued and waits for the pacer's answer: a
-   * decline in a storm (it is listed in the digest), or its turn in a quiet channel (it is
-   * posted in its final state). Without this, a turn granted as the alert withdrew was neither.
-   */
-  waits?: boolean;
-}
+// The channel pacer's contract with the activities that wake it and the alerts that ask it
+// (channel-workflow.ts, docs/storm.md) lives below both: domain/channel-pacing.ts.
+export {
+  CHANNEL_WORKFLOW_TYPE,
+  channelWorkflowId,
+  type ChannelTurnKind,
+  type ChannelTurnRequest,
+  type ChannelTurnWithdrawal,
+} from '../domain/channel-pacing';
 
 /** The pacer to the alert workflow: this turn is yours, post now (or, `declined`, do not post). */
 export interface ChannelTurnGranted {
@@ -216,7 +169,7 @@ export const channelTurnSignal = defineSignal<[ChannelTurnGranted]>('channelTurn
  * An alert's post was queued while nobody had told the channel's pacer (docs/storm.md): one wake
  * per storm, not a signal per queued alert. The queue itself is in PostgreSQL.
  */
-export const channelWakeSignal = defineSignal('channelWake');
+export const channelWakeSignal = defineSignal(CHANNEL_WAKE_SIGNAL);
 /** Runs that took turns before slots: the alert to the pacer, the Slack call of this turn is over. */
 export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
 /** Runs started before the queue moved to PostgreSQL were told their place in it by signal. */

@@ -1,0 +1,38 @@
+/**
+ * What every activity factory takes (its clients, injected) and the identity that makes an
+ * activity's writes happen once: below the factories and the index that assembles them.
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Database } from '../db/client';
+import type { ChannelPace } from '../domain/channel-pace';
+import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
+import type { ChannelSpacer } from '../slack/channel-spacer';
+import type { SlackApi } from '../slack/client';
+import type { SlackForTeam } from '../slack/team-slack';
+
+export interface ActivityDeps {
+  slack: SlackApi;
+  db: Database;
+  log: Logger;
+  /** Lifecycle counters and histograms (escalations, acknowledgements, time to close). */
+  metrics?: Metrics;
+  /** The Slack client of an alert's team (its installation's bot); unset: `slack` for every team. */
+  slackForTeam?: SlackForTeam;
+  /** Temporal client: asking a channel's pacer for a turn is a signal-with-start (channel-activities.ts). */
+  temporal?: Client;
+  /** How channels are paced, where it differs from DEFAULT_CHANNEL_PACE (the storm threshold: STORM_THRESHOLD). */
+  channelPace?: Partial<ChannelPace>;
+  /** Spaces this process's posts into each channel (one per process; made here when not given). */
+  channelSpacer?: ChannelSpacer;
+}
+
+/**
+ * The identity of the running activity, the same for each of its attempts: what makes its writes
+ * and posts happen once. Local activities count their ids apart from the others, hence the mark.
+ */
+export function activityKey(): string {
+  const { workflowExecution, activityId, isLocal } = Context.current().info;
+  return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${isLocal ? 'local-' : ''}${activityId}`;
+}
