@@ -38,6 +38,11 @@ async function engineCpuPerStart({ temporal, cpuByPart }: BenchContext, count: n
 export async function measureStormUntilIdle(bench: BenchContext): Promise<void> {
   const { gatewayUrl, slack, db, cpuByPart, signingSecret } = bench;
   const team = await bench.newTeam('storm');
+  // What the product burns meanwhile on earlier scenarios' work (other channels' queues draining
+  // at Slack's pace): measured first, and taken away from the storm's CPU.
+  const background = totalCpu(cpuByPart());
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const backgroundPerSecond = (totalCpu(cpuByPart()) - background) / 5;
   const partsBefore = cpuByPart();
   const started = Date.now();
   const severities: Severity[] = ['warning', 'info', 'error', 'warning', 'info'];
@@ -96,19 +101,24 @@ export async function measureStormUntilIdle(bench: BenchContext): Promise<void> 
   };
   await until('every alert of the storm closed', async () => (await open()) === 0, 600_000);
   console.log(`     storm: every alert closed after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  // Idle: the product's CPU below 5 % of a core over two seconds.
+  // Idle again, for this storm: its channel's queue empty and let go by its pacer (the storm over).
   await until(
-    'the product idle',
+    "the storm's channel let go",
     async () => {
-      const before = totalCpu(cpuByPart());
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      return totalCpu(cpuByPart()) - before < 0.1;
+      const { rows } = await sqlPoolOf(db).query<{ held: boolean }>(
+        `SELECT (pacer_awake_at IS NOT NULL OR storm_since IS NOT NULL OR EXISTS (
+            SELECT 1 FROM slack_channel_posts q WHERE q.channel_id = $1 AND q.status = 'waiting')) AS held
+           FROM slack_channel_pace WHERE channel_id = $1`,
+        [team.channel]
+      );
+      return rows[0]?.held === false;
     },
     600_000
   );
   const idleAfterS = (Date.now() - started) / 1000;
   const partsAfter = cpuByPart();
-  const perAlert = Math.round(((totalCpu(partsAfter) - totalCpu(partsBefore)) * 1000) / BURST.alerts);
+  const stormCpu = totalCpu(partsAfter) - totalCpu(partsBefore) - backgroundPerSecond * idleAfterS;
+  const perAlert = Math.round((Math.max(stormCpu, 0) * 1000) / BURST.alerts);
   const engine = await engineCpuPerStart(bench, SMOKE ? 50 : 500);
   const target = 5 * GOALERT_CPU_PER_ALERT_MS;
   record({
@@ -119,7 +129,8 @@ export async function measureStormUntilIdle(bench: BenchContext): Promise<void> 
     reference: `engine alone: ${engine.toFixed(1)} ms per workflow start (dev server)`,
     ok: perAlert <= target,
     note:
-      `${cpuSplit(partsBefore, partsAfter, BURST.alerts)}; sent in ${sentInS.toFixed(0)} s, all counted in ` +
-      `${countedInS.toFixed(0)} s, idle after ${idleAfterS.toFixed(0)} s`,
+      `${cpuSplit(partsBefore, partsAfter, BURST.alerts)} before taking away the background ` +
+      `${Math.round(backgroundPerSecond * 1000)} ms/s; sent in ${sentInS.toFixed(0)} s, all counted in ` +
+      `${countedInS.toFixed(0)} s, its channel let go after ${idleAfterS.toFixed(0)} s`,
   });
 }
