@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
 import { sqlPoolOf } from '../../src/db/client';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
@@ -20,6 +19,7 @@ import {
   signSlackRequest,
 } from '../helpers/slack-requests';
 import { waitFor } from '../helpers/wait';
+import { actionSignals } from '../helpers/workflow-history';
 import { UNKNOWN_ALERT_REPLY } from '../../src/api/handlers/slack';
 
 const SIX_MINUTES_MS = 6 * 60_000;
@@ -30,15 +30,6 @@ async function openAlert(gateway: TestGateway, team: RegisteredTeam): Promise<st
     .send({ title: 'Checkout errors', key: `checkout-${randomUUID().slice(0, 8)}` })
     .expect(202);
   return response.body.workflowId as string;
-}
-
-async function actionSignals(gateway: TestGateway, workflowId: string): Promise<unknown[]> {
-  await gateway.dispatched(workflowId);
-  const history = await gateway.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? [])
-    .map((event) => event.workflowExecutionSignaledEventAttributes)
-    .filter((attributes) => attributes?.signalName === 'action')
-    .map((attributes) => defaultPayloadConverter.fromPayload(attributes!.input!.payloads![0]!));
 }
 
 describe('POST /slack/interactions', () => {

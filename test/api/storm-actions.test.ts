@@ -4,7 +4,6 @@
  * in the intake journal, and reaches each alert's workflow like a press on its own message.
  */
 import { randomUUID } from 'node:crypto';
-import { defaultPayloadConverter } from '@temporalio/common';
 import request from 'supertest';
 import { sqlPoolOf } from '../../src/db/client';
 import { stormButtonValue } from '../../src/slack/digest-message';
@@ -18,6 +17,7 @@ import {
 } from '../helpers/gateway';
 import { blockActionsPayload, signedInteraction } from '../helpers/slack-requests';
 import { waitFor } from '../helpers/wait';
+import { actionSignals } from '../helpers/workflow-history';
 
 let slack: FakeSlack;
 let gateway: TestGateway;
@@ -38,15 +38,6 @@ async function openAlert(team: RegisteredTeam, title: string): Promise<string> {
     .send({ title, key: `${title}-${randomUUID().slice(0, 8)}` })
     .expect(202);
   return response.body.workflowId as string;
-}
-
-async function actionSignals(workflowId: string): Promise<Array<{ action: string; userId: string }>> {
-  await gateway.dispatched(workflowId);
-  const history = await gateway.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? [])
-    .map((event) => event.workflowExecutionSignaledEventAttributes)
-    .filter((attributes) => attributes?.signalName === 'action')
-    .map((attributes) => defaultPayloadConverter.fromPayload(attributes!.input!.payloads![0]!));
 }
 
 async function setState(workflowId: string, state: 'acknowledged' | 'closed'): Promise<void> {
@@ -83,11 +74,11 @@ test('Acknowledge all acknowledges every open alert of the storm, and says how m
   await pressStormButton(team, 'storm_ack', since, responseUrl).expect(200);
 
   for (const workflowId of open) {
-    await waitFor('the press journaled', async () => (await actionSignals(workflowId)).length === 1);
-    expect((await actionSignals(workflowId))[0]).toMatchObject({ action: 'ack', userName: 'jane' });
+    await waitFor('the press journaled', async () => (await actionSignals(gateway, workflowId)).length === 1);
+    expect((await actionSignals(gateway, workflowId))[0]).toMatchObject({ action: 'ack', userName: 'jane' });
   }
-  expect(await actionSignals(acknowledged)).toEqual([]);
-  expect(await actionSignals(before)).toEqual([]);
+  expect(await actionSignals(gateway, acknowledged)).toEqual([]);
+  expect(await actionSignals(gateway, before)).toEqual([]);
   const reply = await waitFor('the reply', () =>
     slack.calls('response_url').find((call) => responseUrl.endsWith(`/${call.responseId}`))
   );
@@ -106,10 +97,10 @@ test('Close all closes every alert of the storm that has not ended', async () =>
   await pressStormButton(team, 'storm_close', since, slack.responseUrl()).expect(200);
 
   for (const workflowId of [open, acknowledged]) {
-    await waitFor('the press journaled', async () => (await actionSignals(workflowId)).length === 1);
-    expect((await actionSignals(workflowId))[0]).toMatchObject({ action: 'close' });
+    await waitFor('the press journaled', async () => (await actionSignals(gateway, workflowId)).length === 1);
+    expect((await actionSignals(gateway, workflowId))[0]).toMatchObject({ action: 'close' });
   }
-  expect(await actionSignals(closed)).toEqual([]);
+  expect(await actionSignals(gateway, closed)).toEqual([]);
 });
 
 test("a storm button pressed in another channel than the storm's acts on nothing and says why", async () => {
@@ -133,5 +124,5 @@ test("a storm button pressed in another channel than the storm's acts on nothing
     slack.calls('response_url').find((call) => responseUrl.endsWith(`/${call.responseId}`))
   );
   expect(reply.body.text).toContain('another channel');
-  expect(await actionSignals(workflowId)).toEqual([]);
+  expect(await actionSignals(gateway, workflowId)).toEqual([]);
 });

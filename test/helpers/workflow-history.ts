@@ -3,7 +3,7 @@
  * dispatcher has handed it everything the gateway took.
  */
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { AlertOccurrence, AlertWorkflowInput } from '../../src/workflows/definitions';
+import type { AlertActionTaken, AlertOccurrence, AlertWorkflowInput } from '../../src/workflows/definitions';
 import type { TestGateway } from './gateway';
 
 type Gateway = Pick<TestGateway, 'temporal' | 'dispatched'>;
@@ -50,4 +50,13 @@ export async function startInputOf(gateway: Gateway, workflowId: string): Promis
   const history = await historyOf(gateway, workflowId);
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   return defaultPayloadConverter.fromPayload(started!.input!.payloads![0]!);
+}
+
+/** The button presses (action signals) the workflow received, in order. */
+export async function actionSignals(gateway: Gateway, workflowId: string): Promise<AlertActionTaken[]> {
+  const history = await historyOf(gateway, workflowId);
+  return (history.events ?? [])
+    .map((event) => event.workflowExecutionSignaledEventAttributes)
+    .filter((attributes) => attributes?.signalName === 'action')
+    .map((attributes) => defaultPayloadConverter.fromPayload<AlertActionTaken>(attributes!.input!.payloads![0]!));
 }
