@@ -117,8 +117,12 @@ export async function measureStormUntilIdle(bench: BenchContext): Promise<void> 
   );
   const idleAfterS = (Date.now() - started) / 1000;
   const partsAfter = cpuByPart();
-  const stormCpu = totalCpu(partsAfter) - totalCpu(partsBefore) - backgroundPerSecond * idleAfterS;
-  const perAlert = Math.round((Math.max(stormCpu, 0) * 1000) / BURST.alerts);
+  const spent = totalCpu(partsAfter) - totalCpu(partsBefore);
+  const backgroundShare = backgroundPerSecond * idleAfterS;
+  // A background as large as half of what was spent leaves no figure worth a verdict: the whole
+  // CPU is then reported, as a miss, rather than a difference of two noisy numbers.
+  const measurable = backgroundShare < spent / 2;
+  const perAlert = Math.round(((measurable ? spent - backgroundShare : spent) * 1000) / BURST.alerts);
   const engine = await engineCpuPerStart(bench, SMOKE ? 50 : 500);
   const target = 5 * GOALERT_CPU_PER_ALERT_MS;
   record({
@@ -127,8 +131,9 @@ export async function measureStormUntilIdle(bench: BenchContext): Promise<void> 
     unit: 'ms',
     target: `≤ ${target} ms (5 × GoAlert's ${GOALERT_CPU_PER_ALERT_MS} ms)`,
     reference: `engine alone: ${engine.toFixed(1)} ms per workflow start (dev server)`,
-    ok: perAlert <= target,
+    ok: measurable && perAlert <= target,
     note:
+      `${measurable ? '' : 'NOT MEASURABLE (background too large), all CPU counted: '}` +
       `${cpuSplit(partsBefore, partsAfter, BURST.alerts)} before taking away the background ` +
       `${Math.round(backgroundPerSecond * 1000)} ms/s; sent in ${sentInS.toFixed(0)} s, all counted in ` +
       `${countedInS.toFixed(0)} s, its channel let go after ${idleAfterS.toFixed(0)} s`,
