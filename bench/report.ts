@@ -6,18 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Figure } from './harness';
 
-/** One figure as bench/run.ts writes it. */
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-  target?: string;
-  reference?: string;
-  ok?: boolean;
-  mustHold?: boolean;
-  note?: string;
-}
+/** One figure as bench/run.ts writes it: the harness's Figure, with `mustHold` as `record` took it. */
+export type BenchFigure = Figure & { mustHold?: boolean };
 
 export interface BenchResults {
   date: string;
