@@ -499,13 +499,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   /**
-   * A team with a schedule: the alert goes first to whoever is on call now, and the timeline says
-   * why. Nobody on call: it goes to the first engineer, as for a team without a schedule.
+   * A team with a schedule: the alert goes first to whoever is on call now; with skipAway, to the
+   * first of them (or of its engineers) reachable in Slack. The timeline says why. Nobody on call:
+   * it goes to the first engineer, as for a team without a schedule.
    */
   async function assignOnCall(): Promise<void> {
     const answer = await steps().database.whoIsOnCall({ teamId: team.id, at: Date.now() });
     if (!answer) return;
-    const from = { scheduleId: answer.scheduleId, version: answer.version };
+    const from =
+      answer.scheduleId === undefined || answer.version === undefined
+        ? {}
+        : { scheduleId: answer.scheduleId, version: answer.version };
     if (!answer.userId) {
       await record({
         type: 'assigned',
@@ -517,10 +521,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.holder = { kind: 'engineer', userId: answer.userId };
     status.assigneeIndex = Math.max(team.engineers.indexOf(answer.userId), 0);
     status.onCall = { userId: answer.userId, reason: answer.reason, next: answer.next, ...from };
+    const skipped = (answer.skipped ?? []).map(({ userId, why }) => ({ userId, why }));
     await record({
       type: 'assigned',
       message: `Assigned to ${answer.userId} (${answer.reason})`,
-      data: { ...from, next: answer.next },
+      data: { ...from, next: answer.next, ...(skipped.length > 0 ? { skipped } : {}) },
       update: { assignee: answer.userId },
     });
   }
@@ -699,7 +704,8 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     } else {
       status.occurrences = 1;
     }
-    if (!input.notice && team.scheduleId !== undefined && patched(ON_CALL_PATCH)) await assignOnCall();
+    if (!input.notice && (team.scheduleId !== undefined || team.skipAway) && patched(ON_CALL_PATCH))
+      await assignOnCall();
     if (input.notice) {
       await ensurePosted();
     } else {

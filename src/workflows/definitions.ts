@@ -68,10 +68,10 @@ export interface AlertStatus {
   /** How many escalation steps ran since the last hand-over (0 = none). */
   escalations: number;
   /**
-   * The team's schedule chose the first holder (src/oncall/): who, why, and the next person on call
-   * in their rotation, whom the first escalation step calls.
+   * The team's schedule (or, with skipAway, Slack presence) chose the first holder (src/oncall/):
+   * who, why, and the next person on call in their rotation, whom the first escalation step calls.
    */
-  onCall?: { userId: string; reason: string; next: string | null; scheduleId: string; version: number };
+  onCall?: { userId: string; reason: string; next: string | null; scheduleId?: string; version?: number };
   occurrences: number;
   firstSeenAt: string;
   lastSeenAt: string;

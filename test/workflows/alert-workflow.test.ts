@@ -14,7 +14,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { AlertActivities, ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
-import type { AlertEventInput, OnCallAnswer } from '../../src/activities/timeline-activities';
+import type { AlertEventInput } from '../../src/activities/timeline-activities';
+import type { OnCallAnswer } from '../../src/activities/oncall-activities';
 import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
 import { SLACK_PACED_RATE_LIMITED, SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
 import {
