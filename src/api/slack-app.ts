@@ -16,6 +16,8 @@ import { slackInstallHandlers, type SlackInstallRoutes } from './handlers/slack-
 import type { SlackResponder } from './services/slack-actions';
 import { createEventReceipts } from './services/slack-event-receipts';
 import { createWorkspaces, type Workspaces } from './services/slack-workspaces';
+import { submitScheduleForm } from './services/slack-schedule-form';
+import type { ViewSubmissions } from './handlers/slack';
 
 export interface SlackAppRoutes {
   /** Unset unless the OAuth variables are. */
@@ -24,6 +26,8 @@ export interface SlackAppRoutes {
   commands: RequestHandler;
   /** Which workspaces may act (installations, the bot token's own): presses are bound to them too. */
   workspaces: Workspaces;
+  /** Modal submissions (the schedule form of `/escalator schedule`). */
+  views: ViewSubmissions;
 }
 
 export function createSlackAppRoutes(deps: {
@@ -62,6 +66,7 @@ export function createSlackAppRoutes(deps: {
   return {
     install,
     workspaces,
+    views: (submission) => submitScheduleForm({ db, workspaces, publicUrl: config.publicUrl, log }, submission),
     events: slackEventsHandler({
       db,
       workspaces,

@@ -14,7 +14,7 @@
  *
  * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test,
  * users.lookupByEmail (over the people given as `users` or added with `addUser`), users.getPresence
- * and dnd.info (everyone active and reachable unless `setPresence` says otherwise), views.publish
+ * and dnd.info (everyone active and reachable unless `setPresence` says otherwise), views.open (a modal), views.publish
  * (a Home tab: `homeView` reads the latest one a person was shown; more than 100 blocks is refused);
  * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
  * installs (oauth.v2.access) and, per issued bot token, auth.test, conversations.info,
@@ -339,6 +339,12 @@ export async function startFakeSlack({
           next_dnd_start_ts: quietNow ? nowS - 600 : nowS + 3_600,
           next_dnd_end_ts: quietNow ? nowS + 3_600 : nowS + 7_200,
         };
+      }
+      case 'views.open': {
+        const view = body.view as SlackPayload | undefined;
+        if (!body.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
+        if (view?.type !== 'modal' || !Array.isArray(view.blocks)) return { ok: false, error: 'invalid_arguments' };
+        return { ok: true, view: { id: `V${nextTs().replace('.', '')}`, ...view } };
       }
       case 'views.publish': {
         if (!body.user_id) return { ok: false, error: 'invalid_arguments' };

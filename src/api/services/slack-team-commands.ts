@@ -27,6 +27,9 @@ import {
   type ChannelTeam,
 } from './slack-team-setup';
 import type { Workspace, Workspaces } from './slack-workspaces';
+import { COVER_USAGE, onCallAnswer, takeOnCall, type TakeRequest } from './slack-oncall';
+import { LONGEST_TAKE_OVER_MS } from '../../oncall/take-over';
+import { parseSpan } from '../../oncall/when';
 
 /** Escalation timeouts a team may choose: long enough to react, short enough to matter. */
 const MIN_TIMEOUT_MS = 10_000;
@@ -42,9 +45,20 @@ const USER_MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
 const ROTATION_OF_PEOPLE = `Name people with @: \`${COMMAND} rotation @alice @bob\`.`;
 
 export type TeamChange =
-  { kind: 'rotation'; engineers: string[] } | { kind: 'timeout'; ms: number; text: string } | { kind: 'token-rotate' };
+  | { kind: 'rotation'; engineers: string[] }
+  | { kind: 'timeout'; ms: number; text: string }
+  | { kind: 'token-rotate' }
+  | TakeRequest;
 
-export type ParsedCommand = { kind: 'help' } | { kind: 'status' } | { kind: 'usage'; message: string } | TeamChange;
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'status' }
+  | { kind: 'oncall' }
+  | { kind: 'schedule' }
+  | { kind: 'usage'; message: string }
+  | TeamChange;
+
+const TAKE_USAGE = `Say for how long, or nothing for the rest of the current shift: \`${COMMAND} take 2h\`.`;
 
 /** Parses what follows `/escalator` (or the bot's mention): `rotation @a @b`, `timeout 10m`, … */
 export function parseCommandText(text: string): ParsedCommand {
@@ -71,6 +85,22 @@ export function parseCommandText(text: string): ParsedCommand {
       }
       return { kind: 'timeout', ms, text: args.trim() };
     }
+    case 'oncall':
+      return { kind: 'oncall' };
+    case 'schedule':
+      return { kind: 'schedule' };
+    case 'take': {
+      if (args.trim() === '') return { kind: 'take' };
+      const ms = parseSpan(args);
+      if (ms === undefined || ms > LONGEST_TAKE_OVER_MS) return { kind: 'usage', message: TAKE_USAGE };
+      return { kind: 'take', ms };
+    }
+    case 'cover': {
+      const [mention, ...others] = [...args.matchAll(USER_MENTION)];
+      const times = args.replace(USER_MENTION, ' ').trim().split(/\s+/).filter(Boolean);
+      if (!mention || others.length > 0 || times.length !== 2) return { kind: 'usage', message: COVER_USAGE };
+      return { kind: 'cover', userId: mention[1] as string, from: times[0] as string, to: times[1] as string };
+    }
     case 'token':
       if (args.trim().toLowerCase() === 'rotate') return { kind: 'token-rotate' };
       return { kind: 'usage', message: `\`${COMMAND} token rotate\` issues new endpoint URLs.` };
@@ -96,6 +126,8 @@ export interface TeamCommandDeps {
   /** ESCALATION_TIMEOUT, shown by `status` for a team without its own. */
   escalationTimeoutMs: number;
   log: Logger;
+  /** The clock `oncall`, `take` and `cover` read (Date.now unless a test sets it). */
+  now?: () => number;
 }
 
 export interface TeamCommand {
@@ -109,11 +141,16 @@ export interface TeamCommand {
 
 /** What a command comes to before anything changes: an answer at once, or a change to carry out. */
 export type PreparedCommand =
-  { kind: 'answer'; text: string } | { kind: 'change'; workspace: Workspace; team: ChannelTeam; change: TeamChange };
+  | { kind: 'answer'; text: string }
+  | { kind: 'change'; workspace: Workspace; team: ChannelTeam; change: TeamChange }
+  /** `schedule`: a modal to open, which only a slash command can (it needs the command's trigger_id). */
+  | { kind: 'modal'; workspace: Workspace; team: ChannelTeam };
 
 const NOT_SET_UP = `Escalator is not in this channel yet: invite it with \`/invite @Escalator\`, then try again.`;
 export const NOT_INSTALLED = 'Escalator is not installed in this workspace.';
 export const NOT_A_MEMBER = 'Only members of this channel can change its team.';
+/** A form opens only from a slash command (Slack gives its trigger to commands, not to mentions). */
+export const SCHEDULE_FORM_FROM_COMMAND = `The schedule form opens from the slash command: type \`${COMMAND} schedule\`.`;
 export const CHANGE_FAILED = 'Escalator could not make that change just now. Try again in a moment.';
 
 /** Parses a command and finds its team; `help`, `status` and mistakes are answered from the database alone. */
@@ -128,6 +165,9 @@ export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCom
     channelId: command.channelId,
   });
   if (!team) return { kind: 'answer', text: NOT_SET_UP };
+  if (parsed.kind === 'oncall')
+    return { kind: 'answer', text: await onCallAnswer(deps.db, team, (deps.now ?? Date.now)()) };
+  if (parsed.kind === 'schedule') return { kind: 'modal', workspace, team };
   if (parsed.kind === 'status') {
     const alerts = await openAlertsOf(deps.db, team.id);
     const escalationTimeoutMs = team.escalationTimeoutMs ?? deps.escalationTimeoutMs;
@@ -163,7 +203,7 @@ export interface CommandReplies {
  * is audited too, and told to the person who asked.
  */
 export async function applyTeamChange(
-  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log'>,
+  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log' | 'now'>,
   prepared: Extract<PreparedCommand, { kind: 'change' }>,
   command: Pick<TeamCommand, 'channelId' | 'userId'> & { via: ChangeVia },
   replies: CommandReplies
@@ -197,6 +237,13 @@ export async function applyTeamChange(
       const links = await rotateTeamToken(db, publicUrl, team.id, actor, via);
       await replies.privatelyToAsker(newTokenMessage(links));
       await workspace.slack.postMessage({ channel, text: tokenRotatedMessage(actor) });
+      return;
+    }
+    case 'take':
+    case 'cover': {
+      const outcome = await takeOnCall(db, team, change, { actor, via, now: (deps.now ?? Date.now)() });
+      if (!outcome.ok) return replies.toAsker(outcome.text);
+      await workspace.slack.postMessage({ channel, text: outcome.text });
       return;
     }
   }
