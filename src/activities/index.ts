@@ -4,6 +4,7 @@
  */
 import { createChannelSpacer } from '../slack/channel-spacer';
 import { createChannelActivities } from './channel-activities';
+import { createMaintenanceActivities } from './maintenance-activities';
 import { createOnCallActivities } from './oncall-activities';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSlackActivities(shared),
     ...createTimelineActivities(shared),
     ...createOnCallActivities(shared),
+    ...createMaintenanceActivities(shared),
     ...createChannelActivities(shared),
   };
 }
@@ -27,7 +29,8 @@ export function createActivities(deps: ActivityDeps) {
 /** What the alert workflow calls: Slack, the timeline, and who is on call. */
 export type AlertActivities = ReturnType<typeof createSlackActivities> &
   ReturnType<typeof createTimelineActivities> &
-  ReturnType<typeof createOnCallActivities>;
+  ReturnType<typeof createOnCallActivities> &
+  ReturnType<typeof createMaintenanceActivities>;
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;

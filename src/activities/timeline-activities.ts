@@ -20,6 +20,7 @@ export const ALERT_EVENT_TYPES = [
   'passed',
   'closed',
   'resolved',
+  'maintenance',
   'slack_error',
 ] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];

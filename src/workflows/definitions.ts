@@ -57,6 +57,8 @@ export interface AlertActionTaken extends JournalReport {
 export const occurrenceSignal = defineSignal<[AlertOccurrence]>('occurrence');
 export const resolutionSignal = defineSignal<[AlertResolution]>('resolution');
 export const actionSignal = defineSignal<[AlertActionTaken]>('action');
+/** The team's maintenance windows changed: the alert asks again whether it may page. */
+export const maintenanceChangedSignal = defineSignal('maintenanceChanged');
 
 /** What the workflow knows about its alert, as the state query returns it. */
 export interface AlertStatus {
@@ -72,6 +74,8 @@ export interface AlertStatus {
    * who, why, and the next person on call in their rotation, whom the first escalation step calls.
    */
   onCall?: { userId: string; reason: string; next: string | null; scheduleId?: string; version?: number };
+  /** A maintenance window of the team is in force for it: shown, nobody paged until `until` (ISO; null: unknown). */
+  maintenance?: { until: string | null; reason: string | null };
   occurrences: number;
   firstSeenAt: string;
   lastSeenAt: string;
