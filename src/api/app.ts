@@ -130,6 +130,7 @@ export function createApp(deps: GatewayDeps): Express {
         metrics: deps.metrics,
         background: deps.slackBackground,
         clock,
+        temporal,
       }),
     })
   );

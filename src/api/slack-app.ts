@@ -3,6 +3,7 @@
  * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API (with mentions
  * of the bot as commands and the App Home tab) and the slash command. They share the secret box and the installations' bots.
  */
+import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
@@ -42,6 +43,8 @@ export function createSlackAppRoutes(deps: {
   background?: Set<Promise<void>>;
   /** Milliseconds since the epoch: when event receipts are taken and pruned. */
   clock?: () => number;
+  /** Tells running alerts that their team's maintenance windows changed. */
+  temporal?: Client;
 }): SlackAppRoutes {
   const { config, db, log } = deps;
   const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
@@ -69,6 +72,7 @@ export function createSlackAppRoutes(deps: {
     views: (submission) => submitScheduleForm({ db, workspaces, publicUrl: config.publicUrl, log }, submission),
     events: slackEventsHandler({
       db,
+      temporal: deps.temporal,
       workspaces,
       bots,
       publicUrl: config.publicUrl,
@@ -80,6 +84,7 @@ export function createSlackAppRoutes(deps: {
     }),
     commands: slackCommandsHandler({
       db,
+      temporal: deps.temporal,
       workspaces,
       responder: deps.responder,
       publicUrl: config.publicUrl,

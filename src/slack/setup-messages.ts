@@ -72,6 +72,7 @@ export function helpMessage(): string {
     `• \`${COMMAND} take 2h\`: you are on call now, instead of whoever is (no time: until their shift ends)`,
     `• \`${COMMAND} cover @alice 09:00 17:00\`: someone on call for a time, in the schedule's zone`,
     `• \`${COMMAND} schedule\`: set up or change the team's on-call rotation in a form`,
+    `• \`${COMMAND} maintenance 2h deploy\`: alerts are shown but nobody is paged for 2h; \`${COMMAND} maintenance off\` ends it`,
     `• \`${COMMAND} token rotate\`: new endpoint URLs; the old ones stop working at once`,
     `• \`${COMMAND} help\`: this message`,
     'The same works as a mention in the channel: `@Escalator rotation @alice @bob`, `@Escalator status`.',

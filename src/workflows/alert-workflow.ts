@@ -543,10 +543,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     });
   }
 
-  /** The alert as a window's `match` reads it: its source and its labels (fields) with its severity. */
+  /**
+   * The alert as a window's `match` reads it: its source, and as labels its fields (Alertmanager's
+   * labels; a JSON sender's `labels.service` also as `service`) and its severity.
+   */
   function traits(): { source: string; labels: Record<string, string> } {
-    const labels: Record<string, string> = { severity: content.severity };
+    const labels: Record<string, string> = {};
     for (const field of content.fields ?? []) labels[field.label] = field.value;
+    for (const field of content.fields ?? []) {
+      if (field.label.startsWith('labels.')) labels[field.label.slice('labels.'.length)] ??= field.value;
+    }
+    labels.severity = content.severity;
     return { source: content.source, labels };
   }
 

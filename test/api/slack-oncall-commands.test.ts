@@ -286,3 +286,43 @@ describe('/escalator schedule', () => {
     });
   });
 });
+
+describe('/escalator maintenance', () => {
+  async function maintenanceNow() {
+    const answer = await request(gateway.app)
+      .get(`/api/teams/${teamId}/maintenance`)
+      .set(gateway.adminAuth)
+      .expect(200);
+    return answer.body;
+  }
+
+  test('maintenance 2h <reason> starts a window now, told in the channel and shown by status; off ends it', async () => {
+    await command('maintenance 2h deploy of checkout');
+
+    const told = await channelSays(/started maintenance/);
+    expect(told.text).toMatch(
+      /^:construction: `U0ALICE` started maintenance \(deploy of checkout\) until \d\d:\d\d UTC: alerts are shown here, nobody is paged\./
+    );
+    const window = await maintenanceNow();
+    expect(window).toMatchObject({ active: true, windows: [{ reason: 'deploy of checkout' }] });
+    expect(Date.parse(window.windows[0].until) - Date.now()).toBeGreaterThan(2 * HOUR - 60_000);
+    expect((await command('status')).text).toMatch(
+      /Maintenance \(deploy of checkout\) until \d\d:\d\d UTC: nobody is paged\./
+    );
+
+    await command('maintenance off');
+
+    await channelSays(/ended maintenance/);
+    expect((await maintenanceNow()).active).toBe(false);
+    expect(
+      await gateway.db.teamAuditEntry.count({
+        where: { teamId, action: { in: ['maintenance-start', 'maintenance-off'] } },
+      })
+    ).toBe(2);
+  });
+
+  test('maintenance without a duration it can read is answered with how to write it; off with nothing in force says so', async () => {
+    expect((await command('maintenance soon')).text).toContain('/escalator maintenance 2h deploy of checkout');
+    expect(await (await command('maintenance off')).later()).toBe('No maintenance window is in force.');
+  });
+});

@@ -5,6 +5,7 @@
  * the audit trail and confirms it in the channel. The entry points differ only in where they
  * answer the person who asked (`CommandReplies`).
  */
+import type { Client } from '@temporalio/client';
 import { parseDuration } from '../../config';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../logger';
@@ -30,6 +31,8 @@ import type { Workspace, Workspaces } from './slack-workspaces';
 import { COVER_USAGE, onCallAnswer, takeOnCall, type TakeRequest } from './slack-oncall';
 import { LONGEST_TAKE_OVER_MS } from '../../oncall/take-over';
 import { parseSpan } from '../../oncall/when';
+import { createWindow, endWindowsNow, tellRunningAlerts, windowsAt } from './maintenance';
+import { maintenanceEndedMessage, maintenanceLine, maintenanceStartedMessage } from '../../slack/maintenance-messages';
 
 /** Escalation timeouts a team may choose: long enough to react, short enough to matter. */
 const MIN_TIMEOUT_MS = 10_000;
@@ -48,6 +51,8 @@ export type TeamChange =
   | { kind: 'rotation'; engineers: string[] }
   | { kind: 'timeout'; ms: number; text: string }
   | { kind: 'token-rotate' }
+  | { kind: 'maintenance'; ms: number; reason?: string }
+  | { kind: 'maintenance-off' }
   | TakeRequest;
 
 export type ParsedCommand =
@@ -57,6 +62,9 @@ export type ParsedCommand =
   | { kind: 'schedule' }
   | { kind: 'usage'; message: string }
   | TeamChange;
+
+const MAINTENANCE_USAGE = `Say for how long, and why if you like: \`${COMMAND} maintenance 2h deploy of checkout\`; end it with \`${COMMAND} maintenance off\`.`;
+const LONGEST_MAINTENANCE_MS = 30 * 24 * 3_600_000;
 
 const TAKE_USAGE = `Say for how long, or nothing for the rest of the current shift: \`${COMMAND} take 2h\`.`;
 
@@ -87,6 +95,14 @@ export function parseCommandText(text: string): ParsedCommand {
     }
     case 'oncall':
       return { kind: 'oncall' };
+    case 'maintenance': {
+      const [span = '', ...words] = rest;
+      if (span.toLowerCase() === 'off' && words.length === 0) return { kind: 'maintenance-off' };
+      const ms = parseSpan(span);
+      if (ms === undefined || ms > LONGEST_MAINTENANCE_MS) return { kind: 'usage', message: MAINTENANCE_USAGE };
+      const reason = words.join(' ').trim().slice(0, 200);
+      return { kind: 'maintenance', ms, ...(reason ? { reason } : {}) };
+    }
     case 'schedule':
       return { kind: 'schedule' };
     case 'take': {
@@ -126,8 +142,10 @@ export interface TeamCommandDeps {
   /** ESCALATION_TIMEOUT, shown by `status` for a team without its own. */
   escalationTimeoutMs: number;
   log: Logger;
-  /** The clock `oncall`, `take` and `cover` read (Date.now unless a test sets it). */
+  /** The clock `oncall`, `take`, `cover` and `maintenance` read (Date.now unless a test sets it). */
   now?: () => number;
+  /** Tells a team's running alerts that its maintenance windows changed. */
+  temporal?: Client;
 }
 
 export interface TeamCommand {
@@ -171,14 +189,13 @@ export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCom
   if (parsed.kind === 'status') {
     const alerts = await openAlertsOf(deps.db, team.id);
     const escalationTimeoutMs = team.escalationTimeoutMs ?? deps.escalationTimeoutMs;
-    return {
-      kind: 'answer',
-      text: statusMessage(
-        team.name,
-        { engineers: team.engineers, escalationTimeoutMs, paused: !!team.pausedAt },
-        alerts
-      ),
-    };
+    const maintenance = maintenanceLine(await windowsAt(deps.db, team.id, (deps.now ?? Date.now)()));
+    const status = statusMessage(
+      team.name,
+      { engineers: team.engineers, escalationTimeoutMs, paused: !!team.pausedAt },
+      alerts
+    );
+    return { kind: 'answer', text: maintenance ? `${status}\n${maintenance}` : status };
   }
   if (parsed.kind === 'rotation' && parsed.engineers.includes(workspace.botUserId)) {
     // Escalator cannot be on call: `@Escalator rotation @Escalator @alice` means Alice.
@@ -203,7 +220,7 @@ export interface CommandReplies {
  * is audited too, and told to the person who asked.
  */
 export async function applyTeamChange(
-  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log' | 'now'>,
+  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log' | 'now' | 'temporal'>,
   prepared: Extract<PreparedCommand, { kind: 'change' }>,
   command: Pick<TeamCommand, 'channelId' | 'userId'> & { via: ChangeVia },
   replies: CommandReplies
@@ -237,6 +254,33 @@ export async function applyTeamChange(
       const links = await rotateTeamToken(db, publicUrl, team.id, actor, via);
       await replies.privatelyToAsker(newTokenMessage(links));
       await workspace.slack.postMessage({ channel, text: tokenRotatedMessage(actor) });
+      return;
+    }
+    case 'maintenance': {
+      const now = (deps.now ?? Date.now)();
+      const window = await createWindow(db, team.id, {
+        startsAt: now,
+        endsAt: now + change.ms,
+        reason: change.reason,
+        createdBy: actor,
+      });
+      await db.teamAuditEntry.create({
+        data: { teamId: team.id, actor, action: 'maintenance-start', detail: { maintenanceId: window.id, via } },
+      });
+      if (deps.temporal) await tellRunningAlerts({ db, temporal: deps.temporal, log }, team.id);
+      await workspace.slack.postMessage({ channel, text: maintenanceStartedMessage(actor, window) });
+      return;
+    }
+    case 'maintenance-off': {
+      const { ended, recurring } = await endWindowsNow(db, team.id, (deps.now ?? Date.now)());
+      if (ended === 0 && recurring.length === 0) return replies.toAsker('No maintenance window is in force.');
+      if (ended > 0) {
+        await db.teamAuditEntry.create({
+          data: { teamId: team.id, actor, action: 'maintenance-off', detail: { ended, via } },
+        });
+        if (deps.temporal) await tellRunningAlerts({ db, temporal: deps.temporal, log }, team.id);
+      }
+      await workspace.slack.postMessage({ channel, text: maintenanceEndedMessage(actor, ended, recurring) });
       return;
     }
     case 'take':
