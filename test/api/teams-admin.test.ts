@@ -38,6 +38,8 @@ describe('reading teams', () => {
       name: team.name,
       slackChannelId: team.slackChannelId,
       engineers: team.engineers,
+      // Read back in the form it was written; milliseconds kept for scripts written before.
+      escalationTimeout: '2m',
       escalationTimeoutMs: 120_000,
       activeAlerts: 0,
     });
@@ -69,14 +71,24 @@ describe('PATCH /api/teams/:id', () => {
       .set(gateway.adminAuth)
       .send({ engineers, slackChannelId: channel, escalationTimeout: '10m' })
       .expect(200);
-    expect(changed.body).toMatchObject({ engineers, slackChannelId: channel, escalationTimeoutMs: 600_000 });
+    expect(changed.body).toMatchObject({
+      engineers,
+      slackChannelId: channel,
+      escalationTimeout: '10m',
+      escalationTimeoutMs: 600_000,
+    });
 
     const reset = await request(gateway.app)
       .patch(`/api/teams/${team.id}`)
       .set(gateway.adminAuth)
       .send({ escalationTimeout: null })
       .expect(200);
-    expect(reset.body).toMatchObject({ engineers, slackChannelId: channel, escalationTimeoutMs: null });
+    expect(reset.body).toMatchObject({
+      engineers,
+      slackChannelId: channel,
+      escalationTimeout: null,
+      escalationTimeoutMs: null,
+    });
   });
 
   test.each([

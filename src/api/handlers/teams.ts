@@ -16,7 +16,7 @@ import {
   UnknownScheduleError,
   updateTeam,
 } from '../services/teams';
-import { parseInput } from '../validation';
+import { parseInput, pathId } from '../validation';
 
 /** Team names go into workflow ids (`alert/<team>/…`) and URLs: a slug keeps both readable. */
 const TEAM_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -132,8 +132,7 @@ async function resolveEngineers(engineers: string[], directory: SlackDirectory |
 
 /** The team id of the path: anything but a UUID names no team. */
 function teamIdOf(param: unknown): string {
-  if (typeof param !== 'string' || !UUID.test(param)) throw new HttpError(404, 'no team with this id');
-  return param;
+  return pathId(param, 'team');
 }
 
 /** Validates the team, creates it with one endpoint, and answers 201 with the token (shown once). */

@@ -1,5 +1,6 @@
 /** Teams: who gets an alert, in which channel, in what order; each created with its first endpoint. */
 import { inSqlTransaction, Prisma, type Database } from '../../db/client';
+import { formatDuration } from '../../domain/duration';
 import { appendToJournal, journalPartition, lockWorkflowJournals, type JournalEntry } from '../../intake/journal';
 import { journalWritten } from '../../intake/wake';
 import type { InsufficientDataPolicy } from '../../sources/cloudwatch';
@@ -105,7 +106,9 @@ export interface TeamDetails {
   slackChannelId: string;
   /** Slack user ids in escalation order. */
   engineers: string[];
-  /** This team's own timeout; null when ESCALATION_TIMEOUT applies. */
+  /** This team's own timeout, as it is written (`5m`, `90s`); null when ESCALATION_TIMEOUT applies. */
+  escalationTimeout: string | null;
+  /** The same in milliseconds, as earlier versions showed it only; kept for scripts that read it. */
   escalationTimeoutMs: number | null;
   createdAt: string;
   /** How many of its alerts are open or acknowledged now. */
@@ -129,6 +132,7 @@ function teamDetails(team: TeamRow): TeamDetails {
     name: team.name,
     slackChannelId: team.slackChannelId,
     engineers: team.engineers.map((engineer) => engineer.slackUserId),
+    escalationTimeout: team.escalationTimeoutMs === null ? null : formatDuration(team.escalationTimeoutMs),
     escalationTimeoutMs: team.escalationTimeoutMs,
     createdAt: team.createdAt.toISOString(),
     activeAlerts: team._count.alerts,
