@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/observability/metrics';
+import { SEVERITY_ALIASES } from '../../src/sources/severity';
 import { betweenMarkers, readLatestResults, renderFullTable, renderReadmeTable, REPO_ROOT } from '../../bench/report';
 
 const README_MAX_LINES = 300;
@@ -164,5 +165,20 @@ describe('docs/configuration.md', () => {
     const variables = [...read('.env.example').matchAll(/^# ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1] as string);
     expect(variables.length).toBeGreaterThan(10);
     expect(variables.filter((variable) => !configuration.includes(`\`${variable}\``))).toEqual([]);
+  });
+});
+
+describe('docs/sources.md', () => {
+  it('lists the severity aliases the generic webhook maps, as src/sources/severity.ts maps them', () => {
+    const section = /^### Severity\n([\s\S]*?)(?=^#|(?![\s\S]))/m.exec(read('docs/sources.md'))?.[1] ?? '';
+    const documented: Record<string, string> = {};
+    for (const row of section.split('\n').filter((line) => /^\| `/.test(line))) {
+      const [severity, aliases] = row.split('|').slice(1, 3);
+      for (const alias of aliases?.matchAll(/`([^`]+)`/g) ?? []) {
+        documented[alias[1] as string] = /`([^`]+)`/.exec(severity ?? '')?.[1] ?? '';
+      }
+    }
+    const mapped = Object.fromEntries(Object.entries(SEVERITY_ALIASES).filter(([alias, to]) => alias !== to));
+    expect(documented).toEqual(mapped);
   });
 });
