@@ -13,6 +13,7 @@ import type { Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { SEVERITY_ALIASES } from '../../src/sources/severity';
+import { welcomeBanner } from '../../src/main';
 import { betweenMarkers, readLatestResults, renderFullTable, renderReadmeTable, REPO_ROOT } from '../../bench/report';
 
 const README_MAX_LINES = 300;
@@ -126,6 +127,28 @@ describe('README.md', () => {
   it('lists in its HTTP API table exactly the routes the gateway serves', () => {
     const served = servedRoutes().filter((route) => !PREVIEW_INTERNALS.test(route));
     expect([...new Set(readmeRoutes(readme))].sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it('describes the banner `npm start` prints: its admin API curls and the escalation timeout', () => {
+    const banner = welcomeBanner({
+      config: loadConfig({ ADMIN_TOKEN: 'admin', ESCALATION_TIMEOUT: '5m' }),
+      gatewayUrl: 'http://0.0.0.0:3000',
+      webUiUrl: 'http://localhost:8233',
+      demo: 'http://localhost:3000/webhooks/token',
+      adminTokenFile: '.data/admin-token',
+      temporalCli: { path: '.tools/temporal', address: '127.0.0.1:7233' },
+    });
+    const lines = banner.split('\n');
+    const adminApi = lines.findIndex((line) => line.startsWith('The admin API'));
+    const end = lines.findIndex((line, i) => i > adminApi && line.trim() === '');
+    const adminCurls = lines.slice(adminApi + 1, end).filter((line) => line.trim().startsWith('curl '));
+    const counts = ['one', 'two', 'three', 'four'];
+    const claimed = /prints the escalation timeout and what to paste next:[\s\S]*?(\w+) admin API\s+curls/.exec(
+      readme.replace(/\n/g, ' ')
+    );
+
+    expect(claimed?.[1]).toBe(counts[adminCurls.length - 1]);
+    expect(banner).toMatch(/Escalation: +5m without an Acknowledge/);
   });
 
   it('links only to files that exist', () => {
