@@ -4,6 +4,8 @@
  */
 import { createChannelSpacer } from '../slack/channel-spacer';
 import { createChannelActivities } from './channel-activities';
+import { createMaintenanceActivities } from './maintenance-activities';
+import { createOnCallActivities } from './oncall-activities';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
 
@@ -15,11 +17,20 @@ export { activityKey } from './deps';
 /** Every activity over its dependencies (the Slack spacer is made here when not given). */
 export function createActivities(deps: ActivityDeps) {
   const shared = { ...deps, channelSpacer: deps.channelSpacer ?? createChannelSpacer() };
-  return { ...createSlackActivities(shared), ...createTimelineActivities(shared), ...createChannelActivities(shared) };
+  return {
+    ...createSlackActivities(shared),
+    ...createTimelineActivities(shared),
+    ...createOnCallActivities(shared),
+    ...createMaintenanceActivities(shared),
+    ...createChannelActivities(shared),
+  };
 }
 
-/** What the alert workflow calls: Slack and the timeline. */
-export type AlertActivities = ReturnType<typeof createSlackActivities> & ReturnType<typeof createTimelineActivities>;
+/** What the alert workflow calls: Slack, the timeline, and who is on call. */
+export type AlertActivities = ReturnType<typeof createSlackActivities> &
+  ReturnType<typeof createTimelineActivities> &
+  ReturnType<typeof createOnCallActivities> &
+  ReturnType<typeof createMaintenanceActivities>;
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;

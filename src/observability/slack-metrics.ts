@@ -10,6 +10,8 @@ import { recordSlackCall, type Metrics, type SlackCallOutcome } from './metrics'
 export const SLACK_METHODS = {
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
+  // Two calls (users.getPresence and dnd.info), counted under the first.
+  presenceOf: 'users.getPresence',
 } as const satisfies Record<keyof SlackApi, string>;
 
 /** @slack/web-api's code for a 429 refused with `rejectRateLimitedCalls: true`. */
@@ -80,9 +82,11 @@ export function instrumentSlackApi(
       throw error;
     }
   };
+  const presenceOf = slack.presenceOf?.bind(slack);
   return {
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
+    ...(presenceOf ? { presenceOf: (userId: string) => counted('presenceOf', () => presenceOf(userId)) } : {}),
   };
 }
 

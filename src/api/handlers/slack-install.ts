@@ -18,8 +18,16 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 
-/** What the bot needs: post and update messages, read its channels and their members, the command, its mentions. */
-export const BOT_SCOPES = ['chat:write', 'channels:read', 'groups:read', 'users:read', 'commands', 'app_mentions:read'];
+/** What the bot needs: post and update messages, read its channels, members and their presence (skipAway), the command, its mentions. */
+export const BOT_SCOPES = [
+  'chat:write',
+  'channels:read',
+  'groups:read',
+  'users:read',
+  'dnd:read',
+  'commands',
+  'app_mentions:read',
+];
 
 /** Failures caused by the browser's request (stale or forged state, no code, cancelled): 400. */
 const CLIENT_ERRORS = new Set<string>([

@@ -23,6 +23,9 @@ import {
   replaceScheduleHandler,
   shiftsHandler,
 } from '../handlers/schedules';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../../logger';
+import { createMaintenanceHandler, deleteMaintenanceHandler, maintenanceAtHandler } from '../handlers/maintenance';
 import { requireAdminToken } from '../middleware/admin-auth';
 import { jsonBody } from '../middleware/body';
 import type { CredentialGuard } from '../middleware/credential-guard';
@@ -32,6 +35,8 @@ const ADMIN_BODY_LIMIT = '64kb';
 export function adminRoutes(deps: {
   config: Config;
   db: Database;
+  temporal: Client;
+  log: Logger;
   directory?: SlackDirectory;
   guard: CredentialGuard;
 }): Router {
@@ -43,6 +48,9 @@ export function adminRoutes(deps: {
   router.patch('/teams/:id', ...jsonBody(ADMIN_BODY_LIMIT), updateTeamHandler(deps));
   router.delete('/teams/:id', deleteTeamHandler(deps));
   router.post('/teams/:id/token', rotateTokenHandler(deps));
+  router.post('/teams/:id/maintenance', ...jsonBody(ADMIN_BODY_LIMIT), createMaintenanceHandler(deps));
+  router.get('/teams/:id/maintenance', maintenanceAtHandler(deps));
+  router.delete('/teams/:id/maintenance/:maintenanceId', deleteMaintenanceHandler(deps));
   router.post('/schedules', ...jsonBody(ADMIN_BODY_LIMIT), createScheduleHandler(deps));
   router.get('/schedules', listSchedulesHandler(deps));
   router.get('/schedules/:id', getScheduleHandler(deps));

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../db/client';
 import { overrideChangesNothing } from '../../oncall/on-call';
+import { takeOverOverrides, type OverrideDraft } from '../../oncall/take-over';
 import { rotationsSchema, type Rotation } from '../../oncall/schedule';
 import { loadSchedule, overrideOf, type StoredSchedule } from '../../oncall/store';
 
@@ -216,6 +217,56 @@ export async function addOverride(
     });
     await tx.schedule.update({ where: { id: scheduleId }, data: { version: { increment: 1 } } });
     return created;
+  });
+}
+
+/**
+ * Puts `userId` first on call over [start, end) (`/escalator take` and `cover`): one override per
+ * stretch held by someone else, written under the schedule's lock with one version bump. Throws
+ * OverrideChangesNothingError when they already are first on call throughout; null when there is
+ * no such schedule.
+ */
+export async function takeOver(
+  db: Database,
+  scheduleId: string,
+  input: { userId: string; start: number; end: number; createdBy: string }
+): Promise<OverrideDraft[] | null> {
+  return db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<
+      Array<{ id: string }>
+    >`SELECT id FROM schedules WHERE id = ${scheduleId}::uuid FOR UPDATE`;
+    if (locked.length === 0) return null;
+    const row = await tx.schedule.findUniqueOrThrow({
+      where: { id: scheduleId },
+      include: {
+        overrides: { where: { endsAt: { gt: new Date(input.start) }, startsAt: { lt: new Date(input.end) } } },
+      },
+    });
+    const drafts = takeOverOverrides(
+      {
+        timeZone: row.timeZone,
+        rotations: rotationsSchema.parse(row.rotations),
+        overrides: row.overrides.map(overrideOf),
+      },
+      input.userId,
+      input.start,
+      input.end
+    );
+    if (drafts.length === 0) {
+      throw new OverrideChangesNothingError(`${input.userId} is already first on call for the whole time`);
+    }
+    await tx.scheduleOverride.createMany({
+      data: drafts.map((draft) => ({
+        scheduleId,
+        startsAt: new Date(draft.start),
+        endsAt: new Date(draft.end),
+        addUserId: draft.addUserId,
+        removeUserId: draft.removeUserId,
+        createdBy: input.createdBy,
+      })),
+    });
+    await tx.schedule.update({ where: { id: scheduleId }, data: { version: { increment: 1 } } });
+    return drafts;
   });
 }
 
