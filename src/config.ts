@@ -4,6 +4,7 @@
  * process.env.
  */
 import { DEFAULT_CHANNEL_PACE } from './domain/channel-pace';
+import { parseDuration } from './domain/duration';
 import { z } from 'zod';
 import { decodeLocalKey } from './secrets/local-key';
 
@@ -15,15 +16,7 @@ import { decodeLocalKey } from './secrets/local-key';
  */
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
-const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-
-/** Parses `30s`, `2m`, `5m`, `1h`, `500ms` into milliseconds; undefined when it is not a duration. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(text);
-  if (!match) return undefined;
-  const ms = Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
-  return ms > 0 ? Math.round(ms) : undefined;
-}
+export { formatDuration, parseDuration } from './domain/duration';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);

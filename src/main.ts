@@ -12,7 +12,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { startGateway } from './api/gateway';
 import { findEndpointByToken } from './api/services/endpoints';
 import { createTeam, endpointUrls } from './api/services/teams';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, formatDuration, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { startEmbeddedPostgres } from './infra/embedded-postgres';
@@ -198,21 +198,23 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
     // native connection: gRPC in the SDK's Rust core costs this process less CPU than @grpc/grpc-js.
     const temporal = new Client({ connection: workerConnection, namespace: config.temporal.namespace });
     const gateway = await startGateway(
-      { config, db, temporal, log, metrics, dryRunOutbox: dryRun?.outbox },
+      { config, db, temporal, log, metrics, dryRunOutbox: dryRun?.outbox, webUiUrl },
       { port: config.port }
     );
     stack.push({ what: 'the gateway', stop: () => gateway.close() });
 
     // The demo team exists for trying Escalator without Slack: never beside real Slack channels.
     const demo = config.slack.dryRun ? await demoEndpoint(db, config, log, dataDir) : undefined;
-    printWelcome({
-      config,
-      gatewayUrl: gateway.url,
-      webUiUrl,
-      demo,
-      adminTokenFile: dryRun?.adminTokenFile,
-      temporalCli: temporalCli ? { path: temporalCli, address: temporalAddress } : undefined,
-    });
+    process.stdout.write(
+      welcomeBanner({
+        config,
+        gatewayUrl: gateway.url,
+        webUiUrl,
+        demo,
+        adminTokenFile: dryRun?.adminTokenFile,
+        temporalCli: temporalCli ? { path: temporalCli, address: temporalAddress } : undefined,
+      })
+    );
     return { gatewayUrl: gateway.url, databaseUrl, temporalAddress, webUiUrl, stop: stopAll };
   } catch (error) {
     await stopAll();
@@ -273,7 +275,8 @@ async function demoEndpoint(db: Database, config: Config, log: Logger, dataDir: 
   return demo.webhookUrl;
 }
 
-function printWelcome(options: {
+/** The options of the banner `npm start` prints once everything runs. */
+export interface WelcomeOptions {
   config: Config;
   gatewayUrl: string;
   webUiUrl?: string;
@@ -281,7 +284,13 @@ function printWelcome(options: {
   adminTokenFile?: string;
   /** The CLI that runs the embedded dev server, and where that server listens. */
   temporalCli?: { path: string; address: string };
-}): void {
+}
+
+/**
+ * The banner: where everything runs, how soon alerts escalate, and what to paste next. The README
+ * describes it (test/docs checks that the two agree).
+ */
+export function welcomeBanner(options: WelcomeOptions): string {
   const { config, gatewayUrl, webUiUrl, demo, adminTokenFile, temporalCli } = options;
   const local = `http://localhost:${new URL(gatewayUrl).port}`;
   const bearer = adminTokenFile
@@ -299,6 +308,7 @@ function printWelcome(options: {
     adminTokenFile && config.adminToken
       ? `  Admin token:     ${config.adminToken}   (kept in ${adminTokenFile}; set ADMIN_TOKEN to choose one)`
       : undefined,
+    `  Escalation:      ${formatDuration(config.escalationTimeoutMs)} without an Acknowledge calls the next person (ESCALATION_TIMEOUT)`,
     ...(demo
       ? [
           '',
@@ -325,7 +335,7 @@ function printWelcome(options: {
     '',
   ];
   const shown = lines.filter((line): line is string => line !== undefined);
-  process.stdout.write(`${shown.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`);
+  return `${shown.filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n')}\n`;
 }
 
 /** The CLI as a shell command, with the address and namespace only where its defaults differ. */

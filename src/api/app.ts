@@ -15,6 +15,7 @@ import { errorMiddleware, routeNotFound } from './errors';
 import { requireBearerToken } from './middleware/admin-auth';
 import { createCredentialGuard } from './middleware/credential-guard';
 import { mountedAt, requestLogging } from './middleware/request-logging';
+import { frontDoorHandler } from './handlers/front-door';
 import { icalHandler } from './handlers/schedules';
 import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
@@ -52,6 +53,8 @@ export interface GatewayDeps {
   dryRunOutbox?: DryRunOutbox;
   /** Looks up engineers given by e-mail; by default Slack's users.lookupByEmail when SLACK_BOT_TOKEN is set. */
   slackDirectory?: SlackDirectory;
+  /** The Temporal Web UI that `npm start` runs, linked from the page at `/`. */
+  webUiUrl?: string;
 }
 
 /** Builds the gateway: routes, body limits, request logging and the one error middleware. */
@@ -88,6 +91,8 @@ export function createApp(deps: GatewayDeps): Express {
   );
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
+  // Whoever opens the gateway's address in a browser is shown what runs and where to go.
+  app.get('/', frontDoorHandler({ config, webUiUrl: deps.webUiUrl }));
   const directory =
     deps.slackDirectory ??
     (config.slack.botToken

@@ -24,6 +24,7 @@ import {
   initialAlertSearchAttributes,
   occurrenceSignal,
   resolutionSignal,
+  type AlertActionTaken,
   type AlertOccurrence,
   type AlertWorkflowInput,
 } from '../workflows/definitions';
@@ -272,12 +273,35 @@ export function startDispatcher(deps: DispatcherDeps): Dispatcher {
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       if (entry.kind === 'resolution') await resolveWithoutWorkflow(entry.signal.alertId);
+      if (entry.kind === 'action' && entry.signal.action === 'close' && entry.signal.reason) {
+        await closeWithoutWorkflow(entry.workflowId, entry.signal);
+      }
       log.info(
         { workflowId: entry.workflowId, kind: entry.kind, reportId: id },
         'the alert had ended: nothing to signal'
       );
       return 'workflow-gone';
     }
+  }
+
+  /**
+   * A close with a reason (its team was deleted) for an alert whose workflow is gone (an operator
+   * terminated it): nothing else would ever end it, so it is ended here, and its timeline says so.
+   */
+  async function closeWithoutWorkflow(workflowId: string, close: Omit<AlertActionTaken, 'reportId'>): Promise<void> {
+    const by = close.userName ?? close.userId;
+    await pool.query(
+      `WITH closed AS (
+         UPDATE alerts SET state = 'closed', open_fingerprint = NULL, ended_by = $2, ended_at = now(), updated_at = now()
+          WHERE workflow_id = $1 AND state IN ('open', 'acknowledged')
+          RETURNING id)
+       INSERT INTO alert_events (id, alert_id, key, type, actor, message, data)
+       SELECT gen_random_uuid(), id, 'dispatcher/closed/' || id, 'closed', $3,
+              'Closed by ' || $2 || ': ' || $4 || ' (its workflow was no longer running)', jsonb_build_object('reason', $4::text)
+         FROM closed
+       ON CONFLICT (key) DO NOTHING`,
+      [workflowId, by, close.userId, close.reason]
+    );
   }
 
   /**

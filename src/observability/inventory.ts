@@ -7,7 +7,7 @@ const LIVE_STATES: LiveState[] = ['open', 'acknowledged'];
 /** Counts teams, endpoints and not-yet-ended alerts with `db`, fresh at every scrape. */
 export function databaseInventory(db: Database): Inventory {
   return {
-    countTeams: () => db.team.count(),
+    countTeams: () => db.team.count({ where: { archivedAt: null } }),
     countEndpoints: () => db.endpoint.count(),
     async countLiveAlerts() {
       // Grouped by team id (indexed with state), then named: labels carry team names, as elsewhere.

@@ -42,7 +42,7 @@ export function databaseSlackAppInventory(db: Database): SlackAppInventory {
         workspaceOf(),
         db.$queryRaw<Array<{ installation_id: string | null; paused: boolean; count: bigint }>>`
           SELECT installation_id, paused_at IS NOT NULL AS paused, count(*) AS count
-            FROM teams GROUP BY 1, 2`,
+            FROM teams WHERE archived_at IS NULL GROUP BY 1, 2`,
       ]);
       return groups.map((g) => ({ workspace: name(g.installation_id), paused: g.paused, count: Number(g.count) }));
     },

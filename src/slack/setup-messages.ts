@@ -2,6 +2,7 @@
  * What Escalator says in a channel while a team is set up and looked after from Slack. Pure
  * rendering; nothing here pings anyone (people are named with `userName`, never `<@…>`).
  */
+import { formatDuration } from '../domain/duration';
 import { escapeAndTruncate, safeLink, userName } from './mrkdwn';
 
 export const COMMAND = '/escalator';
@@ -128,7 +129,7 @@ export function statusMessage(
   const rotation =
     team.engineers.length > 0 ? team.engineers.map(userName).join(' → ') : 'not set (the whole channel is called)';
   return [
-    `*${teamName}*${team.paused ? ' (paused)' : ''} · rotation: ${rotation} · timeout: ${Math.round(team.escalationTimeoutMs / 1000)}s`,
+    `*${teamName}*${team.paused ? ' (paused)' : ''} · rotation: ${rotation} · timeout: ${formatDuration(team.escalationTimeoutMs)}`,
     alerts.length === 0 ? 'No open alerts.' : `Open alerts (${alerts.length}):`,
     ...alerts.map(
       (alert) =>

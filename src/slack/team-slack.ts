@@ -42,7 +42,7 @@ export function createSlackForTeam({
     // Asked before every call of every alert: one plain query on the pool.
     const { rows } = await sqlPoolOf(db).query<{ name: string; pausedAt: Date | null }>(
       `SELECT name, paused_at AS "pausedAt" FROM teams
-       WHERE slack_channel_id = $1 AND installation_id IS NOT DISTINCT FROM $2::uuid LIMIT 1`,
+       WHERE slack_channel_id = $1 AND installation_id IS NOT DISTINCT FROM $2::uuid AND archived_at IS NULL LIMIT 1`,
       [team.slackChannelId, team.installationId ?? null]
     );
     const row = rows[0];

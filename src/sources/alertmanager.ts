@@ -79,8 +79,11 @@ function alertmanagerAlert(alert: AlertmanagerAlert, source: string): IncomingAl
     .sort()
     .map((name) => `${name}=${labels[name]}`)
     .join(',');
+  const severity = normaliseSeverity(labels.severity);
+  // A severity label that is not one of ours word for word (`page`, `high`) is shown as it came.
+  const severityShown = labels.severity !== undefined && labels.severity.trim().toLowerCase() !== severity;
   const shownLabels = Object.entries(labels).filter(
-    ([name]) => name !== 'severity' && !name.startsWith('__') && !(name === 'alertname' && !summary)
+    ([name]) => (name !== 'severity' || severityShown) && !name.startsWith('__') && !(name === 'alertname' && !summary)
   );
   const shownAnnotations = Object.entries(annotations).filter(
     ([name]) => !['summary', 'description', 'message'].includes(name)
@@ -97,7 +100,7 @@ function alertmanagerAlert(alert: AlertmanagerAlert, source: string): IncomingAl
     content: {
       title: truncate(title, MAX_TITLE_LENGTH),
       text: text?.trim() ? truncate(text.trim(), MAX_TEXT_LENGTH) : undefined,
-      severity: normaliseSeverity(labels.severity),
+      severity,
       source,
       link: httpLink(alert.panelURL) ?? httpLink(alert.dashboardURL) ?? httpLink(alert.generatorURL),
       fields: compactFields(

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { derivedFingerprint } from '../domain/fingerprint';
 import { flattenedFields, isPlainObject, titleAndTextOf } from './fields';
 import { isNewRelicIssue, normaliseNewRelicIssue } from './new-relic';
-import { normaliseSeverity } from './severity';
+import { readSeverity, unknownSeverityMessage } from './severity';
 import { InvalidAlertError, type IncomingAlert } from './types';
 import { isUptimeRobotAlert, normaliseUptimeRobotAlert } from './uptime-robot';
 
@@ -39,14 +39,17 @@ export function normaliseGenericAlert(body: unknown): IncomingAlert {
   }
   const alert = parsed.data;
   const source = alert.source ?? 'generic';
+  const severity = alert.severity?.trim() ? readSeverity(alert.severity) : { severity: 'warning' as const };
+  if ('unknown' in severity) throw new InvalidAlertError(unknownSeverityMessage(severity.unknown));
   return {
     status: alert.status ?? 'firing',
+    ...(severity.mappedFrom !== undefined ? { severityMappedFrom: severity.mappedFrom } : {}),
     fingerprint: alert.key ?? derivedFingerprint(source, alert.title),
     ...(alert.startsAt ? { firingKey: alert.startsAt } : {}),
     content: {
       title: alert.title,
       text: alert.text,
-      severity: normaliseSeverity(alert.severity),
+      severity: severity.severity,
       source,
       link: alert.link,
     },

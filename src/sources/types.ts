@@ -15,6 +15,11 @@ export interface IncomingAlert {
   firingKey?: string;
   content: AlertContent;
   /**
+   * The sender's own word for the severity, when it was an alias mapped onto ours (`high` → `error`):
+   * the answer says so.
+   */
+  severityMappedFrom?: string;
+  /**
    * Set when the report must be recorded but must not open an alert (CloudWatch
    * INSUFFICIENT_DATA by default): the reason, shown in the response.
    */

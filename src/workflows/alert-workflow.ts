@@ -698,14 +698,16 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     return called;
   }
 
-  async function end(state: 'closed' | 'resolved', by: string, actor?: string): Promise<void> {
+  async function end(state: 'closed' | 'resolved', by: string, actor?: string, reason?: string): Promise<void> {
     status.state = state;
     status.endedBy = by;
     status.escalationDueAt = undefined;
+    const closed = `Closed by ${by}${reason ? `: ${reason}` : ''}`;
     await record({
       type: state,
       actor,
-      message: state === 'closed' ? `Closed by ${by}` : `Resolved by the source${by === 'source' ? '' : ` (${by})`}`,
+      message: state === 'closed' ? closed : `Resolved by the source${by === 'source' ? '' : ` (${by})`}`,
+      ...(reason ? { data: { reason } } : {}),
       update: { state, endedBy: by, endedAt: new Date().toISOString() },
     });
     showInWebUi(state === 'closed' ? `closed by ${by}` : 'resolved by the source');
@@ -742,7 +744,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       } else if (item.action === 'ack') {
         changed = (await acknowledge(item)) || changed;
       } else if (item.action === 'close') {
-        await end('closed', item.userName ?? item.userId, item.userId);
+        await end('closed', item.userName ?? item.userId, item.userId, item.reason);
         changed = true;
       } else {
         // A pass that called its new holder rewrote the message with everything before it.

@@ -52,6 +52,8 @@ export interface AlertActionTaken extends JournalReport {
   userName?: string;
   /** Unique per press (Slack's action_ts plus user): a redelivered press acts once. */
   pressId: string;
+  /** Why, when it was not a press in Slack (a close because the team was deleted): kept on the timeline. */
+  reason?: string;
 }
 
 export const occurrenceSignal = defineSignal<[AlertOccurrence]>('occurrence');

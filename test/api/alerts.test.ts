@@ -150,12 +150,12 @@ describe('GET /api/alerts/:id', () => {
     ]);
   });
 
-  test('answers 404 for an id that matches no alert and 400 for one that is not a UUID', async () => {
+  test('answers 404 for an id that matches no alert, malformed or not, as for teams and schedules', async () => {
     const unknown = await request(gateway.app).get(`/api/alerts/${randomUUID()}`).set(gateway.adminAuth).expect(404);
-    const malformed = await request(gateway.app).get('/api/alerts/42').set(gateway.adminAuth).expect(400);
+    const malformed = await request(gateway.app).get('/api/alerts/42').set(gateway.adminAuth).expect(404);
 
-    expect(unknown.body.error).toMatch(/^no alert with id /);
-    expect(malformed.body.error).toBe('id: must be an alert id (a UUID)');
+    expect(unknown.body.error).toBe('no alert with this id');
+    expect(malformed.body.error).toBe('no alert with this id');
   });
 });
 

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
-import { createTestGateway, randomSlackSuffix, registerTeam, type TestGateway } from '../helpers/gateway';
+import {
+  createTestGateway,
+  randomSlackSuffix,
+  registerTeam,
+  type RegisteredTeam,
+  type TestGateway,
+} from '../helpers/gateway';
 
 let gateway: TestGateway;
 
@@ -32,6 +38,8 @@ describe('reading teams', () => {
       name: team.name,
       slackChannelId: team.slackChannelId,
       engineers: team.engineers,
+      // Read back in the form it was written; milliseconds kept for scripts written before.
+      escalationTimeout: '2m',
       escalationTimeoutMs: 120_000,
       activeAlerts: 0,
     });
@@ -63,14 +71,24 @@ describe('PATCH /api/teams/:id', () => {
       .set(gateway.adminAuth)
       .send({ engineers, slackChannelId: channel, escalationTimeout: '10m' })
       .expect(200);
-    expect(changed.body).toMatchObject({ engineers, slackChannelId: channel, escalationTimeoutMs: 600_000 });
+    expect(changed.body).toMatchObject({
+      engineers,
+      slackChannelId: channel,
+      escalationTimeout: '10m',
+      escalationTimeoutMs: 600_000,
+    });
 
     const reset = await request(gateway.app)
       .patch(`/api/teams/${team.id}`)
       .set(gateway.adminAuth)
       .send({ escalationTimeout: null })
       .expect(200);
-    expect(reset.body).toMatchObject({ engineers, slackChannelId: channel, escalationTimeoutMs: null });
+    expect(reset.body).toMatchObject({
+      engineers,
+      slackChannelId: channel,
+      escalationTimeout: null,
+      escalationTimeoutMs: null,
+    });
   });
 
   test.each([
@@ -101,34 +119,96 @@ describe('PATCH /api/teams/:id', () => {
 });
 
 describe('DELETE /api/teams/:id', () => {
-  test('deletes the team: it is gone and its endpoint token no longer opens anything', async () => {
-    const team = await registerTeam(gateway);
-
-    await request(gateway.app).delete(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(204);
-
-    await request(gateway.app).get(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(404);
-    await request(gateway.app).post(`/webhooks/${team.token}`).send({ title: 'Disk full' }).expect(404);
-    await request(gateway.app).delete(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(404);
-  });
-
-  test('refuses with 409 while an alert of the team is still open', async () => {
-    const team = await registerTeam(gateway);
-    await gateway.db.alert.create({
+  /** An alert of the team as the intake would have written it (no workflow runs for it here). */
+  async function openAlert(team: RegisteredTeam, key = randomUUID()) {
+    return gateway.db.alert.create({
       data: {
         teamId: team.id,
-        workflowId: `alert/${team.name}/x`,
-        fingerprint: 'x',
-        openFingerprint: 'x',
+        workflowId: `alert/${team.name}/${key}`,
+        fingerprint: key,
+        openFingerprint: key,
         source: 'generic',
         title: 'Disk full',
         severity: 'error',
       },
     });
+  }
+
+  test('archives the team: it is gone from the API, its token opens nothing, its name is free again', async () => {
+    const team = await registerTeam(gateway);
+
+    const deleted = await request(gateway.app).delete(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(200);
+
+    expect(deleted.body).toMatchObject({ id: team.id, name: team.name, alertsKept: 0, closedAlertIds: [] });
+    expect(Date.parse(deleted.body.archivedAt)).not.toBeNaN();
+    await request(gateway.app).get(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(404);
+    const list = await request(gateway.app).get('/api/teams').set(gateway.adminAuth).expect(200);
+    expect((list.body.teams as Array<{ id: string }>).map((t) => t.id)).not.toContain(team.id);
+    await request(gateway.app).post(`/webhooks/${team.token}`).send({ title: 'Disk full' }).expect(404);
+    await request(gateway.app).post(`/api/teams/${team.id}/token`).set(gateway.adminAuth).expect(404);
+    await request(gateway.app).delete(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(404);
+    await registerTeam(gateway, { name: team.name, slackChannelId: team.slackChannelId });
+  });
+
+  test('keeps the history of its alerts readable', async () => {
+    const team = await registerTeam(gateway);
+    const alert = await openAlert(team);
+    await gateway.db.alert.update({ where: { id: alert.id }, data: { state: 'closed', openFingerprint: null } });
+    await gateway.db.alertEvent.create({
+      data: { alertId: alert.id, key: `test/${alert.id}`, type: 'closed', message: 'Closed by alice' },
+    });
+
+    const deleted = await request(gateway.app).delete(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(200);
+
+    expect(deleted.body).toMatchObject({ alertsKept: 1, closedAlertIds: [] });
+    const read = await request(gateway.app).get(`/api/alerts/${alert.id}`).set(gateway.adminAuth).expect(200);
+    expect(read.body).toMatchObject({ teamName: team.name, state: 'closed' });
+    expect(read.body.timeline).toEqual([expect.objectContaining({ message: 'Closed by alice' })]);
+  });
+
+  test('refuses with 409 while an alert is open, and says how to go ahead', async () => {
+    const team = await registerTeam(gateway);
+    await openAlert(team);
 
     const refused = await request(gateway.app).delete(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(409);
 
     expect(refused.body.error).toContain('1 open or acknowledged alert');
+    expect(refused.body.error).toContain(`DELETE /api/teams/${team.id}?closeOpenAlerts=true`);
     await request(gateway.app).get(`/api/teams/${team.id}`).set(gateway.adminAuth).expect(200);
+  });
+
+  test('?closeOpenAlerts=true closes open alerts with the deletion as the reason on their timelines', async () => {
+    const team = await registerTeam(gateway);
+    const alert = await openAlert(team);
+
+    const deleted = await request(gateway.app)
+      .delete(`/api/teams/${team.id}?closeOpenAlerts=true`)
+      .set(gateway.adminAuth)
+      .expect(200);
+
+    expect(deleted.body).toMatchObject({ alertsKept: 1, closedAlertIds: [alert.id] });
+    // No workflow runs for this alert: the dispatcher ends it in the database (with a worker, the
+    // workflow does: test/e2e/alert-lifecycle.test.ts).
+    await gateway.dispatched(alert.workflowId);
+    const read = await request(gateway.app).get(`/api/alerts/${alert.id}`).set(gateway.adminAuth).expect(200);
+    expect(read.body).toMatchObject({ state: 'closed', endedBy: 'the admin API' });
+    expect(read.body.timeline).toEqual([
+      expect.objectContaining({
+        type: 'closed',
+        message: `Closed by the admin API: team ${team.name} was deleted (its workflow was no longer running)`,
+      }),
+    ]);
+  });
+
+  test('a closeOpenAlerts that is not true or false is a 400', async () => {
+    const team = await registerTeam(gateway);
+
+    const refused = await request(gateway.app)
+      .delete(`/api/teams/${team.id}?closeOpenAlerts=yes`)
+      .set(gateway.adminAuth)
+      .expect(400);
+
+    expect(refused.body.error).toBe('closeOpenAlerts: must be true or false');
   });
 });
 

@@ -191,6 +191,33 @@ describe('POST /webhooks/:token', () => {
     expect(response.body.error).toMatch(/^title is required/);
   });
 
+  test('answers 400 for a severity it does not know, naming the ones it accepts', async () => {
+    const response = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({ title: 'Odd severity', severity: 'hgih' })
+      .expect(400);
+
+    expect(response.body.error).toBe(
+      'severity: "hgih" is not a severity: use critical, error, warning, info (aliases such as p1, high, warn and low are mapped, see docs/sources.md)'
+    );
+  });
+
+  test('takes a severity alias and says in the answer what it became', async () => {
+    const mapped = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({ title: 'Replica lag', severity: 'high', key: `lag-${randomUUID()}` })
+      .expect(202);
+    const exact = await request(gateway.app)
+      .post(`/webhooks/${team.token}`)
+      .send({ title: 'Replica lag', severity: 'Error', key: `lag-${randomUUID()}` })
+      .expect(202);
+
+    expect(mapped.body.severityMapped).toEqual({ from: 'high', to: 'error' });
+    expect(exact.body).not.toHaveProperty('severityMapped');
+    const stored = await gateway.db.alert.findUniqueOrThrow({ where: { id: mapped.body.alertId } });
+    expect(stored.severity).toBe('error');
+  });
+
   test('answers 400 naming the field when the link is not a URL', async () => {
     const response = await request(gateway.app)
       .post(`/webhooks/${team.token}`)

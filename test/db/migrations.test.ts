@@ -116,6 +116,7 @@ describe('on a freshly created database', () => {
       // The schedule link is written and read in the on-call tables' test below.
       scheduleId: null,
       skipAway: true,
+      archivedAt: at('2026-01-03T04:05:06.789Z'),
     };
     const engineer = {
       id: '1c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5',
@@ -355,6 +356,21 @@ describe('unique constraints the app relies on', () => {
     await expectUniqueViolation(
       db.team.create({ data: { name: `${workflowName}-b`, workflowName, slackChannelId: 'C4' } })
     );
+  });
+  test("an archived (deleted) team's name, channel and workflow name are free for a new team", async () => {
+    const archived = await db.team.create({
+      data: {
+        name: `gone-${randomBytes(4).toString('hex')}`,
+        workflowName: `wf-${randomBytes(4).toString('hex')}`,
+        slackChannelId: `C${randomBytes(4).toString('hex').toUpperCase()}`,
+        archivedAt: new Date(),
+      },
+    });
+    const again = { name: archived.name, workflowName: archived.workflowName, slackChannelId: archived.slackChannelId };
+
+    await db.team.create({ data: again });
+
+    await expectUniqueViolation(db.team.create({ data: again }));
   });
 });
 

@@ -12,6 +12,8 @@ import { loadConfig } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/observability/metrics';
+import { SEVERITY_ALIASES } from '../../src/sources/severity';
+import { welcomeBanner } from '../../src/main';
 import { betweenMarkers, readLatestResults, renderFullTable, renderReadmeTable, REPO_ROOT } from '../../bench/report';
 
 const README_MAX_LINES = 300;
@@ -127,6 +129,28 @@ describe('README.md', () => {
     expect([...new Set(readmeRoutes(readme))].sort()).toEqual([...new Set(served)].sort());
   });
 
+  it('describes the banner `npm start` prints: its admin API curls and the escalation timeout', () => {
+    const banner = welcomeBanner({
+      config: loadConfig({ ADMIN_TOKEN: 'admin', ESCALATION_TIMEOUT: '5m' }),
+      gatewayUrl: 'http://0.0.0.0:3000',
+      webUiUrl: 'http://localhost:8233',
+      demo: 'http://localhost:3000/webhooks/token',
+      adminTokenFile: '.data/admin-token',
+      temporalCli: { path: '.tools/temporal', address: '127.0.0.1:7233' },
+    });
+    const lines = banner.split('\n');
+    const adminApi = lines.findIndex((line) => line.startsWith('The admin API'));
+    const end = lines.findIndex((line, i) => i > adminApi && line.trim() === '');
+    const adminCurls = lines.slice(adminApi + 1, end).filter((line) => line.trim().startsWith('curl '));
+    const counts = ['one', 'two', 'three', 'four'];
+    const claimed = /prints the escalation timeout and what to paste next:[\s\S]*?(\w+) admin API\s+curls/.exec(
+      readme.replace(/\n/g, ' ')
+    );
+
+    expect(claimed?.[1]).toBe(counts[adminCurls.length - 1]);
+    expect(banner).toMatch(/Escalation: +5m without an Acknowledge/);
+  });
+
   it('links only to files that exist', () => {
     const links = [...readme.matchAll(/\]\(((?!https?:|#)[^)#\s]+)/g)].map((match) => match[1] as string);
     expect(links.filter((link) => !existsSync(path.join(REPO_ROOT, link)))).toEqual([]);
@@ -164,5 +188,20 @@ describe('docs/configuration.md', () => {
     const variables = [...read('.env.example').matchAll(/^# ?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1] as string);
     expect(variables.length).toBeGreaterThan(10);
     expect(variables.filter((variable) => !configuration.includes(`\`${variable}\``))).toEqual([]);
+  });
+});
+
+describe('docs/sources.md', () => {
+  it('lists the severity aliases the generic webhook maps, as src/sources/severity.ts maps them', () => {
+    const section = /^### Severity\n([\s\S]*?)(?=^#|(?![\s\S]))/m.exec(read('docs/sources.md'))?.[1] ?? '';
+    const documented: Record<string, string> = {};
+    for (const row of section.split('\n').filter((line) => /^\| `/.test(line))) {
+      const [severity, aliases] = row.split('|').slice(1, 3);
+      for (const alias of aliases?.matchAll(/`([^`]+)`/g) ?? []) {
+        documented[alias[1] as string] = /`([^`]+)`/.exec(severity ?? '')?.[1] ?? '';
+      }
+    }
+    const mapped = Object.fromEntries(Object.entries(SEVERITY_ALIASES).filter(([alias, to]) => alias !== to));
+    expect(documented).toEqual(mapped);
   });
 });

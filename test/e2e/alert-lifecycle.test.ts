@@ -143,6 +143,32 @@ test('nobody acknowledges: the next engineer is called, then the team; the sourc
   expect(escalator.slack.messages(team.channel).filter((message) => !message.threadTs)).toHaveLength(1);
 });
 
+test('deleting a team with ?closeOpenAlerts=true ends its running alerts: workflow, timeline and message say why', async () => {
+  const team = await escalator.createTeam({ prefix: 'e2e' });
+  const opened = await escalator.post(team.webhookPath, { title: 'Queue backlog growing', key: 'queue-backlog' });
+  await waitFor('the alert message', () => alertMessage(team.channel));
+
+  const response = await fetch(`${escalator.url}/api/teams/${team.id}?closeOpenAlerts=true`, {
+    method: 'DELETE',
+    headers: escalator.adminAuth,
+  });
+
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ closedAlertIds: [opened.body.alertId], alertsKept: 1 });
+  const handle = escalator.temporal.workflow.getHandle(opened.body.workflowId);
+  expect(await handle.result()).toMatchObject({ state: 'closed', endedBy: 'the admin API' });
+  const detail = await escalator.get(`/api/alerts/${opened.body.alertId}`, escalator.adminAuth);
+  expect(detail.status).toBe(200);
+  expect(detail.body).toMatchObject({ teamName: team.name, state: 'closed', endedBy: 'the admin API' });
+  expect(detail.body.timeline).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ type: 'closed', message: `Closed by the admin API: team ${team.name} was deleted` }),
+    ])
+  );
+  await waitFor('the message to show it closed', () => /closed/i.test(alertMessage(team.channel)?.text ?? ''));
+  expect(buttons(team.channel)).toEqual([]);
+});
+
 test('16 senders repeating one alert at once: database, workflow and Slack message each count every report once, then it resolves', async () => {
   const team = await escalator.createTeam({ prefix: 'e2e' });
   const alert = { title: 'CPU high on web-1', key: 'cpu-web-1' };

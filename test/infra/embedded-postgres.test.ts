@@ -3,7 +3,17 @@
  * no other user can enter, and it is no open superuser.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -148,15 +158,63 @@ test('starts afresh after its data directory was deleted, whatever was left else
   }
 });
 
+const NOBODY = 65534;
+const asNobody = (command: string, args: string[]): [string, string[]] => [
+  'setpriv',
+  [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', command, ...args],
+];
+
+/**
+ * What `nobody` needs to run the helper, in a folder of its own: the checkout may sit in a private
+ * directory (`/root`, `mktemp -d`) that nobody else can enter, so nothing there is reachable. The
+ * helper bundled into one file (esbuild, which tsx brings), the PostgreSQL binaries, and Node
+ * itself when it too lives somewhere private (nvm under /root).
+ */
+async function preparedForNobody(): Promise<{ node: string; script: string; binaries: string; dir: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'escalator-for-nobody-'));
+  cleanup.push(dir);
+  const script = path.join(dir, 'embedded-postgres-as-user.js');
+  // esbuild comes with tsx; the test suite's own transpiler is not one a plain `node` can load.
+  const esbuild = (await import('esbuild')) as typeof import('esbuild');
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, '..', 'helpers', 'embedded-postgres-as-user.ts')],
+    outfile: script,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    // pg's optional native binding, never installed.
+    external: ['pg-native'],
+    logLevel: 'silent',
+  });
+  const binaries = path.join(dir, 'embedded-postgres', 'native');
+  cpSync(packagedBinaries, binaries, { recursive: true, verbatimSymlinks: true });
+  let node = process.execPath;
+  const nodeRuns = await promisify(execFile)(...asNobody(node, ['--version'])).then(
+    () => true,
+    () => false
+  );
+  if (!nodeRuns) {
+    node = path.join(dir, 'node');
+    copyFileSync(process.execPath, node);
+  }
+  await promisify(execFile)('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  return { node, script, binaries, dir };
+}
+
 test('starts for a normal user too, from that user’s own private folder (as root: tried as nobody)', async () => {
-  const script = ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'embedded-postgres-as-user.ts')];
-  const [file, args] = asRoot
-    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...script]]
-    : [process.execPath, script];
+  const helper = path.join(__dirname, '..', 'helpers', 'embedded-postgres-as-user.ts');
+  const prepared = asRoot ? await preparedForNobody() : undefined;
+  const [file, args] = prepared
+    ? asNobody(prepared.node, [prepared.script])
+    : [process.execPath, ['--import', 'tsx', helper]];
 
   const { stdout } = await promisify(execFile)(file, args, {
-    cwd: path.join(__dirname, '..', '..'),
-    env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+    cwd: prepared?.dir ?? path.join(__dirname, '..', '..'),
+    env: {
+      PATH: process.env.PATH,
+      HOME: os.tmpdir(),
+      ...(prepared ? { EMBEDDED_POSTGRES_BINARIES: prepared.binaries } : {}),
+    },
     timeout: 60_000,
   });
 

@@ -50,6 +50,18 @@ describe('Alertmanager webhook', () => {
     expect(diskFilling!.content.fields?.map((entry) => entry.label)).toEqual(['device', 'instance', 'job', 'team']);
   });
 
+  it('keeps an alert whose severity label is not ours, as a warning, and shows the label as it came', () => {
+    const body = webhook('alertmanager/firing-and-resolved.json');
+    (body.alerts[0]!.labels as Record<string, string>).severity = 'page';
+    (body.alerts[1]!.labels as Record<string, string>).severity = 'warning';
+
+    const [paged, warned] = normaliseAlertmanagerWebhook(body);
+
+    expect(paged!.content.severity).toBe('warning');
+    expect(paged!.content.fields).toContainEqual({ label: 'severity', value: 'page' });
+    expect(warned!.content.fields?.map((entry) => entry.label)).not.toContain('severity');
+  });
+
   it('derives a stable fingerprint from the labels when an old Alertmanager sends none', () => {
     const first = webhook('alertmanager/firing-and-resolved.json');
     delete first.alerts[0]!.fingerprint;

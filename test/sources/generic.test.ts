@@ -29,6 +29,21 @@ describe('the generic JSON alert (the contract)', () => {
     });
   });
 
+  it('takes our four severities in any case, and maps an alias, saying from what', () => {
+    expect(normaliseGenericAlert({ title: 'x', severity: 'Critical' })).not.toHaveProperty('severityMappedFrom');
+    expect(normaliseGenericAlert({ title: 'x', severity: 'Critical' }).content.severity).toBe('critical');
+    expect(normaliseGenericAlert({ title: 'x', severity: 'high' })).toMatchObject({
+      severityMappedFrom: 'high',
+      content: { severity: 'error' },
+    });
+  });
+
+  it('refuses a severity that is neither ours nor an alias, naming the accepted ones', () => {
+    expect(() => normaliseGenericAlert({ title: 'x', severity: 'urgent-ish' })).toThrow(
+      /severity: "urgent-ish" is not a severity: use critical, error, warning, info/
+    );
+  });
+
   it('names every wrong field', () => {
     const invalid = { title: ' ', status: 'maybe', link: 'javascript:alert(1)' };
 

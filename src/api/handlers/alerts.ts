@@ -5,7 +5,7 @@ import type { Database } from '../../db/client';
 import { ALERT_STATES } from '../../domain/alert';
 import { HttpError } from '../errors';
 import { getAlert, listAlerts } from '../services/alert-queries';
-import { parseInput } from '../validation';
+import { parseInput, pathId } from '../validation';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
@@ -16,8 +16,6 @@ const alertListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
 });
 
-const alertIdParams = z.object({ id: z.guid('must be an alert id (a UUID)') });
-
 /** Lists alerts, newest first, filtered by `?state=`, `?team=` and capped by `?limit=`. */
 export function listAlertsHandler({ db }: { db: Database }): RequestHandler {
   return async (req, res) => {
@@ -27,12 +25,12 @@ export function listAlertsHandler({ db }: { db: Database }): RequestHandler {
   };
 }
 
-/** One alert with its timeline: 400 for an id that is not a UUID, 404 for one that matches nothing. */
+/** One alert with its timeline; 404 for an id that matches nothing, as for any resource (pathId). */
 export function getAlertHandler({ db }: { db: Database }): RequestHandler {
   return async (req, res) => {
-    const { id } = parseInput(alertIdParams, req.params, 'id');
+    const id = pathId(req.params.id, 'alert');
     const alert = await getAlert(db, id);
-    if (!alert) throw new HttpError(404, `no alert with id ${id}`);
+    if (!alert) throw new HttpError(404, 'no alert with this id');
     res.json(alert);
   };
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../logger';
 import { timeIntervalSchema, type TimeIntervalInput } from '../../maintenance/time-interval';
 import { HttpError } from '../errors';
 import { createWindow, deleteWindow, tellRunningAlerts, windowsAt } from '../services/maintenance';
-import { parseInput } from '../validation';
+import { parseInput, pathId } from '../validation';
 import { instantSchema } from './schedules';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,9 +38,10 @@ export interface MaintenanceDeps {
   clock?: () => number;
 }
 
+/** The team of the path; a deleted (archived) team has no maintenance to change. */
 async function teamIdOf(db: Database, param: unknown): Promise<string> {
-  const id = typeof param === 'string' && UUID.test(param) ? param : undefined;
-  if (!id || !(await db.team.findUnique({ where: { id }, select: { id: true } }))) {
+  const id = pathId(param, 'team');
+  if (!(await db.team.findUnique({ where: { id, archivedAt: null }, select: { id: true } }))) {
     throw new HttpError(404, 'no team with this id');
   }
   return id;

@@ -21,7 +21,7 @@ import {
   replaceSchedule,
   UnknownTeamError,
 } from '../services/schedules';
-import { parseInput } from '../validation';
+import { parseInput, pathId } from '../validation';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
@@ -83,8 +83,7 @@ export interface SchedulesDeps {
 }
 
 function scheduleIdOf(param: unknown): string {
-  if (typeof param !== 'string' || !UUID.test(param)) throw new HttpError(404, 'no schedule with this id');
-  return param;
+  return pathId(param, 'schedule');
 }
 
 function badTeam(error: unknown): never {

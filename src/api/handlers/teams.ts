@@ -6,8 +6,8 @@ import type { Database } from '../../db/client';
 import { HttpError } from '../errors';
 import { SlackLookupError, type SlackDirectory } from '../../slack/directory';
 import {
+  archiveTeam,
   createTeam,
-  deleteTeam,
   getTeam,
   listTeams,
   rotateEndpointToken,
@@ -16,7 +16,7 @@ import {
   UnknownScheduleError,
   updateTeam,
 } from '../services/teams';
-import { parseInput } from '../validation';
+import { parseInput, pathId } from '../validation';
 
 /** Team names go into workflow ids (`alert/<team>/…`) and URLs: a slug keeps both readable. */
 const TEAM_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -132,8 +132,7 @@ async function resolveEngineers(engineers: string[], directory: SlackDirectory |
 
 /** The team id of the path: anything but a UUID names no team. */
 function teamIdOf(param: unknown): string {
-  if (typeof param !== 'string' || !UUID.test(param)) throw new HttpError(404, 'no team with this id');
-  return param;
+  return pathId(param, 'team');
 }
 
 /** Validates the team, creates it with one endpoint, and answers 201 with the token (shown once). */
@@ -203,18 +202,34 @@ export function updateTeamHandler({ db, directory }: TeamsDeps): RequestHandler 
   };
 }
 
-/** `DELETE /api/teams/:id`: 204, or 409 while it has open alerts. */
+const deleteTeamQuery = z
+  .object({
+    closeOpenAlerts: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .optional()
+      .transform((value) => value === 'true'),
+  })
+  .strict();
+
+/**
+ * `DELETE /api/teams/:id`: archives the team (its alerts' history stays readable) and answers 200
+ * with what became of its alerts. 409 while it has open or acknowledged alerts, saying how to go
+ * ahead: `?closeOpenAlerts=true` closes them, the deletion recorded as the reason.
+ */
 export function deleteTeamHandler({ db }: TeamsDeps): RequestHandler {
   return async (req, res) => {
     const id = teamIdOf(req.params.id);
+    const { closeOpenAlerts } = parseInput(deleteTeamQuery, req.query, 'query');
+    let archived;
     try {
-      if (!(await deleteTeam(db, id))) throw new HttpError(404, 'no team with this id');
+      archived = await archiveTeam(db, id, { closeOpenAlerts });
     } catch (error) {
       if (error instanceof TeamHasActiveAlertsError) throw new HttpError(409, error.message);
       throw error;
     }
-    req.log.info({ teamId: id }, 'team deleted');
-    res.status(204).end();
+    if (!archived) throw new HttpError(404, 'no team with this id');
+    req.log.info({ teamId: id, closedAlerts: archived.closedAlertIds.length }, 'team deleted (archived)');
+    res.json(archived);
   };
 }
 

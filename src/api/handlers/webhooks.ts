@@ -4,6 +4,7 @@
  */
 import type { RequestHandler, Response } from 'express';
 import type { Database } from '../../db/client';
+import type { Severity } from '../../domain/alert';
 import { isAlertmanagerWebhook, normaliseAlertmanagerWebhook } from '../../sources/alertmanager';
 import { readRequestBody } from '../../sources/generic';
 import { InvalidAlertError, type IncomingAlert } from '../../sources/types';
@@ -14,9 +15,14 @@ import type { AlertIntake, IntakeResult } from '../services/alert-intake';
 import type { CredentialGuard } from '../middleware/credential-guard';
 import { findEndpointByToken, hashEndpointToken, type EndpointWithTeam } from '../services/endpoints';
 
+/** One alert's answer: the intake's, and the severity mapping when the sender used an alias. */
+export interface WebhookResult extends IntakeResult {
+  severityMapped?: { from: string; to: Severity };
+}
+
 /** The answer to a request that carried a group of alerts: one result per alert, in order. */
 export interface GroupIntakeResult {
-  alerts: IntakeResult[];
+  alerts: WebhookResult[];
 }
 
 /**
@@ -116,8 +122,15 @@ export async function takeAlerts(
   endpoint: EndpointWithTeam,
   alerts: readonly IncomingAlert[],
   { group, deliveryId }: { group: boolean; deliveryId?: string }
-): Promise<IntakeResult | GroupIntakeResult> {
-  const results = await intake.receiveAlerts(endpoint, alerts, deliveryId);
-  if (!group && results.length === 1) return results[0] as IntakeResult;
+): Promise<WebhookResult | GroupIntakeResult> {
+  const taken = await intake.receiveAlerts(endpoint, alerts, deliveryId);
+  // A severity given as an alias is taken, and the answer says what it became (docs/sources.md).
+  const results: WebhookResult[] = taken.map((result, index) => {
+    const alert = alerts[index];
+    return alert?.severityMappedFrom === undefined
+      ? result
+      : { ...result, severityMapped: { from: alert.severityMappedFrom, to: alert.content.severity } };
+  });
+  if (!group && results.length === 1) return results[0] as WebhookResult;
   return { alerts: results };
 }

@@ -79,7 +79,10 @@ function details(publicUrl: string, schedule: StoredSchedule): ScheduleDetails {
 /** Creates a schedule; with `teamId`, that team's alerts go to it from now on. */
 export async function createSchedule(db: Database, publicUrl: string, input: ScheduleInput): Promise<ScheduleDetails> {
   const id = await db.$transaction(async (tx) => {
-    if (input.teamId && !(await tx.team.findUnique({ where: { id: input.teamId }, select: { id: true } }))) {
+    if (
+      input.teamId &&
+      !(await tx.team.findUnique({ where: { id: input.teamId, archivedAt: null }, select: { id: true } }))
+    ) {
       throw new UnknownTeamError('teamId: no team with this id');
     }
     const created = await tx.schedule.create({
@@ -128,7 +131,10 @@ export async function replaceSchedule(
 ): Promise<ScheduleDetails | null> {
   const found = await db.$transaction(async (tx) => {
     if (!(await tx.schedule.findUnique({ where: { id }, select: { id: true } }))) return false;
-    if (input.teamId && !(await tx.team.findUnique({ where: { id: input.teamId }, select: { id: true } }))) {
+    if (
+      input.teamId &&
+      !(await tx.team.findUnique({ where: { id: input.teamId, archivedAt: null }, select: { id: true } }))
+    ) {
       throw new UnknownTeamError('teamId: no team with this id');
     }
     await tx.schedule.update({

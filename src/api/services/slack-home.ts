@@ -29,7 +29,8 @@ export async function publishHome(deps: HomeDeps, workspace: Workspace, userId: 
       { state: 'acknowledged' as const, OR: [{ assignee: userId }, { acknowledgedBy: userId }] },
     ],
   };
-  const yourTeams = { slackUserId: userId, team: inWorkspace };
+  // A deleted team is archived: no longer one of theirs.
+  const yourTeams = { slackUserId: userId, team: { ...inWorkspace, archivedAt: null } };
   const [alerts, alertsTotal, memberships, teamsTotal] = await Promise.all([
     db.alert.findMany({
       where: yourAlerts,

@@ -40,7 +40,7 @@ export function teamNameForChannel(channelName: string): string {
 
 export async function findChannelTeam(db: Database, ref: ChannelRef): Promise<ChannelTeam | null> {
   const team = await db.team.findFirst({
-    where: { installationId: ref.installationId, slackChannelId: ref.channelId },
+    where: { installationId: ref.installationId, slackChannelId: ref.channelId, archivedAt: null },
     include: { engineers: { orderBy: { position: 'asc' } } },
   });
   if (!team) return null;
@@ -91,7 +91,7 @@ export async function joinChannel(
   }
   // SLACK_BOT_TOKEN's workspace is the operator's own, and shares its namespace with the admin API: not capped.
   if (ref.installationId !== null) {
-    const teams = await db.team.count({ where: { installationId: ref.installationId } });
+    const teams = await db.team.count({ where: { installationId: ref.installationId, archivedAt: null } });
     if (teams >= MAX_TEAMS_PER_INSTALLATION) return { kind: 'limit-reached', limit: MAX_TEAMS_PER_INSTALLATION };
   }
   const base = teamNameForChannel(ref.channelName);

@@ -1,5 +1,8 @@
 /** Teams: who gets an alert, in which channel, in what order; each created with its first endpoint. */
-import { Prisma, type Database } from '../../db/client';
+import { inSqlTransaction, Prisma, type Database } from '../../db/client';
+import { formatDuration } from '../../domain/duration';
+import { appendToJournal, journalPartition, lockWorkflowJournals, type JournalEntry } from '../../intake/journal';
+import { journalWritten } from '../../intake/wake';
 import type { InsufficientDataPolicy } from '../../sources/cloudwatch';
 import { hashEndpointToken, issueEndpointToken } from './endpoints';
 
@@ -103,7 +106,9 @@ export interface TeamDetails {
   slackChannelId: string;
   /** Slack user ids in escalation order. */
   engineers: string[];
-  /** This team's own timeout; null when ESCALATION_TIMEOUT applies. */
+  /** This team's own timeout, as it is written (`5m`, `90s`); null when ESCALATION_TIMEOUT applies. */
+  escalationTimeout: string | null;
+  /** The same in milliseconds, as earlier versions showed it only; kept for scripts that read it. */
   escalationTimeoutMs: number | null;
   createdAt: string;
   /** How many of its alerts are open or acknowledged now. */
@@ -127,6 +132,7 @@ function teamDetails(team: TeamRow): TeamDetails {
     name: team.name,
     slackChannelId: team.slackChannelId,
     engineers: team.engineers.map((engineer) => engineer.slackUserId),
+    escalationTimeout: team.escalationTimeoutMs === null ? null : formatDuration(team.escalationTimeoutMs),
     escalationTimeoutMs: team.escalationTimeoutMs,
     createdAt: team.createdAt.toISOString(),
     activeAlerts: team._count.alerts,
@@ -135,15 +141,19 @@ function teamDetails(team: TeamRow): TeamDetails {
   };
 }
 
-/** Every team, by name. */
+/** Every team, by name (deleted ones are archived, and not listed). */
 export async function listTeams(db: Database): Promise<TeamDetails[]> {
-  const teams = await db.team.findMany({ include: teamDetailsInclude, orderBy: { name: 'asc' } });
+  const teams = await db.team.findMany({
+    where: { archivedAt: null },
+    include: teamDetailsInclude,
+    orderBy: { name: 'asc' },
+  });
   return teams.map(teamDetails);
 }
 
-/** One team, or null when there is no such id. */
+/** One team, or null when there is no such id or the team was deleted. */
 export async function getTeam(db: Database, id: string): Promise<TeamDetails | null> {
-  const team = await db.team.findUnique({ where: { id }, include: teamDetailsInclude });
+  const team = await db.team.findUnique({ where: { id, archivedAt: null }, include: teamDetailsInclude });
   return team ? teamDetails(team) : null;
 }
 
@@ -167,7 +177,7 @@ export class UnknownScheduleError extends Error {
 /** Applies the changes in one transaction; null when there is no such team. */
 export async function updateTeam(db: Database, id: string, changes: TeamChanges): Promise<TeamDetails | null> {
   return db.$transaction(async (tx) => {
-    const exists = await tx.team.findUnique({ where: { id }, select: { id: true } });
+    const exists = await tx.team.findUnique({ where: { id, archivedAt: null }, select: { id: true } });
     if (!exists) return null;
     if (
       changes.scheduleId &&
@@ -199,23 +209,94 @@ export class TeamHasActiveAlertsError extends Error {
   override name = 'TeamHasActiveAlertsError';
 }
 
+/** Who closes a deleted team's open alerts, as their timelines and Slack messages name it. */
+export const TEAM_DELETION_ACTOR = { userId: 'admin-api', userName: 'the admin API' } as const;
+
+/** What deleting a team did: it is archived, and its open alerts were ended. */
+export interface ArchivedTeam {
+  id: string;
+  name: string;
+  archivedAt: string;
+  /** Every alert the team ever had: kept, with its timeline, readable at GET /api/alerts/:id. */
+  alertsKept: number;
+  /** Ids of the alerts that were open or acknowledged: each is closed by its workflow, the deletion as the reason. */
+  closedAlertIds: string[];
+}
+
 /**
- * Deletes a team with its endpoints and its alerts' history. Refused while any of its alerts is
- * open or acknowledged: their workflows still page people and record their steps.
- * Returns false when there is no such team.
+ * Deletes a team by archiving it: its endpoints go (their tokens stop working at once), it leaves
+ * the team list, and its name and channel are free again; its alerts and their timelines stay.
+ * Alerts still open or acknowledged would go on paging people for a team that is gone: unless
+ * `closeOpenAlerts`, the deletion is refused (TeamHasActiveAlertsError says how to go ahead);
+ * with it, each gets a close in the intake journal, in the same transaction, which its workflow
+ * takes like a press of Close, and records on its timeline with the deletion as the reason.
+ * Returns null when there is no such team (or it was deleted already).
  */
-export async function deleteTeam(db: Database, id: string): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const team = await tx.team.findUnique({ where: { id }, include: teamDetailsInclude });
-    if (!team) return false;
-    if (team._count.alerts > 0) {
+export async function archiveTeam(
+  db: Database,
+  id: string,
+  { closeOpenAlerts }: { closeOpenAlerts: boolean }
+): Promise<ArchivedTeam | null> {
+  const partitions = new Set<number>();
+  const archived = await inSqlTransaction(db, async (sql) => {
+    // Two deletions of one team take turns. NO KEY: an alert being opened for the team meanwhile
+    // (its foreign key share-locks the row while it holds its journal lock) is not waited for,
+    // which could deadlock with the journal locks taken below; such an alert, opened by a report
+    // taken before the endpoints went, is not closed here.
+    const { rows: teams } = await sql.query<{ name: string }>(
+      'SELECT name FROM teams WHERE id = $1 AND archived_at IS NULL FOR NO KEY UPDATE',
+      [id]
+    );
+    const team = teams[0];
+    if (!team) return null;
+    const { rows: open } = await sql.query<{ id: string; workflow_id: string }>(
+      `SELECT id, workflow_id FROM alerts WHERE team_id = $1 AND state IN ('open', 'acknowledged')
+        ORDER BY workflow_id, id`,
+      [id]
+    );
+    if (open.length > 0 && !closeOpenAlerts) {
+      const alerts = open.length === 1 ? '1 open or acknowledged alert' : `${open.length} open or acknowledged alerts`;
       throw new TeamHasActiveAlertsError(
-        `team "${team.name}" has ${team._count.alerts} open or acknowledged ${team._count.alerts === 1 ? 'alert' : 'alerts'}: close ${team._count.alerts === 1 ? 'it' : 'them'} first`
+        `team "${team.name}" has ${alerts}: DELETE /api/teams/${id}?closeOpenAlerts=true closes ${open.length === 1 ? 'it' : 'them'} ` +
+          `(each timeline records the deletion as the reason) and deletes the team; its alerts' history stays readable at GET /api/alerts`
       );
     }
-    await tx.team.delete({ where: { id } });
-    return true;
+    const reason = `team ${team.name} was deleted`;
+    const workflowIds = [...new Set(open.map((alert) => alert.workflow_id))];
+    await lockWorkflowJournals(sql, workflowIds);
+    for (const workflowId of workflowIds) {
+      const entry: JournalEntry = {
+        kind: 'action',
+        workflowId,
+        signal: { action: 'close', ...TEAM_DELETION_ACTOR, pressId: `team-deleted/${id}`, reason },
+      };
+      await appendToJournal(sql, entry);
+      partitions.add(journalPartition(workflowId));
+    }
+    const { rows: updated } = await sql.query<{ archived_at: Date }>(
+      'UPDATE teams SET archived_at = now() WHERE id = $1 RETURNING archived_at',
+      [id]
+    );
+    await sql.query('DELETE FROM endpoints WHERE team_id = $1', [id]);
+    const { rows: counted } = await sql.query<{ count: string }>(
+      'SELECT count(*) AS count FROM alerts WHERE team_id = $1',
+      [id]
+    );
+    await sql.query(
+      `INSERT INTO team_audit_entries (id, team_id, actor, action, detail)
+       VALUES (gen_random_uuid(), $1, $2, 'deleted', $3)`,
+      [id, TEAM_DELETION_ACTOR.userId, JSON.stringify({ closedAlertIds: open.map((alert) => alert.id) })]
+    );
+    return {
+      id,
+      name: team.name,
+      archivedAt: (updated[0] as { archived_at: Date }).archived_at.toISOString(),
+      alertsKept: Number(counted[0]?.count ?? 0),
+      closedAlertIds: open.map((alert) => alert.id),
+    };
   });
+  for (const partition of partitions) journalWritten(db, partition);
+  return archived;
 }
 
 /**
@@ -227,12 +308,15 @@ export async function rotateEndpointToken(
   publicUrl: string,
   teamId: string
 ): Promise<Pick<CreatedTeam, 'token' | 'webhookUrl' | 'snsUrl'> | null> {
-  const endpoint = await db.endpoint.findFirst({ where: { teamId }, orderBy: { createdAt: 'asc' } });
+  const endpoint = await db.endpoint.findFirst({
+    where: { teamId, team: { archivedAt: null } },
+    orderBy: { createdAt: 'asc' },
+  });
   const token = issueEndpointToken();
   if (endpoint) {
     await db.endpoint.update({ where: { id: endpoint.id }, data: { tokenHash: hashEndpointToken(token) } });
   } else {
-    if (!(await db.team.findUnique({ where: { id: teamId }, select: { id: true } }))) return null;
+    if (!(await db.team.findUnique({ where: { id: teamId, archivedAt: null }, select: { id: true } }))) return null;
     await db.endpoint.create({ data: { teamId, tokenHash: hashEndpointToken(token) } });
   }
   return { token, ...endpointUrls(publicUrl, token) };
