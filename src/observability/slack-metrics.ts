@@ -8,6 +8,7 @@ import { recordSlackCall, type Metrics, type SlackCallOutcome } from './metrics'
 
 /** The Slack Web API method behind each `SlackApi` operation: the `method` label. */
 export const SLACK_METHODS = {
+  displayNameOf: 'users.info',
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
 } as const satisfies Record<keyof SlackApi, string>;
@@ -81,6 +82,9 @@ export function instrumentSlackApi(
     }
   };
   return {
+    ...(slack.displayNameOf
+      ? { displayNameOf: (userId: string) => counted('displayNameOf', () => slack.displayNameOf!(userId)) }
+      : {}),
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
   };

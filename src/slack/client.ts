@@ -28,6 +28,11 @@ export interface SlackMessageContent {
 }
 
 export interface SlackApi {
+  /**
+   * A person's display name (users.info: display name, else real name, else handle); undefined
+   * when Slack has none. Absent where nobody can be asked: people are shown by id.
+   */
+  displayNameOf?(userId: string): Promise<string | undefined>;
   postMessage(args: SlackMessageContent & { channel: string; threadTs?: string }): Promise<SlackMessageRef>;
   updateMessage(args: SlackMessageContent & SlackMessageRef): Promise<void>;
 }
@@ -80,6 +85,11 @@ export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIME
     logger: slackLogger(log.child({ component: 'slack-web-api' })),
   });
   return {
+    async displayNameOf(userId) {
+      const { user } = await client.users.info({ user: userId });
+      const name = user?.profile?.display_name || user?.profile?.real_name || user?.real_name || user?.name;
+      return name || undefined;
+    },
     async postMessage({ channel, text, blocks, threadTs }) {
       const result = await client.chat.postMessage({
         channel,
