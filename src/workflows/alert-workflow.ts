@@ -125,6 +125,15 @@ const PAGES_FIRST_PATCH = 'pages-first';
 const COALESCED_REWRITES_PATCH = 'coalesced-rewrites';
 
 /**
+ * Every message about the alert stays current (issue 26): when it is acknowledged, passed on,
+ * closed or resolved, the direct messages sent to people called about it are rewritten in place,
+ * and a close or resolve gets a line in its thread. Runs before it left both as they were.
+ */
+const MESSAGES_KEPT_CURRENT_PATCH = 'messages-kept-current';
+/** Direct messages remembered for rewriting; a pass round a long rotation sends one per pass. */
+const DIRECT_MESSAGES_KEPT = 20;
+
+/**
  * Repeats rewrite the alert message at most this often, always to the latest count. chat.update is
  * Tier 3 (about 50 a minute for the whole workspace): an alert that repeats every second, or a
  * storm of repeats, would otherwise spend it on counters, and then on 429s, while the rewrites
@@ -211,8 +220,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       occurrences: status.occurrences,
       firstSeenAt: status.firstSeenAt,
       lastSeenAt: status.lastSeenAt,
-      acknowledgedBy: status.acknowledgedByName ?? status.acknowledgedBy,
+      acknowledgedBy: status.acknowledgedBy,
+      acknowledgedByName: status.acknowledgedByName,
       endedBy: status.endedBy,
+      endedByUserId: status.endedByUserId,
+      passedBy: status.state === 'open' ? status.passedBy : undefined,
       assignedBecause:
         status.holder.kind === 'engineer' && status.holder.userId === status.onCall?.userId
           ? status.onCall.reason
@@ -471,6 +483,63 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
     );
     if (messaged === 'stopped') await awaitStop();
+    // Histories from before DMs were rewritten answered 'sent', with nothing to rewrite later.
+    else if (typeof messaged === 'object') {
+      const sent = status.directMessages ?? [];
+      sent.push({ userId: holder.userId, message: messaged, shown: directMessageShows(holder.userId) });
+      status.directMessages = sent.slice(-DIRECT_MESSAGES_KEPT);
+    }
+  }
+
+  /** What a direct message to `userId` shows now, as a key: it is rewritten only when this changes. */
+  function directMessageShows(userId: string): string {
+    const { state, holder } = status;
+    if (state === 'open' && holder.kind === 'engineer' && holder.userId === userId) return 'asked';
+    const holderKey = holder.kind === 'engineer' ? holder.userId : 'team';
+    return [state, holderKey, status.acknowledgedBy, status.endedBy, status.passedBy].join('|');
+  }
+
+  /**
+   * The alert moved on (acknowledged, passed on, closed, resolved): each direct message whose news
+   * changed is rewritten (one chat.update each, coalesced over everything handled in one go), and
+   * a close or resolve gets its line in the thread.
+   */
+  async function keepMessagesCurrent(endedNow: boolean): Promise<void> {
+    for (const sent of status.directMessages ?? []) {
+      const shows = directMessageShows(sent.userId);
+      if (sent.shown === shows) continue;
+      try {
+        await steps().slack.updateDirectMessage({ message: sent.message, userId: sent.userId, view: view() });
+        sent.shown = shows;
+      } catch (error) {
+        await recordSlackFailure('update a direct message', error);
+      }
+    }
+    const message = status.slackMessage;
+    if (endedNow && message) await noteEndInThread(message);
+  }
+
+  /**
+   * The line for a close or resolve in the alert's thread. A thread reply is paced like a call in
+   * the thread (its turn comes from the calls' share of the channel's pace, not behind a storm's
+   * queued posts): one line per alert's end, and the alert waits for nothing else.
+   */
+  async function noteEndInThread(message: SlackMessageRef): Promise<void> {
+    const endTurn = (retryAfterMs?: number) =>
+      turns.take({
+        kind: 'call',
+        severity: content.severity,
+        title: content.title,
+        retryAfterMs,
+        unwanted: () => undefined,
+      });
+    if (!(await endTurn())) return;
+    await atTurn(
+      `say in the thread that the alert was ${status.state}`,
+      (notBefore) => pacedPosts().noteEndInThread({ message, view: view(), notBefore }),
+      (retryAfterMs) => endTurn(retryAfterMs)
+    );
+    await turns.done();
   }
 
   /**
@@ -570,6 +639,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.state = 'acknowledged';
     status.acknowledgedBy = action.userId;
     status.acknowledgedByName = action.userName;
+    status.passedBy = undefined;
     status.holder = { kind: 'engineer', userId: action.userId };
     if (index >= 0) status.assigneeIndex = index;
     status.escalationDueAt = undefined;
@@ -601,6 +671,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.state = 'open';
     status.acknowledgedBy = undefined;
     status.acknowledgedByName = undefined;
+    status.passedBy = action.userId;
     status.escalations = 0;
     if (next.kind === 'engineer') restartTimer();
     else status.escalationDueAt = undefined;
@@ -624,6 +695,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   async function end(state: 'closed' | 'resolved', by: string, actor?: string): Promise<void> {
     status.state = state;
     status.endedBy = by;
+    status.endedByUserId = actor;
     status.escalationDueAt = undefined;
     await record({
       type: state,
@@ -641,6 +713,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   async function handleInbox(): Promise<void> {
     let changed = false;
     let onlyRepeats = true;
+    /** Acknowledged, passed on, closed or resolved: what the direct messages and the thread tell. */
+    let movedOn = false;
+    const endedBefore = ENDED.includes(status.state);
     while (inbox.length > 0) {
       const item = inbox.shift() as InboxItem;
       const ended = ENDED.includes(status.state);
@@ -662,22 +737,31 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       if (item.kind === 'resolution') {
         await end('resolved', item.source ?? 'source');
         changed = true;
+        movedOn = true;
       } else if (item.action === 'ack') {
-        changed = (await acknowledge(item)) || changed;
+        const acknowledged = await acknowledge(item);
+        changed = acknowledged || changed;
+        movedOn = acknowledged || movedOn;
       } else if (item.action === 'close') {
         await end('closed', item.userName ?? item.userId, item.userId);
         changed = true;
+        movedOn = true;
       } else {
         // A pass that called its new holder rewrote the message with everything before it.
         changed = !(await pass(item));
+        movedOn = true;
       }
     }
-    if (!changed) return;
-    if (onlyRepeats && status.slackMessage && patchedSince(COALESCED_REWRITES_PATCH)) {
-      await rewriteForRepeat(status.slackMessage);
-      return;
+    if (changed) {
+      if (onlyRepeats && status.slackMessage && patchedSince(COALESCED_REWRITES_PATCH)) {
+        await rewriteForRepeat(status.slackMessage);
+      } else {
+        await refreshMessage();
+      }
     }
-    await refreshMessage();
+    if (movedOn && patched(MESSAGES_KEPT_CURRENT_PATCH)) {
+      await keepMessagesCurrent(!endedBefore && ENDED.includes(status.state));
+    }
   }
 
   // A fresh alert: count the occurrence that started it, post it, and start the clock.
