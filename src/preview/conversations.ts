@@ -39,7 +39,11 @@ function isDirectMessage(channel: string): boolean {
 }
 
 /** Every conversation worth showing: the teams' channels (even before any alert), then the DMs. */
-export function listConversations(teams: PreviewTeam[], messages: OutboxMessage[]): Conversation[] {
+export function listConversations(
+  teams: PreviewTeam[],
+  messages: OutboxMessage[],
+  userNames: Readonly<Record<string, string>> = {}
+): Conversation[] {
   const everyone = [...new Set(teams.flatMap((t) => t.engineers))];
   const channels = new Map<string, Conversation>();
   for (const team of [...teams].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -60,7 +64,7 @@ export function listConversations(teams: PreviewTeam[], messages: OutboxMessage[
     if (isDirectMessage(channel)) {
       if (!dms.has(channel)) {
         const people = [channel, ...everyone.filter((person) => person !== channel)];
-        dms.set(channel, { id: channel, label: `@${channel}`, kind: 'dm', people });
+        dms.set(channel, { id: channel, label: `@${userNames[channel] ?? channel}`, kind: 'dm', people });
       }
     } else if (!channels.has(channel)) {
       channels.set(channel, { id: channel, label: `#${channel}`, kind: 'channel', people: everyone });
@@ -69,18 +73,21 @@ export function listConversations(teams: PreviewTeam[], messages: OutboxMessage[
   return [...channels.values(), ...[...dms.values()].sort((a, b) => a.id.localeCompare(b.id))];
 }
 
-/** Channel names as Slack shows them in any conversation (`<#C0DEMO>` reads `#demo`): the first team's name. */
-function channelNames(conversations: Conversation[]): SlackNames {
+/**
+ * Names as Slack shows them in any conversation: `<#C0DEMO>` reads `#demo` (the first team's name),
+ * `<@U0DEMO1>` the person's name where the dry run knows one.
+ */
+function slackNames(conversations: Conversation[], users: Readonly<Record<string, string>>): SlackNames {
   const channels: Record<string, string> = {};
   for (const c of conversations) if (c.kind === 'channel') channels[c.id] = c.label.slice(1).split(', ')[0] ?? c.id;
-  return { channels };
+  return { channels, users: { ...users } };
 }
 
 function messageHtml(message: OutboxMessage, replies: OutboxMessage[], names: SlackNames): string {
   const time = new Date(message.postedAt).toISOString().slice(11, 19);
   const edited = message.edits > 0 ? ' <span class="edited">(edited)</span>' : '';
   const ephemeral = message.onlyVisibleTo
-    ? `<div class="ephemeral-note">Only visible to @${escapeHtml(message.onlyVisibleTo)}</div>`
+    ? `<div class="ephemeral-note">Only visible to @${escapeHtml(names.users?.[message.onlyVisibleTo] ?? message.onlyVisibleTo)}</div>`
     : '';
   const thread =
     replies.length > 0
@@ -98,11 +105,19 @@ function messageHtml(message: OutboxMessage, replies: OutboxMessage[], names: Sl
   );
 }
 
-/** Renders the sidebar and the conversation `wanted` (or the first one). */
-export function renderPreview(teams: PreviewTeam[], messages: OutboxMessage[], wanted?: string): PreviewView {
-  const conversations = listConversations(teams, messages);
+/**
+ * Renders the sidebar and the conversation `wanted` (or the first one); people with a name in
+ * `userNames` are shown by it, as Slack shows workspace members.
+ */
+export function renderPreview(
+  teams: PreviewTeam[],
+  messages: OutboxMessage[],
+  wanted?: string,
+  userNames: Readonly<Record<string, string>> = {}
+): PreviewView {
+  const conversations = listConversations(teams, messages, userNames);
   const current = conversations.find((c) => c.id === wanted) ?? conversations[0];
-  const names = channelNames(conversations);
+  const names = slackNames(conversations, userNames);
   // The badge counts what the browser has not read yet: the page knows what it showed (page.ts),
   // so the sidebar carries each conversation's message count and the page works out the rest.
   const link = (c: Conversation) => {
@@ -145,7 +160,7 @@ export function renderPreview(teams: PreviewTeam[], messages: OutboxMessage[], w
       : `<div class="empty">Nothing posted in ${escapeHtml(current.label)} yet. Send this team an alert.</div>`;
   const title =
     current.kind === 'dm'
-      ? `Direct messages from Escalator to @${escapeHtml(current.id)}`
+      ? `Direct messages from Escalator to ${escapeHtml(current.label)}`
       : `${escapeHtml(current.label)} <span class="channel-id">${escapeHtml(current.id)}</span>`;
   return {
     conversations,

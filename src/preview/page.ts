@@ -114,13 +114,13 @@ export const PREVIEW_JS = `'use strict';
     say.timer = setTimeout(function () { toast.hidden = true; }, 4000);
   }
 
-  function fillPeople(people) {
+  function fillPeople(people, names) {
     var keep = chosenPerson && people.indexOf(chosenPerson) >= 0 ? chosenPerson : people[0] || '';
     actingAs.textContent = '';
     people.forEach(function (id) {
       var option = document.createElement('option');
       option.value = id;
-      option.textContent = '@' + id;
+      option.textContent = '@' + ((names && names[id]) || id);
       actingAs.appendChild(option);
     });
     actingAs.value = keep;
@@ -162,7 +162,7 @@ export const PREVIEW_JS = `'use strict';
         sidebar.innerHTML = view.sidebarHtml;
         main.innerHTML = view.mainHtml;
         showUnread();
-        fillPeople(view.people);
+        fillPeople(view.people, view.peopleNames);
         document.body.setAttribute('data-etag', etag);
       });
     }).catch(function () { say('Escalator does not answer: is npm start still running?'); });
@@ -199,7 +199,7 @@ export const PREVIEW_JS = `'use strict';
         if (!response.ok || answer.status !== 200) {
           say('Slack interaction answered ' + (answer.status || response.status) + ': ' + (answer.error || ''));
         } else {
-          say(button.textContent + ' pressed as @' + actingAs.value);
+          say(button.textContent + ' pressed as ' + actingAs.options[actingAs.selectedIndex].textContent);
         }
       });
     }).catch(function (error) { say(String(error)); })

@@ -3,6 +3,7 @@
  * channels by name wherever they are linked, and who may press in each conversation.
  */
 import { renderPreview, type PreviewTeam } from '../../src/preview/conversations';
+import { DEMO_PEOPLE } from '../../src/slack/demo-people';
 import type { OutboxMessage } from '../../src/slack/dry-run-outbox';
 
 const teams: PreviewTeam[] = [{ name: 'demo', slackChannelId: 'C0DEMO', engineers: ['U0DEMO1', 'U0DEMO2'] }];
@@ -21,6 +22,22 @@ describe('the preview', () => {
 
     expect(view.mainHtml).toContain('<span class="channel">#demo</span>');
     expect(view.mainHtml).not.toContain('#C0DEMO');
+  });
+
+  it('shows people the dry run can name by name, in the messages, the sidebar and whom to press as', () => {
+    const view = renderPreview(
+      teams,
+      [
+        message('C0DEMO', 'assigned to <@U0DEMO1>', '1.000001'),
+        message('U0DEMO2', 'You are on call in <#C0DEMO>', '1.000002'),
+      ],
+      'C0DEMO',
+      DEMO_PEOPLE
+    );
+
+    expect(view.mainHtml).toContain('<span class="mention">@Ada (demo)</span>');
+    expect(view.sidebarHtml).toContain('>@Grace (demo)</a>');
+    expect(view.mainHtml).not.toContain('U0DEMO1');
   });
 
   it('shows a channel no team has by its id, as Slack shows a channel it cannot name', () => {
