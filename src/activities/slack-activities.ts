@@ -45,18 +45,20 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
 
   /**
    * The view with the display names of everyone it shows by name (Slack's users.info, cached; see
-   * people-names.ts). The one being called is mentioned, not named, and needs no lookup.
+   * people-names.ts). The one being called is mentioned, not named, and needs no lookup. Never
+   * fails: whoever cannot be named is shown by id, and the message goes all the same.
    */
-  async function withNames(bot: SlackApi, view: AlertView): Promise<AlertView> {
+  async function withNames(view: AlertView, bot?: SlackApi): Promise<AlertView> {
     const calling = view.calling?.kind === 'engineer' ? view.calling.userId : undefined;
     const shown = [
       view.holder.kind === 'engineer' ? view.holder.userId : undefined,
       view.acknowledgedBy,
       view.endedByUserId,
       view.passedBy,
-    ].filter((userId) => userId !== calling);
+    ].filter((userId): userId is string => userId !== undefined && userId !== calling);
+    if (shown.length === 0) return view;
     try {
-      return { ...view, names: await names.namesOf(bot, shown) };
+      return { ...view, names: await names.namesOf(bot ?? (await slackOf(view)), shown) };
     } catch (error) {
       log.warn({ err: error }, 'display names could not be looked up: people are shown by id');
       return view;
@@ -149,7 +151,8 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       guard?: PageGuard,
       notBefore?: number
     ): Promise<SlackMessageRef | 'stopped'> {
-      const message = renderAlertMessage(await withNames(await slackOf(view), view));
+      // Names are looked up before the slot is waited for: a post goes at its slot, not after a lookup.
+      const message = renderAlertMessage(await withNames(view));
       return postOnce(
         () =>
           pacedCall(notBefore, () =>
@@ -168,7 +171,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
     /** Rewrites the alert message to show the current state (chat.update, idempotent by nature). */
     async updateAlertMessage({ message, view }: { message: SlackMessageRef; view: AlertView }): Promise<void> {
       const bot = await callSlack('chat.update', () => slackOf(view));
-      const rendered = renderAlertMessage(await withNames(bot, view));
+      const rendered = renderAlertMessage(await withNames(view, bot));
       await awaitUpdateTurn(view.team.installationId);
       await callSlack('chat.update', () => bot.updateMessage({ ...message, ...rendered }));
     },
@@ -241,7 +244,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       view: AlertView;
     }): Promise<void> {
       const bot = await callSlack('chat.update', () => slackOf(view));
-      const rendered = renderDirectMessage(await withNames(bot, view), userId);
+      const rendered = renderDirectMessage(await withNames(view, bot), userId);
       await awaitUpdateTurn(view.team.installationId);
       await callSlack('chat.update', () => bot.updateMessage({ ...message, ...rendered }));
     },
@@ -257,7 +260,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       notBefore?: number;
     }): Promise<void> {
       const bot = await callSlack('chat.postMessage', () => slackOf(view));
-      const line = renderThreadEnding(await withNames(bot, view));
+      const line = renderThreadEnding(await withNames(view, bot));
       await postOnce(
         () =>
           pacedCall(notBefore, () =>
