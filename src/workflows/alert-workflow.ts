@@ -520,26 +520,20 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   /**
-   * The line for a close or resolve in the alert's thread. A thread reply is paced like a call in
-   * the thread (its turn comes from the calls' share of the channel's pace, not behind a storm's
-   * queued posts): one line per alert's end, and the alert waits for nothing else.
+   * The line for a close or resolve in the alert's thread, when the channel has room for it at
+   * once. It takes no turn: a turn would queue it behind a storm's posts (whose digest lists the
+   * alert's end anyway), or take a call's share of the pace, and a page must never wait behind it.
+   * Left out in a busy channel, it costs nothing: the alert message itself says how it ended.
    */
   async function noteEndInThread(message: SlackMessageRef): Promise<void> {
-    const endTurn = (retryAfterMs?: number) =>
-      turns.take({
-        kind: 'call',
-        severity: content.severity,
-        title: content.title,
-        retryAfterMs,
-        unwanted: () => undefined,
-      });
-    if (!(await endTurn())) return;
-    await atTurn(
-      `say in the thread that the alert was ${status.state}`,
-      (notBefore) => pacedPosts().noteEndInThread({ message, view: view(), notBefore }),
-      (retryAfterMs) => endTurn(retryAfterMs)
+    const slot = await turns.spareSlot();
+    if (slot === undefined) {
+      log.info('The channel is busy: the end goes without its line in the thread', { state: status.state });
+      return;
+    }
+    await trySlack(`say in the thread that the alert was ${status.state}`, () =>
+      pacedPosts().noteEndInThread({ message, view: view(), notBefore: slot })
     );
-    await turns.done();
   }
 
   /**
