@@ -28,6 +28,7 @@ import { databaseInventory } from './observability/inventory';
 import { createMetrics } from './observability/metrics';
 import { databaseSlackAppInventory } from './observability/slack-app-metrics';
 import { hasKeyEncryptionKey, localKeyFromDataDir } from './secrets';
+import { DEMO_PEOPLE } from './slack/demo-people';
 import { createDryRunOutbox } from './slack/dry-run-outbox';
 import { alertSearchAttributes } from './workflows/definitions';
 import { channelPaceOf, createAlertWorker, installTemporalRuntime } from './worker';
@@ -268,7 +269,7 @@ async function demoEndpoint(db: Database, config: Config, log: Logger, dataDir: 
   const demo = await createTeam(db, config.publicUrl, {
     name: 'demo',
     slackChannelId: 'C0DEMO',
-    engineers: ['U0DEMO1', 'U0DEMO2'],
+    engineers: Object.keys(DEMO_PEOPLE),
   });
   writeFileSync(demoEndpointFile, JSON.stringify({ token: demo.token }), { mode: 0o600 });
   log.info({ team: demo.name }, 'created the demo team');

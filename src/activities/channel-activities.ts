@@ -28,6 +28,12 @@ import { createChannelSlots, MAX_SLOT_WAIT_MS, waitForSlot } from './slot';
 /** Error type of a turn request made by a worker built without a Temporal client (a wiring mistake). */
 export const CHANNEL_PACER_UNAVAILABLE = 'ChannelPacerUnavailable';
 
+/**
+ * A line that may be left out goes only if the channel has room for it now: a slot even a second
+ * ahead would push back the posts a storm's pacer has granted ahead, one second per line.
+ */
+const SPARE_SLOT_HORIZON_MS = 0;
+
 /** The channel whose digest is written, and the workspace installation whose bot writes it (OAuth mode). */
 export type DigestTeam = Pick<TeamSnapshot, 'slackChannelId' | 'installationId'>;
 
@@ -130,6 +136,22 @@ export function createChannelActivities({
       )
         return { declined: true };
       return { ahead: answer.ahead };
+    },
+
+    /**
+     * A post's slot only if the channel has one free now (SPARE_SLOT_HORIZON_MS), for a line that
+     * may be left out when the channel is busy (a close or resolve in its alert's thread). It takes
+     * a post's share of the bucket, never the turns kept back for calls, and never queues.
+     */
+    async takeSpareChannelSlot({ channelId }: { channelId: string }): Promise<number | undefined> {
+      const spare = await takeChannelSlot({
+        channelId,
+        kind: 'post',
+        horizonMs: SPARE_SLOT_HORIZON_MS,
+        asker: 'direct',
+        pace,
+      });
+      return spare.taken ? spare.slot : undefined;
     },
 
     /**

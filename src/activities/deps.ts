@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import type { ChannelSpacer } from '../slack/channel-spacer';
 import type { SlackApi } from '../slack/client';
+import type { PeopleNames } from '../slack/people-names';
 import type { SlackForTeam } from '../slack/team-slack';
 
 export interface ActivityDeps {
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   channelPace?: Partial<ChannelPace>;
   /** Spaces this process's posts into each channel (one per process; made here when not given). */
   channelSpacer?: ChannelSpacer;
+  /** People's display names, kept per process (made by the Slack activities when not given). */
+  peopleNames?: PeopleNames;
 }
 
 /**

@@ -10,8 +10,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { SLACK_PACED_RATE_LIMITED } from '../domain/failures';
 import type { AlertHolder, AlertView } from '../domain/alert';
-import { renderAlertMessage, renderDirectMessage, renderThreadNotification } from '../slack/alert-message';
-import type { SlackMessageRef } from '../slack/client';
+import {
+  renderAlertMessage,
+  renderDirectMessage,
+  renderThreadEnding,
+  renderThreadNotification,
+} from '../slack/alert-message';
+import type { SlackApi, SlackMessageRef } from '../slack/client';
+import { createPeopleNames } from '../slack/people-names';
 import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
@@ -30,11 +36,34 @@ export interface PageGuard {
 /** `stopped`: a press or resolution was taken meanwhile, and nobody was paged. */
 export type PageOutcome = 'sent' | 'stopped';
 
-export function createSlackActivities({ slack, db, log, slackForTeam, channelSpacer }: ActivityDeps) {
+export function createSlackActivities({ slack, db, log, slackForTeam, channelSpacer, peopleNames }: ActivityDeps) {
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
   const sql = sqlPoolOf(db);
   const { awaitUpdateTurn } = createChannelSlots(db);
   const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
+  const names = peopleNames ?? createPeopleNames({ log });
+
+  /**
+   * The view with the display names of everyone it shows by name (Slack's users.info, cached; see
+   * people-names.ts). The one being called is mentioned, not named, and needs no lookup. Never
+   * fails: whoever cannot be named is shown by id, and the message goes all the same.
+   */
+  async function withNames(view: AlertView, bot?: SlackApi): Promise<AlertView> {
+    const calling = view.calling?.kind === 'engineer' ? view.calling.userId : undefined;
+    const shown = [
+      view.holder.kind === 'engineer' ? view.holder.userId : undefined,
+      view.acknowledgedBy,
+      view.endedByUserId,
+      view.passedBy,
+    ].filter((userId): userId is string => userId !== undefined && userId !== calling);
+    if (shown.length === 0) return view;
+    try {
+      return { ...view, names: await names.namesOf(bot ?? (await slackOf(view)), shown) };
+    } catch (error) {
+      log.warn({ err: error }, 'display names could not be looked up: people are shown by id');
+      return view;
+    }
+  }
 
   /** Checked right before the Slack call, so that nothing a person answered is followed by a page. */
   async function stopTaken(guard: PageGuard | undefined): Promise<boolean> {
@@ -122,7 +151,8 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       guard?: PageGuard,
       notBefore?: number
     ): Promise<SlackMessageRef | 'stopped'> {
-      const message = renderAlertMessage(view);
+      // Names are looked up before the slot is waited for: a post goes at its slot, not after a lookup.
+      const message = renderAlertMessage(await withNames(view));
       return postOnce(
         () =>
           pacedCall(notBefore, () =>
@@ -140,9 +170,10 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
 
     /** Rewrites the alert message to show the current state (chat.update, idempotent by nature). */
     async updateAlertMessage({ message, view }: { message: SlackMessageRef; view: AlertView }): Promise<void> {
-      const rendered = renderAlertMessage(view);
+      const bot = await callSlack('chat.update', () => slackOf(view));
+      const rendered = renderAlertMessage(await withNames(view, bot));
       await awaitUpdateTurn(view.team.installationId);
-      await callSlack('chat.update', async () => (await slackOf(view)).updateMessage({ ...message, ...rendered }));
+      await callSlack('chat.update', () => bot.updateMessage({ ...message, ...rendered }));
     },
 
     /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread, at its turn's slot. */
@@ -173,7 +204,10 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       return posted === 'stopped' ? 'stopped' : 'sent';
     },
 
-    /** Sends the engineer being called a direct message about the alert. */
+    /**
+     * Sends the engineer being called a direct message about the alert. Returns where it landed
+     * (the DM channel), so that it can be rewritten once the alert moves on.
+     */
     async sendDirectMessage({
       userId,
       view,
@@ -183,18 +217,60 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       view: AlertView;
       message?: SlackMessageRef;
       guard?: PageGuard;
-    }): Promise<PageOutcome> {
+    }): Promise<SlackMessageRef | 'stopped'> {
       const directMessage = renderDirectMessage(view);
       // A user id as the channel posts to the bot's direct messages with that user: one call,
       // and no conversations.open (nor its im:write scope) first.
-      const posted = await postOnce(
+      return postOnce(
         () =>
           callSlack('chat.postMessage', async () =>
             (await slackOf(view)).postMessage({ channel: userId, ...directMessage })
           ),
         () => stopTaken(guard)
       );
-      return posted === 'stopped' ? 'stopped' : 'sent';
+    },
+
+    /**
+     * Rewrites a direct message sent to `userId` to show what became of the alert (acknowledged,
+     * passed on, closed, resolved: by whom). chat.update, Tier 3 like the alert message's rewrites.
+     */
+    async updateDirectMessage({
+      message,
+      userId,
+      view,
+    }: {
+      message: SlackMessageRef;
+      userId: string;
+      view: AlertView;
+    }): Promise<void> {
+      const bot = await callSlack('chat.update', () => slackOf(view));
+      const rendered = renderDirectMessage(await withNames(view, bot), userId);
+      await awaitUpdateTurn(view.team.installationId);
+      await callSlack('chat.update', () => bot.updateMessage({ ...message, ...rendered }));
+    },
+
+    /** One line in the alert's thread when it is closed or resolved, at its turn's slot; pings nobody. */
+    async noteEndInThread({
+      message,
+      view,
+      notBefore,
+    }: {
+      message: SlackMessageRef;
+      view: AlertView;
+      notBefore?: number;
+    }): Promise<void> {
+      const bot = await callSlack('chat.postMessage', () => slackOf(view));
+      const line = renderThreadEnding(await withNames(view, bot));
+      await postOnce(
+        () =>
+          pacedCall(notBefore, () =>
+            callSlack('chat.postMessage', () =>
+              bot.postMessage({ channel: message.channel, threadTs: message.ts, ...line })
+            )
+          ),
+        undefined,
+        notBefore
+      );
     },
   };
 }

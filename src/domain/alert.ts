@@ -61,10 +61,23 @@ export interface AlertView {
   occurrences: number;
   firstSeenAt: string;
   lastSeenAt: string;
+  /** Slack user id of whoever acknowledged it. */
   acknowledgedBy?: string;
+  /** Their handle as the press gave it: shown when no display name is known. */
+  acknowledgedByName?: string;
+  /** Who ended it as the timeline says it: the closer's handle (or id), or the source that resolved it. */
   endedBy?: string;
+  /** Slack user id of whoever closed it. */
+  endedByUserId?: string;
+  /** Slack user id of whoever passed it on to the holder last, while it is open. */
+  passedBy?: string;
   /** Why the holder holds it, when a schedule chose them: `on call in Primary until Mon 09:00`. */
   assignedBecause?: string;
   /** The engineer or team being called at this step: the only one the message may mention. */
   calling?: AlertHolder;
+  /**
+   * Display names by Slack user id, filled in by the Slack activity just before it renders (the
+   * workflow never looks anyone up); anyone without one is shown by id.
+   */
+  names?: Record<string, string>;
 }

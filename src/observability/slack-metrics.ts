@@ -8,6 +8,7 @@ import { recordSlackCall, type Metrics, type SlackCallOutcome } from './metrics'
 
 /** The Slack Web API method behind each `SlackApi` operation: the `method` label. */
 export const SLACK_METHODS = {
+  displayNameOf: 'users.info',
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
   // Two calls (users.getPresence and dnd.info), counted under the first.
@@ -84,6 +85,9 @@ export function instrumentSlackApi(
   };
   const presenceOf = slack.presenceOf?.bind(slack);
   return {
+    ...(slack.displayNameOf
+      ? { displayNameOf: (userId: string) => counted('displayNameOf', () => slack.displayNameOf!(userId)) }
+      : {}),
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
     ...(presenceOf ? { presenceOf: (userId: string) => counted('presenceOf', () => presenceOf(userId)) } : {}),

@@ -3,6 +3,11 @@
  * `/preview/view` (answered 204 while nothing changed) and sends presses to `/preview/press`,
  * which signs them and posts them to `/slack/interactions` exactly as Slack would.
  * Served with a strict Content-Security-Policy: no inline script or style.
+ *
+ * What is this browser's own (kept in sessionStorage, for the tab's session): the person chosen to
+ * press as, kept from one conversation to the next and across reloads, and how many messages of
+ * each conversation were shown, from which the sidebar's unread badges are worked out; the
+ * conversation on screen is read.
  */
 
 /** How often the page asks whether anything changed. */
@@ -45,7 +50,9 @@ body { margin: 0; font: 15px/1.46668 -apple-system, "Segoe UI", Lato, Helvetica,
 .sidebar-title { padding: 8px 16px 4px; font-size: 13px; opacity: 0.8; }
 .conversation { display: block; padding: 3px 16px 3px 26px; color: #cfc3cf; text-decoration: none; }
 .conversation.current { background: #1164a3; color: #fff; }
-.conversation .count { float: right; font-size: 12px; opacity: 0.8; }
+.conversation.unread { color: #fff; font-weight: 700; }
+.conversation .count { float: right; font-size: 12px; background: #e01e5a; color: #fff; border-radius: 9px;
+  padding: 0 6px; font-weight: 700; }
 .main { flex: 1; padding: 0 0 24px; min-width: 0; }
 .conversation-title { font-weight: 900; font-size: 18px; padding: 12px 20px; border-bottom: 1px solid #ddd; }
 .channel-id { font-weight: 400; font-size: 13px; color: #616061; }
@@ -84,7 +91,17 @@ export const PREVIEW_JS = `'use strict';
 (function () {
   var current = decodeURIComponent(location.hash.slice(1)) || '';
   var etag = '';
-  var chosenPerson = '';
+  var PERSON_KEY = 'escalator-preview.person';
+  var READ_KEY = 'escalator-preview.read';
+  function remembered(key, fallback) {
+    try { return JSON.parse(sessionStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
+  }
+  function remember(key, value) {
+    try { sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* storage off: kept for this page only */ }
+  }
+  var chosenPerson = remembered(PERSON_KEY, '');
+  /** Messages shown so far, by conversation: the rest are unread. */
+  var read = remembered(READ_KEY, {});
   var sidebar = document.getElementById('sidebar');
   var main = document.getElementById('main');
   var actingAs = document.getElementById('acting-as');
@@ -97,16 +114,41 @@ export const PREVIEW_JS = `'use strict';
     say.timer = setTimeout(function () { toast.hidden = true; }, 4000);
   }
 
-  function fillPeople(people) {
+  function fillPeople(people, names) {
     var keep = chosenPerson && people.indexOf(chosenPerson) >= 0 ? chosenPerson : people[0] || '';
     actingAs.textContent = '';
     people.forEach(function (id) {
       var option = document.createElement('option');
       option.value = id;
-      option.textContent = '@' + id;
+      option.textContent = '@' + ((names && names[id]) || id);
       actingAs.appendChild(option);
     });
     actingAs.value = keep;
+  }
+
+  /** The conversation on screen is read; every other one shows a badge with what came since it was. */
+  function showUnread() {
+    sidebar.querySelectorAll('a.conversation').forEach(function (link) {
+      var id = link.getAttribute('data-conversation');
+      var count = Number(link.getAttribute('data-messages')) || 0;
+      if (id === current || (read[id] || 0) > count) read[id] = count;
+      var unread = count - (read[id] || 0);
+      var badge = link.querySelector('.count');
+      if (unread > 0) {
+        if (!badge) {
+          badge = document.createElement('span');
+          badge.className = 'count';
+          link.appendChild(document.createTextNode(' '));
+          link.appendChild(badge);
+        }
+        badge.textContent = String(unread);
+        link.classList.add('unread');
+      } else {
+        if (badge) badge.remove();
+        link.classList.remove('unread');
+      }
+    });
+    remember(READ_KEY, read);
   }
 
   function refresh(force) {
@@ -119,16 +161,19 @@ export const PREVIEW_JS = `'use strict';
         current = view.conversation || '';
         sidebar.innerHTML = view.sidebarHtml;
         main.innerHTML = view.mainHtml;
-        fillPeople(view.people);
+        showUnread();
+        fillPeople(view.people, view.peopleNames);
         document.body.setAttribute('data-etag', etag);
       });
     }).catch(function () { say('Escalator does not answer: is npm start still running?'); });
   }
 
-  actingAs.addEventListener('change', function () { chosenPerson = actingAs.value; });
+  actingAs.addEventListener('change', function () {
+    chosenPerson = actingAs.value;
+    remember(PERSON_KEY, chosenPerson);
+  });
   window.addEventListener('hashchange', function () {
     current = decodeURIComponent(location.hash.slice(1));
-    chosenPerson = '';
     refresh(true);
   });
 
@@ -154,7 +199,7 @@ export const PREVIEW_JS = `'use strict';
         if (!response.ok || answer.status !== 200) {
           say('Slack interaction answered ' + (answer.status || response.status) + ': ' + (answer.error || ''));
         } else {
-          say(button.textContent + ' pressed as @' + actingAs.value);
+          say(button.textContent + ' pressed as ' + actingAs.options[actingAs.selectedIndex].textContent);
         }
       });
     }).catch(function (error) { say(String(error)); })

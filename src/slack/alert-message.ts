@@ -5,17 +5,20 @@
  *
  * Mention rule (PRODUCT.md): only the engineer or team being called at this step (`calling`) is
  * ever written as a mention that pings; everyone else (earlier assignees, the acknowledger) is
- * named without one. Everything from the alert itself is escaped (see mrkdwn.ts).
+ * named without one: by display name when the activity found one (`view.names`), else by id.
+ * Everything from the alert itself, and every name from Slack, is escaped (see mrkdwn.ts).
  */
 import type { ActionsBlock, Button, ContextBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/web-api';
 import type { AlertAction, AlertHolder, AlertState, AlertView, Severity } from '../domain/alert';
 import {
+  DISPLAY_NAME_LIMIT,
   SLACK_LIMITS,
   channelLink,
   escapeAndTruncate,
   escapeText,
   isSlackId,
   mentionUser,
+  personName,
   safeLink,
   slackDate,
   truncate,
@@ -102,25 +105,83 @@ export function renderThreadNotification(view: AlertView, calling: AlertHolder):
 }
 
 /**
- * The direct message to the engineer being called: what the alert is and where to act on it.
- * It carries no buttons: the alert message in the team channel stays the one place to act.
+ * The line in the alert's thread when it ends: who closed it, or that its source resolved it.
+ * Nobody is mentioned: the alert is over, nobody needs to be woken for it.
  */
-export function renderDirectMessage(view: AlertView): RenderedMessage {
+export function renderThreadEnding(view: AlertView): RenderedMessage {
+  const text = `${STATE_EMOJI.closed} ${endedPhrase({ ...view, calling: undefined })}.`;
+  return { text, blocks: [section(text)] };
+}
+
+/**
+ * The direct message to an engineer called about the alert: what the alert is and where to act
+ * on it. It carries no buttons: the alert message in the team channel stays the one place to act.
+ * Sent when `recipient` is called; rewritten in place when the alert was acknowledged, passed on,
+ * closed or resolved, to say who did what and that nothing more is asked of them.
+ */
+export function renderDirectMessage(view: AlertView, recipient?: string): RenderedMessage {
   const channel = channelLink(view.team.slackChannelId);
   const title = `*${escapeAndTruncate(view.content.title, NOTIFICATION_TITLE_LIMIT)}*`;
   const severity = view.content.severity;
-  const text =
-    `${SEVERITY_EMOJI[severity]} You are on call for ${withArticle(severity)} alert in ${channel}: ${title}. ` +
-    `Please acknowledge it, pass it on or close it there.`;
+  const stillAsked =
+    recipient === undefined ||
+    (view.state === 'open' && view.holder.kind === 'engineer' && view.holder.userId === recipient);
+  const text = stillAsked
+    ? `${SEVERITY_EMOJI[severity]} You are on call for ${withArticle(severity)} alert in ${channel}: ${title}. ` +
+      `Please acknowledge it, pass it on or close it there.`
+    : `${view.state === 'open' ? SEVERITY_EMOJI[severity] : STATE_EMOJI[view.state]} ${withArticle(severity, true)} ` +
+      `alert in ${channel}: ${title}: ${directMessageNews(view, recipient)}.`;
   const blocks: KnownBlock[] = [section(text)];
   if (view.content.text?.trim()) blocks.push(section(escapeAndTruncate(view.content.text, SLACK_LIMITS.sectionText)));
   blocks.push(footer(view));
   return { text, blocks };
 }
 
+/** What became of the alert since the recipient was called, told to them (`you` where they did it). */
+function directMessageNews(view: AlertView, recipient: string): string {
+  const nameOrYou = (userId: string, handle?: string) => (userId === recipient ? 'you' : nameOf(view, userId, handle));
+  switch (view.state) {
+    case 'acknowledged': {
+      const by = view.acknowledgedBy ? nameOrYou(view.acknowledgedBy, view.acknowledgedByName) : 'someone';
+      return by === 'you' ? 'you acknowledged it' : `acknowledged by ${by}, nothing more is needed from you`;
+    }
+    case 'closed':
+    case 'resolved':
+      return `${view.state === 'closed' && view.endedByUserId === recipient ? 'closed by you' : endedPhrase(view)}, nothing more is needed from anyone`;
+    case 'open': {
+      const to =
+        view.holder.kind === 'team'
+          ? `the whole team (${escapeText(view.team.name)})`
+          : nameOf(view, view.holder.userId);
+      const passed = view.passedBy ? `passed on by ${nameOrYou(view.passedBy)} to ${to}` : `now with ${to}`;
+      return `${passed}, it is not yours any more`;
+    }
+  }
+}
+
+/** `closed by Ada`, `resolved by its source (prometheus)`. */
+function endedPhrase(view: AlertView): string {
+  return view.state === 'resolved'
+    ? `resolved by its source${sourceName(view.endedBy)}`
+    : `closed by ${closerName(view)}`;
+}
+
+/** Whoever closed it: named as a person (a closer's press gave their id), else as the timeline has it. */
+function closerName(view: AlertView): string {
+  if (view.endedByUserId) return nameOf(view, view.endedByUserId, view.endedBy);
+  if (!view.endedBy) return 'someone';
+  return isSlackId(view.endedBy) ? nameOf(view, view.endedBy) : escapeAndTruncate(view.endedBy, DISPLAY_NAME_LIMIT);
+}
+
+/** ` (prometheus)` when a source named itself, nothing for the plain `source`. */
+function sourceName(endedBy: string | undefined): string {
+  return endedBy && endedBy !== 'source' ? ` (${escapeAndTruncate(endedBy, 200)})` : '';
+}
+
 /** `an error`, `a critical`: the article that the word's sound takes (all severities are English words). */
-function withArticle(word: string): string {
-  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
+function withArticle(word: string, capital = false): string {
+  const article = /^[aeiou]/i.test(word) ? 'an' : 'a';
+  return `${capital ? article.replace('a', 'A') : article} ${word}`;
 }
 
 /** `open · assigned to <@U1>`, `acknowledged by `U2``, `closed by `U2``, `resolved by its source`. */
@@ -130,11 +191,11 @@ function stateLine(view: AlertView): string {
     case 'open':
       return `${state} · ${holderPhrase(view)}`;
     case 'acknowledged':
-      return `${state} by ${personName(view.acknowledgedBy, view.calling) ?? 'someone'}`;
+      return `${state} by ${view.acknowledgedBy ? nameOf(view, view.acknowledgedBy, view.acknowledgedByName) : 'someone'}`;
     case 'closed':
-      return `${state} by ${personName(view.endedBy, view.calling) ?? 'someone'}`;
+      return `${state} by ${closerName(view)}`;
     case 'resolved':
-      return `${state} by ${view.endedBy ? escapeText(view.endedBy) : 'its source'}`;
+      return `${state} by ${view.endedBy && view.endedBy !== 'source' ? escapeText(view.endedBy) : 'its source'}`;
   }
 }
 
@@ -142,18 +203,19 @@ function holderPhrase(view: AlertView): string {
   const holder = view.holder;
   if (holder.kind === 'team') return `the whole team (${escapeText(view.team.name)}) is called`;
   const because = view.assignedBecause ? ` (${escapeAndTruncate(view.assignedBecause, 200)})` : '';
-  return `assigned to ${holderName(holder.userId, view.calling)}${because}`;
+  return `assigned to ${nameOf(view, holder.userId)}${because}`;
 }
 
-/** The holder pings only when they are the one being called at this step. */
-function holderName(userId: string, calling: AlertHolder | undefined): string {
-  return calling?.kind === 'engineer' && calling.userId === userId ? mentionUser(userId) : userName(userId);
-}
-
-/** An acknowledger or closer is normally a Slack user id, named without a ping unless being called. */
-function personName(person: string | undefined, calling: AlertHolder | undefined): string | undefined {
-  if (!person) return undefined;
-  return isSlackId(person) ? holderName(person, calling) : escapeText(person);
+/**
+ * A person as the message shows them: a mention only when they are the one being called at this
+ * step; otherwise their display name, else the handle their press gave (`handle`), else their id.
+ */
+function nameOf(view: AlertView, userId: string, handle?: string): string {
+  const calling = view.calling;
+  if (calling?.kind === 'engineer' && calling.userId === userId) return mentionUser(userId);
+  const displayName = view.names?.[userId];
+  if (displayName || !handle || handle === userId) return personName(userId, displayName);
+  return escapeAndTruncate(handle, DISPLAY_NAME_LIMIT);
 }
 
 /** The facts beside the state line: severity, source, repeats, link, and who acted before it ended. */
@@ -170,7 +232,7 @@ function summaryFields(view: AlertView): MrkdwnElement[] {
   ];
   if (view.content.link) fields.push(field('Link', safeLink(view.content.link, 'Open in source')));
   if (!isActionable(view.state) && view.acknowledgedBy) {
-    fields.push(field('Acknowledged by', personName(view.acknowledgedBy, view.calling) ?? ''));
+    fields.push(field('Acknowledged by', nameOf(view, view.acknowledgedBy, view.acknowledgedByName)));
   }
   return fields;
 }

@@ -39,10 +39,25 @@ function emojify(text: string): string {
 /** A Slack control sequence (`<@U1>`, `<!channel>`, `<#C1>`, `<url|label>`, `<!date^…|fallback>`). */
 type Control = { kind: 'mention' | 'channel' | 'text'; text: string } | { kind: 'link'; href: string; text: string };
 
-function parseControl(inner: string): Control {
+/**
+ * What Slack knows and shows in place of ids: `<#C0DEMO>` reads `#demo` in every conversation,
+ * `<@U1>` reads `@` and the person's name. Unknown ids show as the id.
+ */
+export interface SlackNames {
+  /** Channel names without `#`, by channel id. */
+  channels?: Record<string, string>;
+  /** Display names, by user id. */
+  users?: Record<string, string>;
+}
+
+function parseControl(inner: string, names: SlackNames): Control {
   const [target = '', label] = splitOnce(inner, '|');
-  if (target.startsWith('@')) return { kind: 'mention', text: `@${label ?? target.slice(1)}` };
-  if (target.startsWith('#')) return { kind: 'channel', text: `#${label ?? target.slice(1)}` };
+  if (target.startsWith('@')) {
+    return { kind: 'mention', text: `@${label ?? names.users?.[target.slice(1)] ?? target.slice(1)}` };
+  }
+  if (target.startsWith('#')) {
+    return { kind: 'channel', text: `#${label ?? names.channels?.[target.slice(1)] ?? target.slice(1)}` };
+  }
   if (target.startsWith('!subteam^')) return { kind: 'mention', text: `@${label ?? target.slice(9)}` };
   if (target === '!channel' || target === '!here' || target === '!everyone') {
     return { kind: 'mention', text: `@${target.slice(1)}` };
@@ -70,12 +85,12 @@ function formatInline(html: string): string {
 }
 
 /** Splits mrkdwn into plain stretches and control sequences. */
-function segments(mrkdwn: string): Array<string | Control> {
+function segments(mrkdwn: string, names: SlackNames = {}): Array<string | Control> {
   const parts: Array<string | Control> = [];
   let last = 0;
   for (const match of mrkdwn.matchAll(/<([^<>\n]*)>/g)) {
     parts.push(mrkdwn.slice(last, match.index));
-    parts.push(parseControl(match[1] ?? ''));
+    parts.push(parseControl(match[1] ?? '', names));
     last = (match.index ?? 0) + match[0].length;
   }
   parts.push(mrkdwn.slice(last));
@@ -87,10 +102,10 @@ const PLACEHOLDER = '\uE000';
 const PLACEHOLDERS = /\uE000(\d+)\uE000/g;
 
 /** mrkdwn (a text object's `text`, or a message's `text`) as HTML. */
-export function mrkdwnToHtml(mrkdwn: string): string {
+export function mrkdwnToHtml(mrkdwn: string, names: SlackNames = {}): string {
   // Controls are swapped for placeholders so that formatting never reaches into a link or mention.
   const controls: string[] = [];
-  const text = segments(mrkdwn)
+  const text = segments(mrkdwn, names)
     .map((part) => {
       if (typeof part === 'string') return escapeHtml(emojify(decodeSlackEntities(part)));
       controls.push(controlToHtml(part));
@@ -133,11 +148,11 @@ type TextObject = { type?: string; text?: string; emoji?: boolean };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Block Kit JSON as posted: every block type has its own shape
 type Block = Record<string, any>;
 
-function textObjectToHtml(object: TextObject | undefined): string {
+function textObjectToHtml(object: TextObject | undefined, names: SlackNames = {}): string {
   if (!object?.text) return '';
   return object.type === 'plain_text'
     ? escapeHtml(emojify(decodeSlackEntities(object.text)))
-    : mrkdwnToHtml(object.text);
+    : mrkdwnToHtml(object.text, names);
 }
 
 function buttonHtml(element: Block, blockId: string | undefined): string {
@@ -149,22 +164,24 @@ function buttonHtml(element: Block, blockId: string | undefined): string {
   );
 }
 
-function blockToHtml(block: Block): string {
+function blockToHtml(block: Block, names: SlackNames): string {
   switch (block.type) {
     case 'header':
-      return `<div class="block header">${textObjectToHtml(block.text as TextObject)}</div>`;
+      return `<div class="block header">${textObjectToHtml(block.text as TextObject, names)}</div>`;
     case 'section': {
-      const text = block.text ? `<div class="section-text">${textObjectToHtml(block.text as TextObject)}</div>` : '';
+      const text = block.text
+        ? `<div class="section-text">${textObjectToHtml(block.text as TextObject, names)}</div>`
+        : '';
       const fields = Array.isArray(block.fields)
         ? `<div class="fields">${(block.fields as TextObject[])
-            .map((f) => `<div class="field">${textObjectToHtml(f)}</div>`)
+            .map((f) => `<div class="field">${textObjectToHtml(f, names)}</div>`)
             .join('')}</div>`
         : '';
       return `<div class="block section">${text}${fields}</div>`;
     }
     case 'context':
       return `<div class="block context">${((block.elements ?? []) as TextObject[])
-        .map((e) => `<span>${textObjectToHtml(e)}</span>`)
+        .map((e) => `<span>${textObjectToHtml(e, names)}</span>`)
         .join(' ')}</div>`;
     case 'actions':
       return `<div class="block actions">${((block.elements ?? []) as Block[])
@@ -178,12 +195,12 @@ function blockToHtml(block: Block): string {
   }
 }
 
-/** A message's blocks as HTML, or its text when it has none (as Slack shows it). */
-export function messageToHtml(message: { text: string; blocks?: unknown[] }): string {
+/** A message's blocks as HTML, or its text when it has none (as Slack shows it, channels and people by name). */
+export function messageToHtml(message: { text: string; blocks?: unknown[] }, names: SlackNames = {}): string {
   if (!Array.isArray(message.blocks) || message.blocks.length === 0) {
-    return `<div class="block section"><div class="section-text">${mrkdwnToHtml(message.text)}</div></div>`;
+    return `<div class="block section"><div class="section-text">${mrkdwnToHtml(message.text, names)}</div></div>`;
   }
-  return (message.blocks as Block[]).map(blockToHtml).join('');
+  return (message.blocks as Block[]).map((block) => blockToHtml(block, names)).join('');
 }
 
 /**

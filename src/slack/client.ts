@@ -13,6 +13,7 @@ import {
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { messageToPlainText } from './block-kit-html';
+import { DEMO_PEOPLE } from './demo-people';
 import type { DryRunOutbox } from './dry-run-outbox';
 
 /** A message Escalator posted: where it is and its timestamp id. */
@@ -34,6 +35,11 @@ export interface SlackPresence {
 }
 
 export interface SlackApi {
+  /**
+   * A person's display name (users.info: display name, else real name, else handle); undefined
+   * when Slack has none. Absent where nobody can be asked: people are shown by id.
+   */
+  displayNameOf?(userId: string): Promise<string | undefined>;
   postMessage(args: SlackMessageContent & { channel: string; threadTs?: string }): Promise<SlackMessageRef>;
   updateMessage(args: SlackMessageContent & SlackMessageRef): Promise<void>;
   /** Absent where nobody can be asked (the dry run): everyone counts as reachable. */
@@ -88,6 +94,11 @@ export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIME
     logger: slackLogger(log.child({ component: 'slack-web-api' })),
   });
   return {
+    async displayNameOf(userId) {
+      const { user } = await client.users.info({ user: userId });
+      const name = user?.profile?.display_name || user?.profile?.real_name || user?.real_name || user?.name;
+      return name || undefined;
+    },
     async postMessage({ channel, text, blocks, threadTs }) {
       const result = await client.chat.postMessage({
         channel,
@@ -138,14 +149,20 @@ export function inDoNotDisturb(
  * The Slack client of a newcomer's first run (no SLACK_BOT_TOKEN): writes each message it would
  * send to the log as one line that reads like the message (title, state, who is called, repeats),
  * keeps it in `outbox` for the local preview when given, and answers with refs that are unique
- * but point at nothing, so that the alert lifecycle runs unchanged.
+ * but point at nothing, so that the alert lifecycle runs unchanged. It knows the names of `people`
+ * only (the demo team's, DEMO_PEOPLE): nobody else can be looked up without Slack.
  */
-export function createDryRunSlackApi(log: Logger, outbox?: DryRunOutbox): SlackApi {
+export function createDryRunSlackApi(
+  log: Logger,
+  outbox?: DryRunOutbox,
+  people: Readonly<Record<string, string>> = DEMO_PEOPLE
+): SlackApi {
   const dryLog = log.child({ component: 'slack-dry-run' });
   // Slack-like `ts` values, unique within the process and unlikely to collide across restarts.
   let sequence = randomInt(0, 900_000);
   const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(sequence++ % 1_000_000).padStart(6, '0')}`;
   return {
+    displayNameOf: (userId) => Promise.resolve(people[userId]),
     postMessage({ channel, text, blocks, threadTs }) {
       const ts = nextTs();
       outbox?.post({ channel, ts, threadTs, text, blocks });

@@ -89,6 +89,18 @@ export function userName(userId: string): string {
   return `\`${escapeText(userId.replace(/`/g, "'"))}\``;
 }
 
+/** A display name is shown at most this long; Slack's own limit on one is 80 characters. */
+export const DISPLAY_NAME_LIMIT = 80;
+
+/**
+ * Names a person without pinging them: their display name from Slack when it is known (user text:
+ * escaped, kept on one line), else their id as `userName` shows it. Never a mention.
+ */
+export function personName(userId: string, displayName?: string): string {
+  const shown = displayName?.replace(/\s+/g, ' ').trim();
+  return shown ? escapeAndTruncate(shown, DISPLAY_NAME_LIMIT) : userName(userId);
+}
+
 /** A link to a channel (`<#C…>`), which pings nobody; a value that is not a Slack id is shown escaped. */
 export function channelLink(channelId: string): string {
   return isSlackId(channelId) ? `<#${channelId}>` : escapeText(channelId);

@@ -133,6 +133,15 @@ const PAGES_FIRST_PATCH = 'pages-first';
 const COALESCED_REWRITES_PATCH = 'coalesced-rewrites';
 
 /**
+ * Every message about the alert stays current (issue 26): when it is acknowledged, passed on,
+ * closed or resolved, the direct messages sent to people called about it are rewritten in place,
+ * and a close or resolve gets a line in its thread. Runs before it left both as they were.
+ */
+const MESSAGES_KEPT_CURRENT_PATCH = 'messages-kept-current';
+/** Direct messages remembered for rewriting; a pass round a long rotation sends one per pass. */
+const DIRECT_MESSAGES_KEPT = 20;
+
+/**
  * Repeats rewrite the alert message at most this often, always to the latest count. chat.update is
  * Tier 3 (about 50 a minute for the whole workspace): an alert that repeats every second, or a
  * storm of repeats, would otherwise spend it on counters, and then on 429s, while the rewrites
@@ -224,8 +233,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       occurrences: status.occurrences,
       firstSeenAt: status.firstSeenAt,
       lastSeenAt: status.lastSeenAt,
-      acknowledgedBy: status.acknowledgedByName ?? status.acknowledgedBy,
+      acknowledgedBy: status.acknowledgedBy,
+      acknowledgedByName: status.acknowledgedByName,
       endedBy: status.endedBy,
+      endedByUserId: status.endedByUserId,
+      passedBy: status.state === 'open' ? status.passedBy : undefined,
       assignedBecause:
         status.holder.kind === 'engineer' && status.holder.userId === status.onCall?.userId
           ? status.onCall.reason
@@ -484,6 +496,57 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       steps().slack.sendDirectMessage({ userId: holder.userId, view: view(holder), message, guard: pageGuard() })
     );
     if (messaged === 'stopped') await awaitStop();
+    // Histories from before DMs were rewritten answered 'sent', with nothing to rewrite later.
+    else if (typeof messaged === 'object') {
+      const sent = status.directMessages ?? [];
+      sent.push({ userId: holder.userId, message: messaged, shown: directMessageShows(holder.userId) });
+      status.directMessages = sent.slice(-DIRECT_MESSAGES_KEPT);
+    }
+  }
+
+  /** What a direct message to `userId` shows now, as a key: it is rewritten only when this changes. */
+  function directMessageShows(userId: string): string {
+    const { state, holder } = status;
+    if (state === 'open' && holder.kind === 'engineer' && holder.userId === userId) return 'asked';
+    const holderKey = holder.kind === 'engineer' ? holder.userId : 'team';
+    return [state, holderKey, status.acknowledgedBy, status.endedBy, status.passedBy].join('|');
+  }
+
+  /**
+   * The alert moved on (acknowledged, passed on, closed, resolved): each direct message whose news
+   * changed is rewritten (one chat.update each, coalesced over everything handled in one go), and
+   * a close or resolve gets its line in the thread.
+   */
+  async function keepMessagesCurrent(endedNow: boolean): Promise<void> {
+    for (const sent of status.directMessages ?? []) {
+      const shows = directMessageShows(sent.userId);
+      if (sent.shown === shows) continue;
+      try {
+        await steps().slack.updateDirectMessage({ message: sent.message, userId: sent.userId, view: view() });
+        sent.shown = shows;
+      } catch (error) {
+        await recordSlackFailure('update a direct message', error);
+      }
+    }
+    const message = status.slackMessage;
+    if (endedNow && message) await noteEndInThread(message);
+  }
+
+  /**
+   * The line for a close or resolve in the alert's thread, when the channel has room for it at
+   * once. It takes no turn: a turn would queue it behind a storm's posts (whose digest lists the
+   * alert's end anyway), or take a call's share of the pace, and a page must never wait behind it.
+   * Left out in a busy channel, it costs nothing: the alert message itself says how it ended.
+   */
+  async function noteEndInThread(message: SlackMessageRef): Promise<void> {
+    const slot = await turns.spareSlot();
+    if (slot === undefined) {
+      log.info('The channel is busy: the end goes without its line in the thread', { state: status.state });
+      return;
+    }
+    await trySlack(`say in the thread that the alert was ${status.state}`, () =>
+      pacedPosts().noteEndInThread({ message, view: view(), notBefore: slot })
+    );
   }
 
   /**
@@ -646,6 +709,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.state = 'acknowledged';
     status.acknowledgedBy = action.userId;
     status.acknowledgedByName = action.userName;
+    status.passedBy = undefined;
     status.holder = { kind: 'engineer', userId: action.userId };
     if (index >= 0) status.assigneeIndex = index;
     status.escalationDueAt = undefined;
@@ -677,6 +741,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.state = 'open';
     status.acknowledgedBy = undefined;
     status.acknowledgedByName = undefined;
+    status.passedBy = action.userId;
     status.escalations = 0;
     if (next.kind === 'engineer' && !status.maintenance) restartTimer();
     else status.escalationDueAt = undefined;
@@ -701,6 +766,7 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   async function end(state: 'closed' | 'resolved', by: string, actor?: string, reason?: string): Promise<void> {
     status.state = state;
     status.endedBy = by;
+    status.endedByUserId = actor;
     status.escalationDueAt = undefined;
     const closed = `Closed by ${by}${reason ? `: ${reason}` : ''}`;
     await record({
@@ -720,6 +786,9 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   async function handleInbox(): Promise<void> {
     let changed = false;
     let onlyRepeats = true;
+    /** Acknowledged, passed on, closed or resolved: what the direct messages and the thread tell. */
+    let movedOn = false;
+    const endedBefore = ENDED.includes(status.state);
     while (inbox.length > 0) {
       const item = inbox.shift() as InboxItem;
       const ended = ENDED.includes(status.state);
@@ -741,22 +810,31 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       if (item.kind === 'resolution') {
         await end('resolved', item.source ?? 'source');
         changed = true;
+        movedOn = true;
       } else if (item.action === 'ack') {
-        changed = (await acknowledge(item)) || changed;
+        const acknowledged = await acknowledge(item);
+        changed = acknowledged || changed;
+        movedOn = acknowledged || movedOn;
       } else if (item.action === 'close') {
         await end('closed', item.userName ?? item.userId, item.userId, item.reason);
         changed = true;
+        movedOn = true;
       } else {
         // A pass that called its new holder rewrote the message with everything before it.
         changed = !(await pass(item));
+        movedOn = true;
       }
     }
-    if (!changed) return;
-    if (onlyRepeats && status.slackMessage && patchedSince(COALESCED_REWRITES_PATCH)) {
-      await rewriteForRepeat(status.slackMessage);
-      return;
+    if (changed) {
+      if (onlyRepeats && status.slackMessage && patchedSince(COALESCED_REWRITES_PATCH)) {
+        await rewriteForRepeat(status.slackMessage);
+      } else {
+        await refreshMessage();
+      }
     }
-    await refreshMessage();
+    if (movedOn && patched(MESSAGES_KEPT_CURRENT_PATCH)) {
+      await keepMessagesCurrent(!endedBefore && ENDED.includes(status.state));
+    }
   }
 
   // A fresh alert: count the occurrence that started it, post it, and start the clock.

@@ -90,6 +90,11 @@ export interface ChannelTurns {
   take(wanted: TurnWanted): Promise<boolean>;
   /** The slot of the turn that came last (epoch ms), for the Slack activity; unset: now. */
   readonly notBefore: number | undefined;
+  /**
+   * A slot (epoch ms) for a post that may be left out, only if the channel has one free at once
+   * (takeSpareChannelSlot): no turn, no queue, never one of the turns kept back for calls.
+   */
+  spareSlot(): Promise<number | undefined>;
 }
 
 /**
@@ -135,6 +140,7 @@ export function channelTurns({
     get notBefore() {
       return notBefore;
     },
+    spareSlot: () => localPacer.takeSpareChannelSlot({ channelId }),
     async take({ kind, severity, title, unwanted, onQueued, ended, retryAfterMs, notBefore: bookedFor }) {
       await done();
       notBefore = undefined;

@@ -88,7 +88,16 @@ export interface AlertStatus {
   /** Their name as Slack gave it with the press, for showing without a mention. */
   acknowledgedByName?: string;
   endedBy?: string;
+  /** Slack user id of whoever closed it. */
+  endedByUserId?: string;
+  /** Slack user id of whoever passed it on to the holder last (cleared by an acknowledgement). */
+  passedBy?: string;
   slackMessage?: { channel: string; ts: string };
+  /**
+   * The direct messages sent to people called about it (the latest few), rewritten when the alert
+   * moves on; `shown` says what each shows now, so that one is rewritten only when that changes.
+   */
+  directMessages?: Array<{ userId: string; message: { channel: string; ts: string }; shown: string }>;
   /** The last journal entry this alert acted on (see JournalReport). */
   lastReportId?: number;
 }

@@ -5,8 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { createChannelActivities } from '../../src/activities/channel-activities';
 import { createChannelSlots, type ChannelSlot } from '../../src/activities/slot';
 import { createDatabase, sqlPoolOf, type Database } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
+import { createDryRunSlackApi } from '../../src/slack/client';
 
 let db: Database;
 let slots: ReturnType<typeof createChannelSlots>;
@@ -120,4 +123,23 @@ test("the workspace's rewrites take turns of their own, apart from every channel
   expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   // The channel's own turns are untouched by them.
   expect((await alertAsks(channel, 'call')).taken).toBe(true);
+});
+
+test("a line that may be left out (an alert's end in its thread) takes a spare slot in a quiet channel, and none in a busy one: never the calls' turn, never a queue", async () => {
+  const log = createLogger({ level: 'error' });
+  const channelActivities = createChannelActivities({ slack: createDryRunSlackApi(log), db, log });
+  const takeSpareChannelSlot = (ask: { channelId: string }) => channelActivities.takeSpareChannelSlot(ask);
+  const quiet = newChannel();
+  const before = Date.now();
+  const spare = await takeSpareChannelSlot({ channelId: quiet });
+  expect(spare).toBeGreaterThanOrEqual(before);
+  expect(spare).toBeLessThanOrEqual(Date.now() + 1);
+
+  const busy = newChannel();
+  await takenAtOnce(() => alertAsks(busy, 'post'));
+  await takenAtOnce(() => alertAsks(busy, 'post'));
+  // Only the turn kept back for calls is left: the line goes without, and a call still has it.
+  expect(await takeSpareChannelSlot({ channelId: busy })).toBeUndefined();
+  expect(await pacerHoldsPosts(busy)).toBe(false);
+  await takenAtOnce(() => alertAsks(busy, 'call'));
 });

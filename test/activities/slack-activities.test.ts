@@ -182,6 +182,112 @@ describe('the other Slack activities', () => {
   });
 });
 
+describe('people by name', () => {
+  it('shows the acknowledger by their Slack display name, escaped, and never as a mention', async () => {
+    const view = buildAlertView();
+    const message = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+    fake.setDisplayName('U0ADA', '<!channel> Ada & <@U0EVE>');
+
+    await runActivity({
+      activity: 'updateAlertMessage',
+      input: {
+        message,
+        view: {
+          ...view,
+          state: 'acknowledged',
+          holder: { kind: 'engineer', userId: 'U0ADA' },
+          acknowledgedBy: 'U0ADA',
+          acknowledgedByName: 'ada',
+          calling: undefined,
+        },
+      },
+    });
+
+    const updated = fake.message(message.channel, message.ts);
+    expect(updated?.text).toContain('acknowledged* by &lt;!channel&gt; Ada &amp; &lt;@U0EVE&gt;');
+    expect(JSON.stringify(updated?.blocks)).not.toMatch(/<@|<!(channel|here|everyone|subteam)/);
+  });
+
+  it('names whoever holds the alert without pinging them, and mentions only the one being called', async () => {
+    fake.setDisplayName('U0HOLDER', 'Grace Hopper');
+    const view = buildAlertView({ holder: { kind: 'engineer', userId: 'U0HOLDER' }, calling: undefined });
+
+    const message = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+
+    expect(fake.message(message.channel, message.ts)?.text).toContain('assigned to Grace Hopper');
+    const called = buildAlertView({ holder: { kind: 'engineer', userId: 'U0HOLDER' } });
+    called.calling = { kind: 'engineer', userId: 'U0HOLDER' };
+    const page = (await runActivity({ activity: 'postAlertMessage', input: called })) as SlackMessageRef;
+    expect(fake.message(page.channel, page.ts)?.text).toContain('assigned to <@U0HOLDER>');
+  });
+
+  it('shows a person Slack cannot name (users.info fails) by id, not a mention, and still posts', async () => {
+    fake.failNext('users.info', { kind: 'http', status: 500 });
+    const view = buildAlertView({ holder: { kind: 'engineer', userId: 'U0NONAME' }, calling: undefined });
+
+    const message = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+
+    const posted = fake.message(message.channel, message.ts);
+    expect(posted?.text).toContain('assigned to `U0NONAME`');
+    expect(posted?.text).not.toContain('<@U0NONAME>');
+  });
+});
+
+describe('messages kept current', () => {
+  it('updateDirectMessage rewrites a DM in place: who acknowledged it, and nothing asked of its reader any more', async () => {
+    fake.setDisplayName('U0ACKER', 'Ada');
+    const view = buildAlertView({
+      holder: { kind: 'engineer', userId: 'U0DMREAD' },
+      calling: { kind: 'engineer', userId: 'U0DMREAD' },
+    });
+    const sent = (await runActivity({
+      activity: 'sendDirectMessage',
+      input: { userId: 'U0DMREAD', view },
+    })) as SlackMessageRef;
+    expect(fake.message(sent.channel, sent.ts)?.text).toContain('You are on call');
+
+    await runActivity({
+      activity: 'updateDirectMessage',
+      input: {
+        message: sent,
+        userId: 'U0DMREAD',
+        view: {
+          ...view,
+          state: 'acknowledged',
+          holder: { kind: 'engineer', userId: 'U0ACKER' },
+          acknowledgedBy: 'U0ACKER',
+          calling: undefined,
+        },
+      },
+    });
+
+    const rewritten = fake.message(sent.channel, sent.ts);
+    expect(fake.messages(sent.channel)).toHaveLength(1);
+    expect(rewritten?.updates).toBe(1);
+    expect(rewritten?.text).toContain('acknowledged by Ada, nothing more is needed from you');
+    expect(rewritten?.text).not.toContain('You are on call');
+  });
+
+  it('noteEndInThread says in the thread who closed the alert, once, mentioning nobody', async () => {
+    fake.setDisplayName('U0CLOSER', 'Linus');
+    const view = buildAlertView();
+    const message = (await runActivity({ activity: 'postAlertMessage', input: view })) as SlackMessageRef;
+    const closed: AlertView = {
+      ...view,
+      state: 'closed',
+      endedBy: 'linus',
+      endedByUserId: 'U0CLOSER',
+      calling: undefined,
+    };
+    fake.failNext('chat.postMessage', { kind: 'http', status: 500 });
+
+    await runActivity({ activity: 'noteEndInThread', input: { message, view: closed } });
+
+    const replies = fake.messages(message.channel).filter((m) => m.threadTs === message.ts);
+    expect(replies.map((reply) => reply.text)).toEqual([':white_check_mark: closed by Linus.']);
+  });
+});
+
 describe('a retried activity', () => {
   /** An activity context with the same identity every time, as each retry of one activity has. */
   function sameActivityAgain() {

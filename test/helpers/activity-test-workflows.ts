@@ -8,7 +8,13 @@ import { SLACK_ACTIVITY_OPTIONS } from '../../src/workflows/activity-options';
 
 const slack = proxyActivities<AlertActivities>(SLACK_ACTIVITY_OPTIONS);
 
-export type SlackActivityName = 'postAlertMessage' | 'updateAlertMessage' | 'notifyInThread' | 'sendDirectMessage';
+export type SlackActivityName =
+  | 'postAlertMessage'
+  | 'updateAlertMessage'
+  | 'notifyInThread'
+  | 'sendDirectMessage'
+  | 'updateDirectMessage'
+  | 'noteEndInThread';
 
 /** One call of a Slack activity: its name and its single argument. */
 export type SlackActivityCall = {
@@ -26,5 +32,9 @@ export async function runSlackActivity(call: SlackActivityCall): Promise<unknown
       return slack.notifyInThread(call.input);
     case 'sendDirectMessage':
       return slack.sendDirectMessage(call.input);
+    case 'updateDirectMessage':
+      return slack.updateDirectMessage(call.input);
+    case 'noteEndInThread':
+      return slack.noteEndInThread(call.input);
   }
 }

@@ -13,8 +13,9 @@
  * (`D` + the user id) the answer and messages() carry, as Slack's do.
  *
  * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test,
- * users.lookupByEmail (over the people given as `users` or added with `addUser`), users.getPresence
- * and dnd.info (everyone active and reachable unless `setPresence` says otherwise), views.open (a modal), views.publish
+ * users.lookupByEmail (over the people given as `users` or added with `addUser`), users.info (people
+ * named with `setDisplayName`; anyone else is `user_not_found`), users.getPresence and dnd.info
+ * (everyone active and reachable unless `setPresence` says otherwise), views.open (a modal), views.publish
  * (a Home tab: `homeView` reads the latest one a person was shown; more than 100 blocks is refused);
  * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
  * installs (oauth.v2.access) and, per issued bot token, auth.test, conversations.info,
@@ -102,6 +103,8 @@ export interface FakeSlack {
   homeView(user: string, teamId?: string): SlackPayload | undefined;
   /** A fresh `response_url` for an interaction payload, answered by this fake. */
   responseUrl(): string;
+  /** Gives `userId` a display name that users.info answers with (undefined: forgets them). */
+  setDisplayName(userId: string, displayName: string | undefined): void;
   /** Adds a workspace member that users.lookupByEmail finds. */
   addUser(email: string, userId: string): void;
   /** What users.getPresence (`away`) and dnd.info (`dnd`: in quiet hours now) answer for `userId`. */
@@ -171,6 +174,7 @@ export async function startFakeSlack({
   pace,
 }: FakeSlackOptions = {}): Promise<FakeSlack> {
   const members = new Map(Object.entries(users).map(([email, id]) => [email.toLowerCase(), id]));
+  const displayNames = new Map<string, string>();
   const limits = pace ? { ...SLACK_PACE_DEFAULTS, ...(pace === true ? {} : pace) } : undefined;
   let postBuckets = new Map<string, ReturnType<typeof tokenBucket>>();
   let updateBucket = limits ? tokenBucket(limits.updatesPerMinute / 60, limits.updateBurst) : undefined;
@@ -317,6 +321,15 @@ export async function startFakeSlack({
         message.updates += 1;
         return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
       }
+      case 'users.info': {
+        const user = String(body.user ?? '');
+        const displayName = displayNames.get(user);
+        if (displayName === undefined) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: { id: user, team_id: 'T0FAKE', name: user.toLowerCase(), profile: { display_name: displayName } },
+        };
+      }
       case 'users.lookupByEmail': {
         const email = String(body.email ?? '').toLowerCase();
         if (!email) return { ok: false, error: 'invalid_arguments' };
@@ -392,6 +405,10 @@ export async function startFakeSlack({
     url: `${origin}/api/`,
     calls: (method) =>
       calls.filter((call) => method === undefined || call.method === method).map((call) => ({ ...call })),
+    setDisplayName(userId, displayName) {
+      if (displayName === undefined) displayNames.delete(userId);
+      else displayNames.set(userId, displayName);
+    },
     addUser(email, userId) {
       members.set(email.toLowerCase(), userId);
     },

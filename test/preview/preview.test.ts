@@ -185,11 +185,68 @@ test('a press on an alert that has ended is answered through response_url, visib
   expect(await mainText()).toContain('Only visible to @U0ALICE');
 });
 
-test('the direct message to the engineer called is shown in its own conversation', async () => {
+test('the direct message to the engineer called is shown in its own conversation, kept current, naming the channel as the sidebar does', async () => {
   await page.goto(`${base}/preview#U0BOB`);
-  await waitFor('the direct message', async () => (await mainText()).includes('You are on call for an error alert'));
+  // Bob was called, then acknowledged and closed it himself: his DM says so instead of asking him.
+  await waitFor('the direct message, rewritten since', async () =>
+    (await mainText()).includes('An error alert in #' + teamName)
+  );
+  const text = await mainText();
+  expect(text).toContain('closed by you, nothing more is needed from anyone');
+  expect(text).not.toContain('You are on call');
+  expect(text).not.toContain(`#${channel}`);
   await screenshot('preview-direct-message.png');
 });
+
+/** Opens a conversation as a person does: a click on its name in the sidebar. */
+async function openConversation(id: string): Promise<void> {
+  await page.click(`#sidebar a[data-conversation="${id}"]`);
+  await waitFor(`${id} on screen`, async () =>
+    page.$eval(`#sidebar a[data-conversation="${id}"]`, (a) =>
+      (a as unknown as { classList: { contains(name: string): boolean } }).classList.contains('current')
+    )
+  );
+}
+
+/** The unread badge beside a conversation in the sidebar ('' when there is none). */
+async function badge(id: string): Promise<string> {
+  return page.$eval(
+    `#sidebar a[data-conversation="${id}"]`,
+    (a) =>
+      (a as unknown as { querySelector(s: string): { textContent: string } | null }).querySelector('.count')
+        ?.textContent ?? ''
+  );
+}
+
+const actingAs = () => page.$eval('#acting-as', (s) => (s as unknown as { value: string }).value);
+
+test('the person chosen to press as stays chosen across conversations and reloads of the page', async () => {
+  await openConversation(channel);
+  await page.select('#acting-as', 'U0BOB');
+
+  await openConversation('U0BOB');
+  expect(await actingAs()).toBe('U0BOB');
+  await openConversation(channel);
+  expect(await actingAs()).toBe('U0BOB');
+  await page.reload();
+  await waitFor('the page again', async () => (await actingAs()) !== '');
+  expect(await actingAs()).toBe('U0BOB');
+});
+
+test('a conversation shows how many messages came since it was read, and the badge clears once it is read', async () => {
+  await openConversation('U0BOB');
+  expect(await badge(channel)).toBe('');
+
+  await sendAlert({ title: `Queue backlog ${randomUUID().slice(0, 4)}`, severity: 'warning', key: randomUUID() });
+  await waitFor('the unread badge of the channel', async () => (await badge(channel)) === '1', 20_000);
+  // The conversation on screen is being read: it gets no badge for what arrives in it.
+  expect(await badge('U0BOB')).toBe('');
+
+  await openConversation(channel);
+  expect(await badge(channel)).toBe('');
+  await openConversation('U0BOB');
+  expect(await badge(channel)).toBe('');
+}, 60_000);
 
 test('a dry-run log line reads like the message: title, state, who is called, repeats', async () => {
   const title = `CPU high on web-${randomUUID().slice(0, 4)}`;

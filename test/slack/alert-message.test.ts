@@ -7,6 +7,7 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/web-api';
 import {
   renderAlertMessage,
   renderDirectMessage,
+  renderThreadEnding,
   renderThreadNotification,
   type RenderedMessage,
 } from '../../src/slack/alert-message';
@@ -119,6 +120,48 @@ describe('who is mentioned', () => {
     expect(mentions(message)).toEqual([]);
     expect(renderedTexts(message).join('\n')).toContain('`U0SECOND`');
     expect(message.text).toContain('acknowledged');
+  });
+
+  it('names people by the display name Slack gave, escaped as user text, and still never mentions them', () => {
+    const message = renderAlertMessage(
+      buildAlertView({
+        state: 'acknowledged',
+        holder: { kind: 'engineer', userId: 'U0SECOND' },
+        acknowledgedBy: 'U0SECOND',
+        calling: undefined,
+        names: { U0SECOND: '<!here> Grace\n& *Co*' },
+      })
+    );
+
+    expect(message.text).toContain('*acknowledged* by &lt;!here&gt; Grace &amp; *Co*');
+    expect(mentions(message)).toEqual([]);
+    expect(renderedTexts(message).join('\n')).not.toContain('U0SECOND`');
+  });
+
+  it('mentions the one being called even when their name is known, and names the others', () => {
+    const message = renderAlertMessage(
+      buildAlertView({
+        holder: { kind: 'engineer', userId: 'U0FIRST' },
+        names: { U0FIRST: 'Ada' },
+      })
+    );
+
+    expect(mentions(message)).toEqual(['<@U0FIRST>']);
+    expect(message.text).toContain('assigned to <@U0FIRST>');
+  });
+
+  it('falls back to the handle a press gave, then to the id, when Slack gave no name', () => {
+    const acknowledged = buildAlertView({
+      state: 'acknowledged',
+      holder: { kind: 'engineer', userId: 'U0SECOND' },
+      acknowledgedBy: 'U0SECOND',
+      calling: undefined,
+    });
+
+    expect(renderAlertMessage({ ...acknowledged, acknowledgedByName: 'grace' }).text).toContain(
+      '*acknowledged* by grace'
+    );
+    expect(renderAlertMessage(acknowledged).text).toContain('*acknowledged* by `U0SECOND`');
   });
 
   it('mentions only the engineer called after an escalation, not the one before', () => {
@@ -264,5 +307,72 @@ describe('the direct message', () => {
     const direct = renderDirectMessage({ ...view, content: { ...view.content, severity } });
 
     expect(direct.text).toContain(`You are on call for ${phrase} in`);
+  });
+});
+
+describe('the direct message, once the alert moved on', () => {
+  const called = buildAlertView({
+    team: { name: 'platform', slackChannelId: 'C0TEAM' },
+    holder: { kind: 'engineer', userId: 'U0READER' },
+    calling: undefined,
+    names: { U0ADA: 'Ada', U0GRACE: 'Grace' },
+  });
+
+  it('still asks its reader while they hold the open alert', () => {
+    expect(renderDirectMessage(called, 'U0READER').text).toContain('You are on call');
+  });
+
+  it.each([
+    [
+      'acknowledged by someone else',
+      { state: 'acknowledged', holder: { kind: 'engineer', userId: 'U0ADA' }, acknowledgedBy: 'U0ADA' },
+      'acknowledged by Ada, nothing more is needed from you',
+    ],
+    ['acknowledged by its reader', { state: 'acknowledged', acknowledgedBy: 'U0READER' }, 'you acknowledged it'],
+    [
+      'passed on by its reader',
+      { holder: { kind: 'engineer', userId: 'U0GRACE' }, passedBy: 'U0READER' },
+      'passed on by you to Grace, it is not yours any more',
+    ],
+    [
+      'passed on to the whole team',
+      { holder: { kind: 'team' }, passedBy: 'U0ADA' },
+      'passed on by Ada to the whole team (platform), it is not yours any more',
+    ],
+    [
+      'closed',
+      { state: 'closed', endedBy: 'ada', endedByUserId: 'U0ADA' },
+      'closed by Ada, nothing more is needed from anyone',
+    ],
+    [
+      'resolved by its source',
+      { state: 'resolved', endedBy: 'prometheus' },
+      'resolved by its source (prometheus), nothing more is needed from anyone',
+    ],
+  ] as const)('says so when %s, asks nothing and mentions nobody', (_, change, news) => {
+    const direct = renderDirectMessage({ ...called, ...change }, 'U0READER');
+
+    expect(direct.text).toContain(news);
+    expect(direct.text).toContain('Disk almost full on db-1');
+    expect(direct.text).not.toContain('You are on call');
+    expect(mentions(direct)).toEqual([]);
+    expect(actionsBlock(direct)).toBeUndefined();
+  });
+});
+
+describe('the line in the thread when the alert ends', () => {
+  it('says who closed it, by name, without a mention', () => {
+    const line = renderThreadEnding(
+      buildAlertView({ state: 'closed', endedBy: 'ada', endedByUserId: 'U0ADA', names: { U0ADA: 'Ada' } })
+    );
+
+    expect(line.text).toBe(':white_check_mark: closed by Ada.');
+    expect(mentions(line)).toEqual([]);
+  });
+
+  it('says that the source resolved it', () => {
+    const line = renderThreadEnding(buildAlertView({ state: 'resolved', endedBy: 'source' }));
+
+    expect(line.text).toBe(':white_check_mark: resolved by its source.');
   });
 });

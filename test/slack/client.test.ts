@@ -188,6 +188,14 @@ describe('the dry run', () => {
     ]);
   });
 
+  it("names the demo team's people, as the preview shows them, and nobody else, asking no Slack", async () => {
+    const dryRun = createDryRunSlackApi(capturedLog().log);
+
+    expect(await dryRun.displayNameOf?.('U0DEMO2')).toBe('Grace (demo)');
+    expect(await dryRun.displayNameOf?.('U0ALICE')).toBeUndefined();
+    expect(fake.calls()).toEqual([]);
+  });
+
   it('hands out distinct refs', async () => {
     const dryRun = createDryRunSlackApi(capturedLog().log);
 

@@ -12,7 +12,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { AlertActivities, ChannelActivities } from '../../src/activities';
+import { activityKey, type AlertActivities, type ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
 import type { AlertEventInput } from '../../src/activities/timeline-activities';
 import type { OnCallAnswer } from '../../src/activities/oncall-activities';
@@ -50,7 +50,13 @@ async function recordHistory(name: string, handle: WorkflowHandle): Promise<void
 }
 
 interface SlackCall {
-  activity: 'postAlertMessage' | 'updateAlertMessage' | 'notifyInThread' | 'sendDirectMessage';
+  activity:
+    | 'postAlertMessage'
+    | 'updateAlertMessage'
+    | 'notifyInThread'
+    | 'sendDirectMessage'
+    | 'updateDirectMessage'
+    | 'noteEndInThread';
   view: AlertView;
   calling?: AlertHolder;
   userId?: string;
@@ -78,6 +84,8 @@ function recordingActivities() {
   let postFailure: Error | undefined;
   const stalls = new Map<Stallable, { begin: () => void; released: Promise<void> }>();
   let threadRefusals = 0;
+  /** The channel has no slot to spare (a storm): lines that may be left out are. */
+  let channelBusy = false;
   const turnRequests: Array<{ kind: string; retryAfterMs?: number }> = [];
   /** What the team's schedule answers (null: the team has none). */
   let onCall: OnCallAnswer = null;
@@ -93,6 +101,14 @@ function recordingActivities() {
   const stopsTaken: number[] = [];
   let lastReportId = 0;
   const stopTaken = (guard: PageGuard | undefined) => !!guard && stopsTaken.some((id) => id > guard.seenReportId);
+  const ran = new Set<string>();
+  /** Whether this is the first run of the activity under way (as the real ones key their posts: activityKey). */
+  function firstRun(activity: string): boolean {
+    const key = `${activity}/${activityKey()}`;
+    if (ran.has(key)) return false;
+    ran.add(key);
+    return true;
+  }
   async function stallIfAsked(activity: Stallable): Promise<void> {
     const stall = stalls.get(activity);
     if (!stall) return;
@@ -131,7 +147,15 @@ function recordingActivities() {
       if (stopTaken(guard)) return 'stopped';
       await stallIfAsked('sendDirectMessage');
       slackCalls.push({ activity: 'sendDirectMessage', view, userId });
-      return 'sent';
+      return { channel: `D${userId}`, ts: `1700000000.${String(++ts).padStart(6, '0')}` };
+    }),
+    // A workflow task that fails after its local activities ran (a signal came as it completed)
+    // runs them again: Slack sees one rewrite (chat.update) and one post (kept by activity identity).
+    updateDirectMessage: jest.fn(async ({ view, userId }) => {
+      if (firstRun('updateDirectMessage')) slackCalls.push({ activity: 'updateDirectMessage', view, userId });
+    }),
+    noteEndInThread: jest.fn(async ({ view }) => {
+      if (firstRun('noteEndInThread')) slackCalls.push({ activity: 'noteEndInThread', view });
     }),
     recordAlertEvent: jest.fn(async (event: AlertEventInput) => {
       events.push(event);
@@ -149,6 +173,10 @@ function recordingActivities() {
         .filter((call) => call.activity === 'notifyInThread')
         .map((call) => (call.calling?.kind === 'engineer' ? call.calling.userId : 'team')),
     directMessages: () => slackCalls.filter((c) => c.activity === 'sendDirectMessage').map((c) => c.userId),
+    /** Rewrites of direct messages: to whom, and the alert as the rewrite shows it. */
+    directMessageUpdates: () => slackCalls.filter((c) => c.activity === 'updateDirectMessage'),
+    /** The lines a close or resolve left in the thread, as the state each shows. */
+    endLines: () => slackCalls.filter((c) => c.activity === 'noteEndInThread').map((c) => c.view.state),
     posts: () => slackCalls.filter((c) => c.activity === 'postAlertMessage'),
     lastUpdate: () => slackCalls.filter((c) => c.activity === 'updateAlertMessage').at(-1)?.view,
     eventTypes: () => events.map((event) => event.type),
@@ -174,6 +202,10 @@ function recordingActivities() {
       return stallIfAsked('requestChannelTurn');
     },
     turnRequests,
+    /** What the channel's bucket answers a line that may be left out: a slot now, or none while busy. */
+    spareSlot: async (): Promise<number | undefined> => (channelBusy ? undefined : env.currentTimeMs()),
+    /** The channel is busy from now on: it spares no slot. */
+    busyChannel: () => (channelBusy = true),
     /** Slack answers the next `times` thread calls 429 although their turn came. */
     refuseThreadCalls: (times: number) => (threadRefusals = times),
     /** Writes a journal entry as the gateway does before it answers; returns its id for the signal. */
@@ -220,6 +252,8 @@ beforeAll(async () => {
       updateAlertMessage: (input) => forwardTo().updateAlertMessage(input),
       notifyInThread: (input) => forwardTo().notifyInThread(input),
       sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
+      updateDirectMessage: (input) => forwardTo().updateDirectMessage(input),
+      noteEndInThread: (input) => forwardTo().noteEndInThread(input),
       recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
       whoIsOnCall: (input) => forwardTo().whoIsOnCall(input),
       maintenanceFor: (input) => forwardTo().maintenanceFor(input),
@@ -231,7 +265,9 @@ beforeAll(async () => {
         return {};
       },
       withdrawChannelTurn: async () => ({ declined: false }),
-    } satisfies AlertActivities & Pick<ChannelActivities, 'requestChannelTurn' | 'withdrawChannelTurn'>,
+      takeSpareChannelSlot: () => current.spareSlot(),
+    } satisfies AlertActivities &
+      Pick<ChannelActivities, 'requestChannelTurn' | 'withdrawChannelTurn' | 'takeSpareChannelSlot'>,
   });
   workerRun = worker.run();
 }, 120_000);
@@ -495,7 +531,12 @@ describe('alert workflow', () => {
       await env.sleep('4m');
       await press('ack', 'U1ALICE');
       await waitFor('the message to show the acknowledgement', () => rec.lastUpdate()?.state === 'acknowledged');
-      expect(rec.lastUpdate()).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'u1alice' });
+      // Her id, for her display name, and the handle her press gave, should Slack not name her.
+      expect(rec.lastUpdate()).toMatchObject({
+        state: 'acknowledged',
+        acknowledgedBy: 'U1ALICE',
+        acknowledgedByName: 'u1alice',
+      });
       expect(rec.eventTypes()).toContain('acknowledged');
 
       await env.sleep('2h');
@@ -554,7 +595,7 @@ describe('alert workflow', () => {
       await press('close', 'U2BOB');
       const final = await handle.result();
       expect(final).toMatchObject({ state: 'closed', endedBy: 'u2bob' });
-      expect(rec.lastUpdate()).toMatchObject({ state: 'closed', endedBy: 'u2bob' });
+      expect(rec.lastUpdate()).toMatchObject({ state: 'closed', endedBy: 'u2bob', endedByUserId: 'U2BOB' });
       const closed = rec.events.find((event) => event.type === 'closed');
       expect(closed?.update).toMatchObject({ state: 'closed', endedBy: 'u2bob' });
       expect(rec.called()).toEqual([]);
@@ -567,6 +608,84 @@ describe('alert workflow', () => {
       expect(await handle.result()).toMatchObject({ state: 'resolved', endedBy: 'source' });
       expect(rec.lastUpdate()?.state).toBe('resolved');
       expect(rec.eventTypes()).toContain('resolved');
+    });
+  });
+
+  describe('every message about the alert stays current', () => {
+    test('an acknowledgement rewrites the direct message of whoever was called, once, saying who took it', async () => {
+      await withAlert({}, async ({ rec, press, repeat }) => {
+        await env.sleep('310s');
+        await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
+        expect(rec.directMessageUpdates()).toEqual([]);
+
+        await press('ack', 'U3CAROL');
+        await waitFor('the DM rewrite', () => rec.directMessageUpdates().length === 1);
+        expect(rec.directMessageUpdates()[0]).toMatchObject({
+          userId: 'U2BOB',
+          view: { state: 'acknowledged', acknowledgedBy: 'U3CAROL' },
+        });
+        // Nothing changed for Bob since: a later repeat rewrites the alert message, not his DM.
+        await repeat();
+        await waitFor('the repeat shown', () => rec.lastUpdate()?.occurrences === 2);
+        expect(rec.directMessageUpdates()).toHaveLength(1);
+        expect(rec.endLines()).toEqual([]);
+      });
+    });
+
+    test('a pass rewrites the passer’s direct message, and the new holder’s stays as sent', async () => {
+      await withAlert({}, async ({ rec, press }) => {
+        await env.sleep('310s');
+        await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
+        await press('pass', 'U2BOB');
+        await waitFor('the DM rewrite', () => rec.directMessageUpdates().length === 1);
+        expect(rec.directMessages()).toEqual(['U2BOB', 'U3CAROL']);
+        expect(rec.directMessageUpdates()[0]).toMatchObject({
+          userId: 'U2BOB',
+          view: { state: 'open', holder: { kind: 'engineer', userId: 'U3CAROL' }, passedBy: 'U2BOB' },
+        });
+      });
+    });
+
+    test('a close gets one line in the thread and the direct messages say who closed it', async () => {
+      await withAlert({}, async ({ handle, rec, press }) => {
+        await env.sleep('310s');
+        await waitFor('the escalation to Bob', () => rec.directMessages().length === 1);
+        await press('close', 'U1ALICE');
+        await press('close', 'U2BOB');
+        expect(await handle.result()).toMatchObject({ state: 'closed', endedByUserId: 'U1ALICE' });
+        await recordHistory('messages-kept-current-closed', handle);
+        expect(rec.endLines()).toEqual(['closed']);
+        expect(rec.directMessageUpdates()).toHaveLength(1);
+        expect(rec.directMessageUpdates()[0]).toMatchObject({
+          userId: 'U2BOB',
+          view: { state: 'closed', endedByUserId: 'U1ALICE' },
+        });
+      });
+    });
+
+    test('in a busy channel a close goes without its thread line, and never takes a call’s turn for it', async () => {
+      await withAlert({}, async ({ handle, rec, press }) => {
+        rec.busyChannel();
+        const turnsBefore = rec.turnRequests.length;
+        await press('close', 'U1ALICE');
+        expect(await handle.result()).toMatchObject({ state: 'closed' });
+        expect(rec.lastUpdate()?.state).toBe('closed');
+        expect(rec.endLines()).toEqual([]);
+        expect(rec.turnRequests.length).toBe(turnsBefore);
+      });
+    });
+
+    test('a resolution gets one line in the thread, and an alert nobody was DMed about rewrites no DM', async () => {
+      await withAlert({}, async ({ handle, rec, alertId }) => {
+        await handle.signal(resolutionSignal, {
+          alertId,
+          receivedAt: new Date().toISOString(),
+          reportId: rec.journal('stop'),
+        });
+        await handle.result();
+        expect(rec.endLines()).toEqual(['resolved']);
+        expect(rec.directMessageUpdates()).toEqual([]);
+      });
     });
   });
 

@@ -11,6 +11,7 @@ import type { Database } from '../../db/client';
 import { renderPreview, type PreviewTeam } from '../../preview/conversations';
 import { PREVIEW_CSS, PREVIEW_HTML, PREVIEW_JS } from '../../preview/page';
 import type { Logger } from '../../logger';
+import { DEMO_PEOPLE } from '../../slack/demo-people';
 import type { DryRunOutbox } from '../../slack/dry-run-outbox';
 import { HttpError } from '../errors';
 import { PREVIEW_SLACK_TEAM_ID } from '../services/slack-workspaces';
@@ -100,8 +101,9 @@ export function previewRoutes(deps: PreviewDeps): Router {
 
   router.get('/view', async (req, res) => {
     const wanted = typeof req.query.conversation === 'string' ? req.query.conversation : undefined;
-    const view = renderPreview(await previewTeams(deps.db), outbox.messages(), wanted);
+    const view = renderPreview(await previewTeams(deps.db), outbox.messages(), wanted, DEMO_PEOPLE);
     const people = view.current?.people ?? [];
+    const peopleNames = Object.fromEntries(people.flatMap((id) => (DEMO_PEOPLE[id] ? [[id, DEMO_PEOPLE[id]]] : [])));
     const etag = createHash('sha256')
       .update(JSON.stringify([view.sidebarHtml, view.mainHtml, people]))
       .digest('base64url');
@@ -114,6 +116,7 @@ export function previewRoutes(deps: PreviewDeps): Router {
       etag,
       conversation: view.current?.id,
       people,
+      peopleNames,
       sidebarHtml: view.sidebarHtml,
       mainHtml: view.mainHtml,
     });
@@ -183,7 +186,7 @@ function blockActionsPayload(
   const team = { id: PREVIEW_SLACK_TEAM_ID, domain: 'escalator-preview' };
   return {
     type: 'block_actions',
-    // The preview has no people's names: the id stands for one wherever a name would show.
+    // Handles as Slack sends them: the preview's people have none but their id (names come from users.info).
     user: { id: press.userId, username: press.userId, name: press.userId, team_id: team.id },
     api_app_id: 'A0PREVIEW',
     token: 'preview',
