@@ -4,6 +4,7 @@
  */
 import { createChannelSpacer } from '../slack/channel-spacer';
 import { createChannelActivities } from './channel-activities';
+import { createHandoffActivities } from './handoff-activities';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
 
@@ -15,7 +16,12 @@ export { activityKey } from './deps';
 /** Every activity over its dependencies (the Slack spacer is made here when not given). */
 export function createActivities(deps: ActivityDeps) {
   const shared = { ...deps, channelSpacer: deps.channelSpacer ?? createChannelSpacer() };
-  return { ...createSlackActivities(shared), ...createTimelineActivities(shared), ...createChannelActivities(shared) };
+  return {
+    ...createSlackActivities(shared),
+    ...createTimelineActivities(shared),
+    ...createChannelActivities(shared),
+    ...createHandoffActivities(shared),
+  };
 }
 
 /** What the alert workflow calls: Slack and the timeline. */
@@ -23,3 +29,6 @@ export type AlertActivities = ReturnType<typeof createSlackActivities> & ReturnT
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;
+
+/** What a schedule's handoff watcher calls (handoff-activities.ts). */
+export type HandoffActivities = ReturnType<typeof createHandoffActivities>;

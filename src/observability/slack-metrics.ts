@@ -10,6 +10,7 @@ import { recordSlackCall, type Metrics, type SlackCallOutcome } from './metrics'
 export const SLACK_METHODS = {
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
+  updateUsergroupUsers: 'usergroups.users.update',
 } as const satisfies Record<keyof SlackApi, string>;
 
 /** @slack/web-api's code for a 429 refused with `rejectRateLimitedCalls: true`. */
@@ -83,6 +84,7 @@ export function instrumentSlackApi(
   return {
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
+    updateUsergroupUsers: (args) => counted('updateUsergroupUsers', () => slack.updateUsergroupUsers(args)),
   };
 }
 

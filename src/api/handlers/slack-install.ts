@@ -19,7 +19,16 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 
 /** What the bot needs: post and update messages, read its channels and their members, the command, its mentions. */
-export const BOT_SCOPES = ['chat:write', 'channels:read', 'groups:read', 'users:read', 'commands', 'app_mentions:read'];
+export const BOT_SCOPES = [
+  'chat:write',
+  'channels:read',
+  'groups:read',
+  'users:read',
+  'commands',
+  'app_mentions:read',
+  // Schedules that keep a Slack user group set to whoever is on call (docs/oncall.md).
+  'usergroups:write',
+];
 
 /** Failures caused by the browser's request (stale or forged state, no code, cancelled): 400. */
 const CLIENT_ERRORS = new Set<string>([

@@ -1,4 +1,5 @@
 /** The admin API under /api: bearer ADMIN_TOKEN on every route, checked before any body is read. */
+import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Config } from '../../config';
 import type { Database } from '../../db/client';
@@ -32,6 +33,8 @@ const ADMIN_BODY_LIMIT = '64kb';
 export function adminRoutes(deps: {
   config: Config;
   db: Database;
+  /** Schedule changes start or wake the schedule's handoff watcher. */
+  temporal: Client;
   directory?: SlackDirectory;
   guard: CredentialGuard;
 }): Router {
