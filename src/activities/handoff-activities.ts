@@ -117,7 +117,10 @@ export function createHandoffActivities({ slack, db, log, slackForTeam, channelS
           }),
         })
       );
-      await db.slackMessage.createMany({ data: [{ key, channel: posted.channel, ts: posted.ts }], skipDuplicates: true });
+      await db.slackMessage.createMany({
+        data: [{ key, channel: posted.channel, ts: posted.ts }],
+        skipDuplicates: true,
+      });
     },
 
     /**
