@@ -5,6 +5,8 @@
 import { createChannelSpacer } from '../slack/channel-spacer';
 import { createChannelActivities } from './channel-activities';
 import { createHandoffActivities } from './handoff-activities';
+import { createMaintenanceActivities } from './maintenance-activities';
+import { createOnCallActivities } from './oncall-activities';
 import { createSlackActivities } from './slack-activities';
 import { createTimelineActivities } from './timeline-activities';
 
@@ -19,13 +21,18 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSlackActivities(shared),
     ...createTimelineActivities(shared),
+    ...createOnCallActivities(shared),
+    ...createMaintenanceActivities(shared),
     ...createChannelActivities(shared),
     ...createHandoffActivities(shared),
   };
 }
 
-/** What the alert workflow calls: Slack and the timeline. */
-export type AlertActivities = ReturnType<typeof createSlackActivities> & ReturnType<typeof createTimelineActivities>;
+/** What the alert workflow calls: Slack, the timeline, and who is on call. */
+export type AlertActivities = ReturnType<typeof createSlackActivities> &
+  ReturnType<typeof createTimelineActivities> &
+  ReturnType<typeof createOnCallActivities> &
+  ReturnType<typeof createMaintenanceActivities>;
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;

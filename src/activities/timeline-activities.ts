@@ -9,7 +9,6 @@ import {
   recordPass,
   type Metrics,
 } from '../observability/metrics';
-import { whoIsOnCall, type TeamOnCall } from '../oncall/store';
 import { activityKey, type ActivityDeps } from './deps';
 
 export const ALERT_EVENT_TYPES = [
@@ -21,6 +20,7 @@ export const ALERT_EVENT_TYPES = [
   'passed',
   'closed',
   'resolved',
+  'maintenance',
   'slack_error',
 ] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
@@ -98,21 +98,9 @@ const RECORD_ALERT_EVENT = `
   FROM alerts a JOIN teams t ON t.id = a.team_id
   WHERE a.id = $2 AND EXISTS (SELECT 1 FROM inserted)`;
 
-/** Who is on call for a new alert, as the workflow records it (null: the team has no schedule). */
-export type OnCallAnswer = TeamOnCall | null;
-
 export function createTimelineActivities({ db, metrics }: Pick<ActivityDeps, 'db' | 'metrics'>) {
   const sql = sqlPoolOf(db);
   return {
-    /**
-     * Who is on call in the team's schedule at `at` (epoch ms), with the reason the timeline shows
-     * and the next person: one pure function of the schedule's version and the instant
-     * (src/oncall/), read here so that the answer is recorded in the alert's history.
-     */
-    async whoIsOnCall({ teamId, at }: { teamId: string; at: number }): Promise<OnCallAnswer> {
-      return whoIsOnCall(db, teamId, new Date(at));
-    },
-
     /**
      * Appends one timeline event and applies its change to the alert, atomically. Idempotent:
      * the event's key is this activity's identity, so a retry after a lost reply changes nothing.

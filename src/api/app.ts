@@ -93,7 +93,7 @@ export function createApp(deps: GatewayDeps): Express {
     (config.slack.botToken
       ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
       : undefined);
-  app.use('/api', mountedAt('/api'), adminRoutes({ config, db, temporal, directory, guard }));
+  app.use('/api', mountedAt('/api'), adminRoutes({ config, db, temporal, log, directory, guard }));
   // Calendar clients cannot send a bearer token: the feed's URL carries its own.
   app.get('/ical/:file', icalHandler({ db, guard }));
   app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake, guard }));
@@ -130,6 +130,7 @@ export function createApp(deps: GatewayDeps): Express {
         metrics: deps.metrics,
         background: deps.slackBackground,
         clock,
+        temporal,
       }),
     })
   );

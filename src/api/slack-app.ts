@@ -3,6 +3,7 @@
  * install (only when SLACK_CLIENT_ID/SECRET/STATE_SECRET are set), the Events API (with mentions
  * of the bot as commands and the App Home tab) and the slash command. They share the secret box and the installations' bots.
  */
+import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
@@ -16,6 +17,8 @@ import { slackInstallHandlers, type SlackInstallRoutes } from './handlers/slack-
 import type { SlackResponder } from './services/slack-actions';
 import { createEventReceipts } from './services/slack-event-receipts';
 import { createWorkspaces, type Workspaces } from './services/slack-workspaces';
+import { submitScheduleForm } from './services/slack-schedule-form';
+import type { ViewSubmissions } from './handlers/slack';
 
 export interface SlackAppRoutes {
   /** Unset unless the OAuth variables are. */
@@ -24,6 +27,8 @@ export interface SlackAppRoutes {
   commands: RequestHandler;
   /** Which workspaces may act (installations, the bot token's own): presses are bound to them too. */
   workspaces: Workspaces;
+  /** Modal submissions (the schedule form of `/escalator schedule`). */
+  views: ViewSubmissions;
 }
 
 export function createSlackAppRoutes(deps: {
@@ -38,6 +43,8 @@ export function createSlackAppRoutes(deps: {
   background?: Set<Promise<void>>;
   /** Milliseconds since the epoch: when event receipts are taken and pruned. */
   clock?: () => number;
+  /** Tells running alerts that their team's maintenance windows changed. */
+  temporal?: Client;
 }): SlackAppRoutes {
   const { config, db, log } = deps;
   const secrets = deps.secrets ?? createSecretBoxFromConfig(config);
@@ -62,8 +69,10 @@ export function createSlackAppRoutes(deps: {
   return {
     install,
     workspaces,
+    views: (submission) => submitScheduleForm({ db, workspaces, publicUrl: config.publicUrl, log }, submission),
     events: slackEventsHandler({
       db,
+      temporal: deps.temporal,
       workspaces,
       bots,
       publicUrl: config.publicUrl,
@@ -75,6 +84,7 @@ export function createSlackAppRoutes(deps: {
     }),
     commands: slackCommandsHandler({
       db,
+      temporal: deps.temporal,
       workspaces,
       responder: deps.responder,
       publicUrl: config.publicUrl,

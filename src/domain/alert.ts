@@ -39,6 +39,8 @@ export interface TeamSnapshot {
   installationId?: string;
   /** The team's on-call schedule: a new alert goes first to whoever is on call (src/oncall/). */
   scheduleId?: string;
+  /** Pass over people away or in Do Not Disturb in Slack (src/oncall/availability.ts). */
+  skipAway?: true;
 }
 
 /** Who holds the alert now: one engineer, or the whole team once escalation ran out of engineers. */

@@ -11,6 +11,8 @@ export const SLACK_METHODS = {
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
   updateUsergroupUsers: 'usergroups.users.update',
+  // Two calls (users.getPresence and dnd.info), counted under the first.
+  presenceOf: 'users.getPresence',
 } as const satisfies Record<keyof SlackApi, string>;
 
 /** @slack/web-api's code for a 429 refused with `rejectRateLimitedCalls: true`. */
@@ -81,10 +83,12 @@ export function instrumentSlackApi(
       throw error;
     }
   };
+  const presenceOf = slack.presenceOf?.bind(slack);
   return {
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
     updateUsergroupUsers: (args) => counted('updateUsergroupUsers', () => slack.updateUsergroupUsers(args)),
+    ...(presenceOf ? { presenceOf: (userId: string) => counted('presenceOf', () => presenceOf(userId)) } : {}),
   };
 }
 

@@ -27,11 +27,19 @@ export interface SlackMessageContent {
   blocks?: unknown[];
 }
 
+/** Whether a person can be reached now: away (`users.getPresence`) or in Do Not Disturb (`dnd.info`). */
+export interface SlackPresence {
+  away: boolean;
+  dnd: boolean;
+}
+
 export interface SlackApi {
   postMessage(args: SlackMessageContent & { channel: string; threadTs?: string }): Promise<SlackMessageRef>;
   updateMessage(args: SlackMessageContent & SlackMessageRef): Promise<void>;
   /** Sets a user group's members to exactly `users` (usergroups.users.update, scope `usergroups:write`). */
   updateUsergroupUsers(args: { usergroupId: string; users: string[] }): Promise<void>;
+  /** Absent where nobody can be asked (the dry run): everyone counts as reachable. */
+  presenceOf?(userId: string): Promise<SlackPresence>;
 }
 
 /**
@@ -101,7 +109,34 @@ export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIME
     async updateUsergroupUsers({ usergroupId, users }) {
       await client.usergroups.users.update({ usergroup: usergroupId, users: users.join(',') });
     },
+    async presenceOf(userId) {
+      const [presence, dnd] = await Promise.all([
+        client.users.getPresence({ user: userId }),
+        client.dnd.info({ user: userId }),
+      ]);
+      return { away: presence.presence === 'away', dnd: inDoNotDisturb(dnd, Date.now() / 1000) };
+    },
   };
+}
+
+/**
+ * Whether `dnd.info`'s answer puts the person in Do Not Disturb at `nowS` (Unix seconds): a snooze
+ * that has not ended, or inside the scheduled quiet hours it reports.
+ */
+export function inDoNotDisturb(
+  answer: {
+    dnd_enabled?: boolean;
+    next_dnd_start_ts?: number;
+    next_dnd_end_ts?: number;
+    snooze_enabled?: boolean;
+    snooze_endtime?: number;
+  },
+  nowS: number
+): boolean {
+  if (answer.snooze_enabled && (answer.snooze_endtime ?? Infinity) > nowS) return true;
+  const start = answer.next_dnd_start_ts;
+  const end = answer.next_dnd_end_ts;
+  return !!answer.dnd_enabled && start !== undefined && end !== undefined && start <= nowS && nowS < end;
 }
 
 /**

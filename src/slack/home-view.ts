@@ -31,6 +31,8 @@ export interface HomeTeam {
   /** 0 is called first. */
   position: number;
   rotationSize: number;
+  /** The team's maintenance window in force, or its next one (maintenance-messages.ts), if any. */
+  maintenance?: string;
 }
 
 export interface HomeContent {
@@ -90,7 +92,8 @@ function teamSection(team: HomeTeam): KnownBlock {
   const paused = team.paused ? ' · *paused* (Escalator is not in its channel)' : '';
   return section(
     `*${escapeText(team.name)}* in ${channelLink(team.slackChannelId)} · escalation timeout ` +
-      `${formatTimeout(team.escalationTimeoutMs)} · ${place}${paused}`
+      `${formatTimeout(team.escalationTimeoutMs)} · ${place}${paused}` +
+      (team.maintenance ? `\n${team.maintenance}` : '')
   );
 }
 

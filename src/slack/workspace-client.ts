@@ -5,7 +5,7 @@
  * The alert workflow's calls stay behind `SlackApi` (client.ts); these run in request handlers,
  * after the answer to Slack, with the same short timeout and no retries of their own.
  */
-import type { HomeView, KnownBlock } from '@slack/web-api';
+import type { HomeView, KnownBlock, ModalView } from '@slack/web-api';
 import type { Logger } from '../logger';
 import { createSlackWebClient } from './client';
 
@@ -24,6 +24,8 @@ export interface WorkspaceSlack {
   postEphemeral(args: { channel: string; user: string; text: string; threadTs?: string }): Promise<void>;
   /** The App Home tab of `user` (views.publish); Slack shows the latest one published. */
   publishHome(user: string, view: HomeView): Promise<void>;
+  /** Opens a modal for the person whose action gave `triggerId` (views.open; the trigger lasts 3 seconds). */
+  openView(triggerId: string, view: ModalView): Promise<void>;
 }
 
 /** Members are listed in pages; a channel larger than this many pages is not searched further. */
@@ -86,6 +88,9 @@ export function createWorkspaceSlack({
     },
     async publishHome(user, view) {
       await client.views.publish({ user_id: user, view });
+    },
+    async openView(triggerId, view) {
+      await client.views.open({ trigger_id: triggerId, view });
     },
   };
 }

@@ -41,6 +41,7 @@ import { channelTurns } from './channel-turns';
 import {
   actionSignal,
   alertSearchAttributes,
+  maintenanceChangedSignal,
   occurrenceSignal,
   resolutionSignal,
   statusQuery,
@@ -119,6 +120,13 @@ const SEARCH_ATTRIBUTES_ON_CHANGE_PATCH = 'search-attributes-on-change';
  */
 const ON_CALL_PATCH = 'on-call-assignment';
 
+/**
+ * Maintenance windows (docs/maintenance.md): before paging, the alert asks whether a window of its
+ * team is in force for it; while one is, it is shown but nobody is paged, and when the last ends it
+ * is paged at once. Runs before it never asked.
+ */
+const MAINTENANCE_PATCH = 'maintenance-windows';
+
 /** Escalation steps made before it rewrote the message before paging (replayed so). */
 const PAGES_FIRST_PATCH = 'pages-first';
 /** Repeats handled before it rewrote the message at once, every time (replayed so). */
@@ -186,6 +194,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     pressIds.push(action.pressId);
     if (pressIds.length > REMEMBERED_PRESSES) pressIds.shift();
     inbox.push({ kind: 'action', ...action });
+  });
+  /** The team's windows changed (the API tells each running alert): ask again before the next step. */
+  let maintenanceChanged = false;
+  setHandler(maintenanceChangedSignal, () => {
+    maintenanceChanged = true;
   });
   setHandler(statusQuery, () => status);
   /** Every chat.postMessage into the team channel waits for its turn from the channel's pacer. */
@@ -499,13 +512,17 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
   }
 
   /**
-   * A team with a schedule: the alert goes first to whoever is on call now, and the timeline says
-   * why. Nobody on call: it goes to the first engineer, as for a team without a schedule.
+   * A team with a schedule: the alert goes first to whoever is on call now; with skipAway, to the
+   * first of them (or of its engineers) reachable in Slack. The timeline says why. Nobody on call:
+   * it goes to the first engineer, as for a team without a schedule.
    */
   async function assignOnCall(): Promise<void> {
     const answer = await steps().database.whoIsOnCall({ teamId: team.id, at: Date.now() });
     if (!answer) return;
-    const from = { scheduleId: answer.scheduleId, version: answer.version };
+    const from =
+      answer.scheduleId === undefined || answer.version === undefined
+        ? {}
+        : { scheduleId: answer.scheduleId, version: answer.version };
     if (!answer.userId) {
       await record({
         type: 'assigned',
@@ -517,12 +534,71 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.holder = { kind: 'engineer', userId: answer.userId };
     status.assigneeIndex = Math.max(team.engineers.indexOf(answer.userId), 0);
     status.onCall = { userId: answer.userId, reason: answer.reason, next: answer.next, ...from };
+    const skipped = (answer.skipped ?? []).map(({ userId, why }) => ({ userId, why }));
     await record({
       type: 'assigned',
       message: `Assigned to ${answer.userId} (${answer.reason})`,
-      data: { ...from, next: answer.next },
+      data: { ...from, next: answer.next, ...(skipped.length > 0 ? { skipped } : {}) },
       update: { assignee: answer.userId },
     });
+  }
+
+  /**
+   * The alert as a window's `match` reads it: its source, and as labels its fields (Alertmanager's
+   * labels; a JSON sender's `labels.service` also as `service`) and its severity.
+   */
+  function traits(): { source: string; labels: Record<string, string> } {
+    const labels: Record<string, string> = {};
+    for (const field of content.fields ?? []) labels[field.label] = field.value;
+    for (const field of content.fields ?? []) {
+      if (field.label.startsWith('labels.')) labels[field.label.slice('labels.'.length)] ??= field.value;
+    }
+    labels.severity = content.severity;
+    return { source: content.source, labels };
+  }
+
+  /** Whether a maintenance window keeps the alert from paging now; keeps the answer in its status. */
+  async function inMaintenance(): Promise<boolean> {
+    const answer = await steps().database.maintenanceFor({ teamId: team.id, at: Date.now(), alert: traits() });
+    status.maintenance = answer.active
+      ? { until: answer.until === null ? null : new Date(answer.until).toISOString(), reason: answer.reason }
+      : undefined;
+    return answer.active;
+  }
+
+  /** A window began: nothing is paged until it ends (presses and resolves still act). */
+  async function maintenanceBegan(): Promise<void> {
+    status.escalationDueAt = undefined;
+    const until = status.maintenance?.until
+      ? ` until ${status.maintenance.until.slice(0, 16).replace('T', ' ')} UTC`
+      : '';
+    const why = status.maintenance?.reason ? ` (${status.maintenance.reason})` : '';
+    await record({
+      type: 'maintenance',
+      message: `Maintenance${why}${until}: shown, nobody paged`,
+      data: { until: status.maintenance?.until ?? null },
+    });
+    showInWebUi(`maintenance${until}`);
+  }
+
+  /** The last window ended: an alert nobody acknowledged is paged at once, as if it had just arrived. */
+  async function maintenanceEnded(): Promise<void> {
+    await record({ type: 'maintenance', message: 'Maintenance over: paged as if it had just arrived' });
+    if (status.state !== 'open') return;
+    if (team.scheduleId !== undefined || team.skipAway) await assignOnCall();
+    status.escalations = 0;
+    if (status.holder.kind === 'engineer') restartTimer();
+    await callHolder(status.holder, status.assigneeIndex);
+    showInWebUi(`maintenance over: called ${describeHolder(status.holder)}`);
+  }
+
+  /** Asks again after a window's end or a change of the team's windows, and acts on the difference. */
+  async function reconsiderMaintenance(): Promise<void> {
+    maintenanceChanged = false;
+    const wasQuiet = status.maintenance !== undefined;
+    const quiet = await inMaintenance();
+    if (quiet && !wasQuiet) await maintenanceBegan();
+    else if (!quiet && wasQuiet) await maintenanceEnded();
   }
 
   /** The escalation clock starts again now, or, for an escalation step, at the time it was due. */
@@ -602,10 +678,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     status.acknowledgedBy = undefined;
     status.acknowledgedByName = undefined;
     status.escalations = 0;
-    if (next.kind === 'engineer') restartTimer();
+    if (next.kind === 'engineer' && !status.maintenance) restartTimer();
     else status.escalationDueAt = undefined;
     // A press that came in meanwhile is handled next, in order; the hand-over itself stands.
-    const called = await callHolder(next, nextIndex);
+    // In maintenance the new holder is not called: they are, when the window ends.
+    const called = status.maintenance ? false : await callHolder(next, nextIndex);
     if (!called) {
       status.holder = next;
       status.assigneeIndex = nextIndex;
@@ -699,9 +776,12 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
     } else {
       status.occurrences = 1;
     }
-    if (!input.notice && team.scheduleId !== undefined && patched(ON_CALL_PATCH)) await assignOnCall();
-    if (input.notice) {
+    if (!input.notice && (team.scheduleId !== undefined || team.skipAway) && patched(ON_CALL_PATCH))
+      await assignOnCall();
+    const quiet = !input.notice && patched(MAINTENANCE_PATCH) && (await inMaintenance());
+    if (input.notice || quiet) {
       await ensurePosted();
+      if (quiet) await maintenanceBegan();
     } else {
       // The clock starts once the alert can be seen and acknowledged: in a storm its post waits
       // for its turn (docs/storm.md), and nobody is paged about a message they cannot see yet.
@@ -709,7 +789,14 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
       if (status.holder.kind === 'engineer' && posted !== 'stopped') restartTimer();
     }
     const message = status.slackMessage;
-    if (status.holder.kind === 'team' && !input.notice && message && !stopWaiting() && (await awaitCallTurn())) {
+    if (
+      status.holder.kind === 'team' &&
+      !input.notice &&
+      !quiet &&
+      message &&
+      !stopWaiting() &&
+      (await awaitCallTurn())
+    ) {
       const called = await atTurn(
         'call in the thread',
         (notBefore) =>
@@ -730,12 +817,32 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
 
   while (!ENDED.includes(status.state)) {
     if (rewriteDueAt !== undefined && (await rewriteWhenDue(rewriteDueAt))) continue;
-    if (status.state === 'open' && status.escalationDueAt) {
+    const woken = () => inbox.length > 0 || maintenanceChanged;
+    if (status.maintenance) {
+      // Quiet until the windows end, or change; presses and resolves are taken meanwhile.
+      const until = status.maintenance.until === null ? undefined : Date.parse(status.maintenance.until);
+      const waitMs = until === undefined ? undefined : until - Date.now();
+      if (waitMs === undefined) await condition(woken);
+      else if (waitMs > 0) await condition(woken, waitMs);
+      if (inbox.length === 0) {
+        await reconsiderMaintenance();
+        continue;
+      }
+    } else if (status.state === 'open' && status.escalationDueAt) {
       const dueAt = Date.parse(status.escalationDueAt);
       // Woken a moment early to book the call's turn, so that the call goes out at its time.
       const waitMs = dueAt - Date.now() - (patchedSince(CALL_BOOKED_AHEAD_PATCH) ? CALL_BOOKED_AHEAD_MS : 0);
-      const someoneActed = waitMs > 0 ? await condition(() => inbox.length > 0, waitMs) : inbox.length > 0;
+      const someoneActed = waitMs > 0 ? await condition(woken, waitMs) : woken();
+      if (maintenanceChanged && inbox.length === 0) {
+        await reconsiderMaintenance();
+        continue;
+      }
       if (!someoneActed) {
+        // A window may have begun since the alert last asked (a recurring one needs no signal).
+        if (patched(MAINTENANCE_PATCH) && (await inMaintenance())) {
+          await maintenanceBegan();
+          continue;
+        }
         callDueAt = patchedSince(CALL_BOOKED_AHEAD_PATCH) ? dueAt : undefined;
         try {
           await escalate();
@@ -745,7 +852,11 @@ export async function alertWorkflow(input: AlertWorkflowInput): Promise<AlertSta
         continue;
       }
     } else {
-      await condition(() => inbox.length > 0);
+      await condition(woken);
+      if (inbox.length === 0) {
+        await reconsiderMaintenance();
+        continue;
+      }
     }
     await handleInbox();
     const info = workflowInfo();

@@ -57,6 +57,8 @@ export interface AlertActionTaken extends JournalReport {
 export const occurrenceSignal = defineSignal<[AlertOccurrence]>('occurrence');
 export const resolutionSignal = defineSignal<[AlertResolution]>('resolution');
 export const actionSignal = defineSignal<[AlertActionTaken]>('action');
+/** The team's maintenance windows changed: the alert asks again whether it may page. */
+export const maintenanceChangedSignal = defineSignal('maintenanceChanged');
 
 /** What the workflow knows about its alert, as the state query returns it. */
 export interface AlertStatus {
@@ -68,10 +70,12 @@ export interface AlertStatus {
   /** How many escalation steps ran since the last hand-over (0 = none). */
   escalations: number;
   /**
-   * The team's schedule chose the first holder (src/oncall/): who, why, and the next person on call
-   * in their rotation, whom the first escalation step calls.
+   * The team's schedule (or, with skipAway, Slack presence) chose the first holder (src/oncall/):
+   * who, why, and the next person on call in their rotation, whom the first escalation step calls.
    */
-  onCall?: { userId: string; reason: string; next: string | null; scheduleId: string; version: number };
+  onCall?: { userId: string; reason: string; next: string | null; scheduleId?: string; version?: number };
+  /** A maintenance window of the team is in force for it: shown, nobody paged until `until` (ISO; null: unknown). */
+  maintenance?: { until: string | null; reason: string | null };
   occurrences: number;
   firstSeenAt: string;
   lastSeenAt: string;

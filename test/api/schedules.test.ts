@@ -115,7 +115,7 @@ describe('schedules', () => {
 });
 
 describe('handoff notices and the user group', () => {
-  test('are off unless asked; asked for, the schedule shows them and its handoff watcher runs; PUT without them turns them off', async () => {
+  test('are off unless asked; asked for, the schedule shows them and its handoff watcher runs; PUT keeps them unless it turns them off', async () => {
     const plain = await createSchedule();
     expect(plain).toMatchObject({ handoffNotices: false, slackUsergroupId: null });
     await expect(
@@ -128,12 +128,18 @@ describe('handoff notices and the user group', () => {
     expect(watcher.status.name).toBe('RUNNING');
     expect(watcher.type).toBe('scheduleHandoffsWorkflow');
 
-    const replaced = await request(gateway.app)
+    const kept = await request(gateway.app)
       .put(`/api/schedules/${watched.id}`)
       .set(gateway.adminAuth)
-      .send(scheduleBody())
+      .send(scheduleBody({ name: 'Renamed' }))
       .expect(200);
-    expect(replaced.body).toMatchObject({ handoffNotices: false, slackUsergroupId: null });
+    expect(kept.body).toMatchObject({ name: 'Renamed', handoffNotices: true, slackUsergroupId: 'S0ONCALL' });
+    const turnedOff = await request(gateway.app)
+      .put(`/api/schedules/${watched.id}`)
+      .set(gateway.adminAuth)
+      .send(scheduleBody({ handoffNotices: false, slackUsergroupId: null }))
+      .expect(200);
+    expect(turnedOff.body).toMatchObject({ handoffNotices: false, slackUsergroupId: null });
   });
 });
 

@@ -341,6 +341,28 @@ describe('the App Home tab', () => {
     expect(call.token).toBe(workspace.botToken);
   });
 
+  test("a team's maintenance window in force is shown with the team, until when", async () => {
+    const team = await request(gateway.app)
+      .post('/api/teams')
+      .set(gateway.adminAuth)
+      .send({ name: 'home-maintenance', slackChannelId: 'C0HOMEMAINT', engineers: ['U0MAINT'] })
+      .expect(201);
+    const endsAt = new Date(Date.now() + 2 * 3_600_000);
+    await request(gateway.app)
+      .post(`/api/teams/${team.body.id}/maintenance`)
+      .set(gateway.adminAuth)
+      .send({ reason: 'deploy', endsAt: endsAt.toISOString() })
+      .expect(201);
+
+    await openHome('U0MAINT');
+
+    const lines = await waitFor('the Home view', () => homeText('U0MAINT'));
+    const teamLine = lines.find((line) => line.includes('*home-maintenance*'));
+    expect(teamLine).toContain(
+      `\n:construction: Maintenance (deploy) until ${endsAt.toISOString().slice(11, 16)} UTC: nobody is paged.`
+    );
+  });
+
   test('opening the Messages tab publishes nothing', async () => {
     const before = await openHome('U0NEWCOMER', 'messages');
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -177,3 +177,34 @@ test('alert text can never ping anyone or become a link in Slack', async () => {
   expect(everything).not.toMatch(/<!channel>|<!here>|<@U0BOB>|<https:\/\/evil|<!subteam/);
   expect(everything).toContain('&lt;!channel&gt;');
 });
+
+test('a Pass delivered twice at once (same action_ts, as a proxy or a client retry sends it) acts once: the next engineer is called once', async () => {
+  const team = await escalator.createTeam({ prefix: 'twice', engineers: ['U7ANN', 'U7BOB', 'U7CAT'] });
+  const accepted = await escalator.post(team.webhookPath, {
+    title: 'Queue backing up',
+    severity: 'error',
+    key: 'queue',
+  });
+  await waitFor('the alert message', () => alertMessage(team.channel));
+
+  const press = {
+    action: 'pass',
+    workflowId: accepted.body.workflowId,
+    userId: 'U7ANN',
+    actionTs: '1765000000.000100',
+  };
+  const answers = await Promise.all([escalator.press(press), escalator.press(press)]);
+
+  expect(answers).toEqual([200, 200]);
+  await waitFor('the next engineer called', () =>
+    escalator.slack.calls('chat.postMessage').find((call) => call.body.channel === 'U7BOB')
+  );
+  const detail = await waitFor('the pass in the timeline', async () => {
+    const read = await escalator.get(`/api/alerts/${accepted.body.alertId}`, escalator.adminAuth);
+    return read.body.timeline.some((event: { type: string }) => event.type === 'passed') ? read.body : undefined;
+  });
+  expect(detail.timeline.filter((event: { type: string }) => event.type === 'passed')).toHaveLength(1);
+  expect(detail.assignee).toBe('U7BOB');
+  expect(escalator.slack.calls('chat.postMessage').filter((call) => call.body.channel === 'U7BOB')).toHaveLength(1);
+  expect(escalator.slack.calls('chat.postMessage').filter((call) => call.body.channel === 'U7CAT')).toHaveLength(0);
+});

@@ -13,7 +13,8 @@
  * (`D` + the user id) the answer and messages() carry, as Slack's do.
  *
  * Methods: chat.postMessage, chat.update, chat.postEphemeral, conversations.open, auth.test,
- * users.lookupByEmail (over the people given as `users` or added with `addUser`), views.publish
+ * users.lookupByEmail (over the people given as `users` or added with `addUser`), users.getPresence
+ * and dnd.info (everyone active and reachable unless `setPresence` says otherwise), views.open (a modal), views.publish
  * (a Home tab: `homeView` reads the latest one a person was shown; more than 100 blocks is refused),
  * usergroups.users.update (a group's members as `usergroup` reads them; an empty list is refused);
  * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
@@ -106,6 +107,8 @@ export interface FakeSlack {
   addUser(email: string, userId: string): void;
   /** The members of user group `id` as usergroups.users.update last set them; undefined before that. */
   usergroup(id: string): string[] | undefined;
+  /** What users.getPresence (`away`) and dnd.info (`dnd`: in quiet hours now) answer for `userId`. */
+  setPresence(userId: string, presence: { away?: boolean; dnd?: boolean }): void;
   /** Calls received, and how many of them were answered 429 (a `rate_limited` fault or the pace). */
   counts(method?: string): { calls: number; rateLimited: number };
   /** Forgets calls, messages and pending faults (and refills the pace's allowances). */
@@ -187,6 +190,7 @@ export async function startFakeSlack({
     return 0;
   };
   const calls: SlackCall[] = [];
+  const presences = new Map<string, { away?: boolean; dnd?: boolean }>();
   const faults = new Map<string, SlackFault[]>();
   const messages: FakeSlackMessage[] = [];
   /** User group id → its members (usergroups.users.update). */
@@ -325,6 +329,28 @@ export async function startFakeSlack({
         if (!id) return { ok: false, error: 'users_not_found' };
         return { ok: true, user: { id, team_id: 'T0FAKE', name: email.split('@')[0], profile: { email } } };
       }
+      case 'users.getPresence': {
+        if (!body.user) return { ok: false, error: 'user_not_found' };
+        return { ok: true, presence: presences.get(String(body.user))?.away ? 'away' : 'active' };
+      }
+      case 'dnd.info': {
+        if (!body.user) return { ok: false, error: 'user_not_found' };
+        const nowS = Math.floor(Date.now() / 1000);
+        // Quiet hours under way (dnd) or later today (reachable now), as Slack reports another person's.
+        const quietNow = !!presences.get(String(body.user))?.dnd;
+        return {
+          ok: true,
+          dnd_enabled: true,
+          next_dnd_start_ts: quietNow ? nowS - 600 : nowS + 3_600,
+          next_dnd_end_ts: quietNow ? nowS + 3_600 : nowS + 7_200,
+        };
+      }
+      case 'views.open': {
+        const view = body.view as SlackPayload | undefined;
+        if (!body.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
+        if (view?.type !== 'modal' || !Array.isArray(view.blocks)) return { ok: false, error: 'invalid_arguments' };
+        return { ok: true, view: { id: `V${nextTs().replace('.', '')}`, ...view } };
+      }
       case 'views.publish': {
         if (!body.user_id) return { ok: false, error: 'invalid_arguments' };
         const view = body.view as SlackPayload | undefined;
@@ -388,6 +414,9 @@ export async function startFakeSlack({
     usergroup: (id) => {
       const users = usergroups.get(id);
       return users ? [...users] : undefined;
+    },
+    setPresence(userId, presence) {
+      presences.set(userId, presence);
     },
     failNext(method, fault, times = 1) {
       const queue = faults.get(method) ?? [];

@@ -52,6 +52,9 @@ export interface RunningAlertmanager {
 export interface AlertmanagerOptions {
   /** Where the receiver posts (`<webhookUrl>/alertmanager` as docs/sources.md says). */
   webhookUrl: string;
+  /** Lines added under the route (child routes) and at the top level (time_intervals), as YAML. */
+  childRoutes?: string[];
+  topLevel?: string[];
   /** Label names that group alerts into one notification. */
   groupBy?: string[];
   groupWait: string;
@@ -72,6 +75,8 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<R
       `  group_wait: ${options.groupWait}`,
       `  group_interval: ${options.groupInterval}`,
       `  repeat_interval: ${options.repeatInterval}`,
+      ...(options.childRoutes ? ['  routes:', ...options.childRoutes.map((line) => `    ${line}`)] : []),
+      ...(options.topLevel ?? []),
       'receivers:',
       '  - name: escalator',
       '    webhook_configs:',

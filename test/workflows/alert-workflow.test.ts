@@ -14,15 +14,18 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { AlertActivities, ChannelActivities } from '../../src/activities';
 import type { PageGuard } from '../../src/activities/slack-activities';
-import type { AlertEventInput, OnCallAnswer } from '../../src/activities/timeline-activities';
+import type { AlertEventInput } from '../../src/activities/timeline-activities';
+import type { OnCallAnswer } from '../../src/activities/oncall-activities';
 import type { AlertContent, AlertHolder, AlertView } from '../../src/domain/alert';
 import { SLACK_PACED_RATE_LIMITED, SLACK_PERMANENT_ERROR } from '../../src/domain/failures';
 import {
   actionSignal,
   alertSearchAttributes,
   channelTurnSignal,
+  maintenanceChangedSignal,
   occurrenceSignal,
   resolutionSignal,
+  statusQuery,
   type AlertActionTaken,
   type AlertOccurrence,
   type AlertWorkflowInput,
@@ -79,6 +82,13 @@ function recordingActivities() {
   /** What the team's schedule answers (null: the team has none). */
   let onCall: OnCallAnswer = null;
   const whoIsOnCall = jest.fn(async (_input: { teamId: string; at: number }) => onCall);
+  /** The team's maintenance window: from when until when (workflow time, ms), or none. */
+  let maintenance: { from: number; until: number | null; reason: string } | undefined;
+  const maintenanceFor = jest.fn(async ({ at }: { at: number }) =>
+    maintenance && at >= maintenance.from && (maintenance.until === null || at < maintenance.until)
+      ? { active: true, until: maintenance.until, reason: maintenance.reason }
+      : { active: false, until: null, reason: null }
+  );
   /** Ids of the presses and resolutions taken so far. */
   const stopsTaken: number[] = [];
   let lastReportId = 0;
@@ -127,6 +137,7 @@ function recordingActivities() {
       events.push(event);
     }),
     whoIsOnCall,
+    maintenanceFor,
   };
   return {
     activities,
@@ -145,6 +156,9 @@ function recordingActivities() {
     whoIsOnCall,
     /** The team's schedule says this person is on call. */
     scheduleSays: (answer: OnCallAnswer) => (onCall = answer),
+    /** A maintenance window of the team, in workflow time (ms); undefined: none. */
+    maintenanceSays: (window: typeof maintenance) => (maintenance = window),
+    maintenanceFor,
     /** Holds the next call of `activity` until released (`requestChannelTurn`: a turn slow to come). */
     stallNext(activity: Stallable): StalledCall {
       let begin!: () => void;
@@ -208,6 +222,7 @@ beforeAll(async () => {
       sendDirectMessage: (input) => forwardTo().sendDirectMessage(input),
       recordAlertEvent: (input) => forwardTo().recordAlertEvent(input),
       whoIsOnCall: (input) => forwardTo().whoIsOnCall(input),
+      maintenanceFor: (input) => forwardTo().maintenanceFor(input),
       // The channel's pacer is not under test here (channel-workflow.test.ts): every turn comes at once.
       requestChannelTurn: async (request) => {
         const { workflowId, requestId } = request;
@@ -368,6 +383,76 @@ describe('alert workflow', () => {
     await withAlert({ rec }, async () => {
       expect(rec.posts()[0]?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
       expect(rec.whoIsOnCall).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('maintenance windows', () => {
+    test('an alert opened in a window is shown but nobody is paged; when the window ends it is paged at once, then escalates as usual', async () => {
+      const rec = recordingActivities();
+      const now = await env.currentTimeMs();
+      rec.maintenanceSays({ from: now - 60_000, until: now + 20 * 60_000, reason: 'deploy' });
+      await withAlert({ rec }, async ({ handle }) => {
+        expect(rec.posts()[0]?.calling).toBeUndefined();
+        await waitFor('the timeline to say why', () => rec.eventTypes().includes('maintenance'));
+        expect(rec.events.find((event) => event.type === 'maintenance')?.message).toMatch(
+          /^Maintenance \(deploy\) until \d{4}-\d\d-\d\d \d\d:\d\d UTC: shown, nobody paged$/
+        );
+        expect((await handle.query(statusQuery)).maintenance).toMatchObject({ reason: 'deploy' });
+
+        // Far past the escalation timeout: still nobody called, no DM.
+        await env.sleep('15m');
+        expect(rec.called()).toEqual([]);
+        expect(rec.directMessages()).toEqual([]);
+
+        await env.sleep('5m');
+        await waitFor('the holder called when the window ends', () => rec.directMessages().length === 1);
+        expect(rec.called()).toEqual(['U1ALICE']);
+        expect(rec.events.map((event) => event.message)).toContain('Maintenance over: paged as if it had just arrived');
+        expect((await handle.query(statusQuery)).maintenance).toBeUndefined();
+
+        await env.sleep('310s');
+        await waitFor('the escalation after the window', () => rec.called().length === 2);
+        expect(rec.called()).toEqual(['U1ALICE', 'U2BOB']);
+      });
+    });
+
+    test('a window that begins while an alert escalates holds its next step; deleting it pages at once', async () => {
+      const rec = recordingActivities();
+      await withAlert({ rec }, async ({ handle }) => {
+        expect(rec.posts()[0]?.calling).toEqual({ kind: 'engineer', userId: 'U1ALICE' });
+        rec.maintenanceSays({ from: await env.currentTimeMs(), until: null, reason: 'incident drill' });
+        await handle.signal(maintenanceChangedSignal);
+        await waitFor('the alert to go quiet', () => rec.eventTypes().includes('maintenance'));
+
+        await env.sleep('20m');
+        expect(rec.called()).toEqual([]);
+
+        rec.maintenanceSays(undefined);
+        await handle.signal(maintenanceChangedSignal);
+        await waitFor('the holder called at once', () => rec.called().length === 1);
+        expect(rec.called()).toEqual(['U1ALICE']);
+      });
+    });
+
+    test('a step falling due inside a recurring window (no signal) is held, and a resolve during the window ends the alert with nobody paged', async () => {
+      const rec = recordingActivities();
+      await withAlert({ rec }, async ({ handle, alertId }) => {
+        const now = await env.currentTimeMs();
+        rec.maintenanceSays({ from: now + 60_000, until: now + 3_600_000, reason: 'nightly batch' });
+        await env.sleep('310s');
+        await waitFor('the step held', () => rec.eventTypes().includes('maintenance'));
+        expect(rec.called()).toEqual([]);
+
+        await handle.signal(resolutionSignal, {
+          alertId,
+          receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+          reportId: rec.journal('stop'),
+        });
+        await waitFor('the alert resolved', () => rec.eventTypes().includes('resolved'));
+        await env.sleep('2h');
+        expect(rec.called()).toEqual([]);
+        expect(rec.directMessages()).toEqual([]);
+      });
     });
   });
 

@@ -39,7 +39,8 @@ const DEFAULT_SHIFTS_RANGE_MS = 7 * DAY_MS;
 const ICAL_OVERRIDES_BACK_MS = 120 * DAY_MS;
 const ICAL_OVERRIDES_AHEAD_MS = 130 * DAY_MS;
 
-const instantSchema = z.iso
+/** An ISO 8601 instant with its offset, as epoch milliseconds (schedules, overrides, maintenance windows). */
+export const instantSchema = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 instant such as 2026-03-02T09:00:00Z' })
   .transform((text) => Date.parse(text))
   .refine((instant) => instant >= EARLIEST && instant < LATEST, `must be between ${FIRST_YEAR} and ${LAST_YEAR}`);
@@ -54,6 +55,7 @@ const scheduleSchema = z.object({
   slackUsergroupId: z
     .string()
     .regex(/^S[A-Z0-9]+$/, 'must be a Slack user group id such as S0123ABCD')
+    .nullable()
     .optional(),
 });
 

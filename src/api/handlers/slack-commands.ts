@@ -13,6 +13,7 @@ import {
   prepareTeamCommand,
   type TeamCommandDeps,
 } from '../services/slack-team-commands';
+import { openScheduleForm } from '../services/slack-schedule-form';
 import { parseInput } from '../validation';
 
 const commandSchema = z.object({
@@ -21,6 +22,7 @@ const commandSchema = z.object({
   user_id: z.string().min(1),
   text: z.string().default(''),
   response_url: z.string().url(),
+  trigger_id: z.string().optional(),
 });
 
 export interface SlackCommandDeps extends TeamCommandDeps {
@@ -46,6 +48,22 @@ export function slackCommandsHandler(deps: SlackCommandDeps): RequestHandler {
 
     res.status(200).end();
     const toAsker = (text: string) => responder.replyEphemeral(form.response_url, text);
+    if (prepared.kind === 'modal') {
+      // views.open must come within 3 seconds of the command: at once, behind the empty answer.
+      const opening = (
+        form.trigger_id
+          ? openScheduleForm(deps.db, prepared, { triggerId: form.trigger_id, channelId: form.channel_id })
+          : Promise.resolve('Slack sent no trigger for a form: try the command again.')
+      )
+        .then(async (refusal) => (refusal ? toAsker(refusal) : undefined))
+        .catch(async (error: unknown) => {
+          log.error({ err: error, team: prepared.team.name }, 'schedule form could not be opened');
+          await toAsker(CHANGE_FAILED).catch(() => undefined);
+        });
+      deps.background?.add(opening);
+      void opening.finally(() => deps.background?.delete(opening));
+      return;
+    }
     const change = { ...command, via: 'command' as const };
     const work = applyTeamChange(deps, prepared, change, { toAsker, privatelyToAsker: toAsker }).catch(
       async (error: unknown) => {

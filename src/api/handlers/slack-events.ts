@@ -5,6 +5,7 @@
  * event id seen before answers 200 and does nothing. (The cost of that order: work that fails
  * after the answer is logged, not redelivered.)
  */
+import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
@@ -49,6 +50,8 @@ export interface SlackEventDeps {
   receipts: EventReceipts;
   /** Milliseconds since the epoch (the App Home's ages). */
   clock?: () => number;
+  /** Tells running alerts that their team's maintenance windows changed (`@Escalator maintenance …`). */
+  temporal?: Client;
   /** Work done behind the answer, for tests and shutdown to wait on. */
   background?: Set<Promise<void>>;
 }

@@ -18,12 +18,13 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 
-/** What the bot needs: post and update messages, read its channels and their members, the command, its mentions. */
+/** What the bot needs: post and update messages, read its channels, members and their presence (skipAway), the command, its mentions, a schedule's user group. */
 export const BOT_SCOPES = [
   'chat:write',
   'channels:read',
   'groups:read',
   'users:read',
+  'dnd:read',
   'commands',
   'app_mentions:read',
   // Schedules that keep a Slack user group set to whoever is on call (docs/oncall.md).

@@ -12,6 +12,7 @@ import {
   CHANGE_FAILED,
   commandTextOfMention,
   prepareTeamCommand,
+  SCHEDULE_FORM_FROM_COMMAND,
   type TeamCommandDeps,
 } from '../services/slack-team-commands';
 
@@ -49,6 +50,7 @@ export async function answerMention(deps: TeamCommandDeps, slackTeamId: string, 
 
   const prepared = await prepareTeamCommand(deps, command);
   if (prepared.kind === 'answer') return inThread(prepared.text);
+  if (prepared.kind === 'modal') return inThread(SCHEDULE_FORM_FROM_COMMAND);
   try {
     await applyTeamChange(
       deps,

@@ -9,6 +9,7 @@ import { recordButtonPress, type PressOutcome, type SlackResponder } from '../se
 import { recordStormPress } from '../services/storm-actions';
 import { STORM_ACTIONS, parseStormButtonValue, type StormAction } from '../../slack/digest-message';
 import type { Workspaces } from '../services/slack-workspaces';
+import type { SubmissionOutcome, ViewSubmission } from '../services/slack-schedule-form';
 import { parseInput } from '../validation';
 
 export const OTHER_CHANNEL_REPLY = 'This button belongs to an alert of another channel: Escalator did not act on it.';
@@ -32,6 +33,13 @@ const interactionPayload = z.object({
     .array(z.object({ action_id: z.string(), value: z.string().optional(), action_ts: z.string().optional() }))
     .optional(),
   response_url: z.string().optional(),
+  view: z
+    .object({
+      callback_id: z.string(),
+      private_metadata: z.string().default(''),
+      state: z.object({ values: z.record(z.string(), z.record(z.string(), z.any())) }).optional(),
+    })
+    .optional(),
 });
 
 /** Alert buttons carry their workflow id as value; anything else is not one of our buttons. */
@@ -78,9 +86,12 @@ export function replyFor(outcome: PressOutcome, now: Date): string | undefined {
   }
 }
 
+/** Takes a modal's submission (the schedule form): errors to show beside its fields, or nothing. */
+export type ViewSubmissions = (submission: ViewSubmission) => Promise<SubmissionOutcome>;
+
 /**
  * Takes an alert button press and answers 200 with an empty body, so the message stays as the
- * workflow renders it. A payload carries one action, as Slack sends it; more is refused. When a
+ * workflow renders it. A modal's submission is answered with its errors, or empty (it closes). A payload carries one action, as Slack sends it; more is refused. When a
  * press did not act, the presser is told through response_url, after the answer (never delaying it).
  */
 export function slackInteractionsHandler({
@@ -88,11 +99,13 @@ export function slackInteractionsHandler({
   responder,
   clock,
   workspaces,
+  views,
 }: {
   db: Database;
   responder: SlackResponder;
   clock: () => number;
   workspaces: Workspaces;
+  views?: ViewSubmissions;
 }): RequestHandler {
   return async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -106,6 +119,23 @@ export function slackInteractionsHandler({
     }
     const payload = parseInput(interactionPayload, payloadJson, 'payload');
     const user = payload.user;
+    if (payload.type === 'view_submission' && payload.view && user && views) {
+      const slackTeamId = payload.team?.id ?? user.team_id;
+      if (!slackTeamId || (await workspaces.bind(slackTeamId)) === 'unknown') return void res.status(200).end();
+      const outcome = await views({
+        slackTeamId,
+        userId: user.id,
+        callbackId: payload.view.callback_id,
+        privateMetadata: payload.view.private_metadata,
+        values: payload.view.state?.values ?? {},
+      });
+      if (outcome.response) res.status(200).json(outcome.response);
+      else res.status(200).end();
+      void outcome
+        .after?.()
+        .catch((error: unknown) => req.log.error({ err: error }, 'confirmation after a form failed'));
+      return;
+    }
     if (payload.type !== 'block_actions' || !user) {
       res.status(200).end();
       return;

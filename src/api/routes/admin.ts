@@ -1,5 +1,4 @@
 /** The admin API under /api: bearer ADMIN_TOKEN on every route, checked before any body is read. */
-import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Config } from '../../config';
 import type { Database } from '../../db/client';
@@ -24,6 +23,9 @@ import {
   replaceScheduleHandler,
   shiftsHandler,
 } from '../handlers/schedules';
+import type { Client } from '@temporalio/client';
+import type { Logger } from '../../logger';
+import { createMaintenanceHandler, deleteMaintenanceHandler, maintenanceAtHandler } from '../handlers/maintenance';
 import { requireAdminToken } from '../middleware/admin-auth';
 import { jsonBody } from '../middleware/body';
 import type { CredentialGuard } from '../middleware/credential-guard';
@@ -35,6 +37,7 @@ export function adminRoutes(deps: {
   db: Database;
   /** Schedule changes start or wake the schedule's handoff watcher. */
   temporal: Client;
+  log: Logger;
   directory?: SlackDirectory;
   guard: CredentialGuard;
 }): Router {
@@ -46,6 +49,9 @@ export function adminRoutes(deps: {
   router.patch('/teams/:id', ...jsonBody(ADMIN_BODY_LIMIT), updateTeamHandler(deps));
   router.delete('/teams/:id', deleteTeamHandler(deps));
   router.post('/teams/:id/token', rotateTokenHandler(deps));
+  router.post('/teams/:id/maintenance', ...jsonBody(ADMIN_BODY_LIMIT), createMaintenanceHandler(deps));
+  router.get('/teams/:id/maintenance', maintenanceAtHandler(deps));
+  router.delete('/teams/:id/maintenance/:maintenanceId', deleteMaintenanceHandler(deps));
   router.post('/schedules', ...jsonBody(ADMIN_BODY_LIMIT), createScheduleHandler(deps));
   router.get('/schedules', listSchedulesHandler(deps));
   router.get('/schedules/:id', getScheduleHandler(deps));

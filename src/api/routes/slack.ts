@@ -23,7 +23,10 @@ export function slackRoutes(deps: {
     router.get('/oauth_redirect', deps.app.install.redirect);
   }
   router.use(rawBody(SLACK_BODY_LIMIT), verifySlackRequest(deps.signingSecret, deps.clock));
-  router.post('/interactions', slackInteractionsHandler({ ...deps, workspaces: deps.app.workspaces }));
+  router.post(
+    '/interactions',
+    slackInteractionsHandler({ ...deps, workspaces: deps.app.workspaces, views: deps.app.views })
+  );
   router.post('/events', deps.app.events);
   router.post('/commands', deps.app.commands);
   return router;

@@ -87,6 +87,7 @@ export function createAlertIntake({ config, db, log, clock, gate, metrics }: Ale
       escalationTimeoutMs: team.escalationTimeoutMs ?? config.escalationTimeoutMs,
       ...(team.installationId ? { installationId: team.installationId } : {}),
       ...(team.scheduleId ? { scheduleId: team.scheduleId } : {}),
+      ...(team.skipAway ? { skipAway: true as const } : {}),
     };
   }
 

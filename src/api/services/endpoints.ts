@@ -25,6 +25,8 @@ export interface EndpointWithTeam {
     pausedAt: Date | null;
     /** The on-call schedule whose person a new alert goes to first (src/oncall/), if any. */
     scheduleId: string | null;
+    /** Pass over people away or in Do Not Disturb. */
+    skipAway: boolean;
   };
 }
 
@@ -51,6 +53,7 @@ const ENDPOINT_BY_TOKEN_HASH = `
          t.id AS "teamId", t.name, COALESCE(t.workflow_name, t.name) AS "workflowName", t.slack_channel_id AS "slackChannelId",
          t.escalation_timeout_ms AS "escalationTimeoutMs", t.installation_id AS "installationId",
          t.paused_at AS "pausedAt", t.schedule_id AS "scheduleId",
+         t.skip_away AS "skipAway",
          ARRAY(SELECT slack_user_id FROM engineers WHERE team_id = t.id ORDER BY position) AS engineers
   FROM endpoints e JOIN teams t ON t.id = e.team_id
   WHERE e.token_hash = $1`;
@@ -64,6 +67,7 @@ interface EndpointRow extends Omit<EndpointWithTeam, 'team'> {
   installationId: string | null;
   pausedAt: Date | null;
   scheduleId: string | null;
+  skipAway: boolean;
   engineers: string[];
 }
 
@@ -88,6 +92,7 @@ export async function findEndpointByToken(db: Database, token: string): Promise<
       installationId: row.installationId,
       pausedAt: row.pausedAt,
       scheduleId: row.scheduleId,
+      skipAway: row.skipAway,
     },
   };
 }

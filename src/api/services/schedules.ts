@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../db/client';
 import { overrideChangesNothing } from '../../oncall/on-call';
+import { takeOverOverrides, type OverrideDraft } from '../../oncall/take-over';
 import { rotationsSchema, type Rotation } from '../../oncall/schedule';
 import { loadSchedule, overrideOf, type StoredSchedule } from '../../oncall/store';
 
@@ -12,8 +13,8 @@ export interface ScheduleInput {
   teamId?: string;
   /** Post a notice in the teams' channels at each change of who is on call (default off). */
   handoffNotices?: boolean;
-  /** Keep this Slack user group (`S…`) set to whoever is on call. */
-  slackUsergroupId?: string;
+  /** Keep this Slack user group (`S…`) set to whoever is on call; null: none. */
+  slackUsergroupId?: string | null;
 }
 
 export interface OverrideDetails {
@@ -128,7 +129,7 @@ export async function listSchedules(
     });
 }
 
-/** Replaces name, zone, rotations, handoff options (absent: off) and team (when given); null when there is no such schedule. */
+/** Replaces name, zone, rotations, team (when given) and the handoff options given; null when there is no such schedule. */
 export async function replaceSchedule(
   db: Database,
   publicUrl: string,
@@ -147,8 +148,9 @@ export async function replaceSchedule(
         timeZone: input.timeZone,
         rotations: input.rotations,
         teamId: input.teamId ?? null,
-        handoffNotices: input.handoffNotices ?? false,
-        slackUsergroupId: input.slackUsergroupId ?? null,
+        // Left out: kept (the Slack form replaces the rotation only, and must not turn them off).
+        handoffNotices: input.handoffNotices,
+        slackUsergroupId: input.slackUsergroupId,
         version: { increment: 1 },
       },
     });
@@ -235,6 +237,56 @@ export async function addOverride(
     });
     await tx.schedule.update({ where: { id: scheduleId }, data: { version: { increment: 1 } } });
     return created;
+  });
+}
+
+/**
+ * Puts `userId` first on call over [start, end) (`/escalator take` and `cover`): one override per
+ * stretch held by someone else, written under the schedule's lock with one version bump. Throws
+ * OverrideChangesNothingError when they already are first on call throughout; null when there is
+ * no such schedule.
+ */
+export async function takeOver(
+  db: Database,
+  scheduleId: string,
+  input: { userId: string; start: number; end: number; createdBy: string }
+): Promise<OverrideDraft[] | null> {
+  return db.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<
+      Array<{ id: string }>
+    >`SELECT id FROM schedules WHERE id = ${scheduleId}::uuid FOR UPDATE`;
+    if (locked.length === 0) return null;
+    const row = await tx.schedule.findUniqueOrThrow({
+      where: { id: scheduleId },
+      include: {
+        overrides: { where: { endsAt: { gt: new Date(input.start) }, startsAt: { lt: new Date(input.end) } } },
+      },
+    });
+    const drafts = takeOverOverrides(
+      {
+        timeZone: row.timeZone,
+        rotations: rotationsSchema.parse(row.rotations),
+        overrides: row.overrides.map(overrideOf),
+      },
+      input.userId,
+      input.start,
+      input.end
+    );
+    if (drafts.length === 0) {
+      throw new OverrideChangesNothingError(`${input.userId} is already first on call for the whole time`);
+    }
+    await tx.scheduleOverride.createMany({
+      data: drafts.map((draft) => ({
+        scheduleId,
+        startsAt: new Date(draft.start),
+        endsAt: new Date(draft.end),
+        addUserId: draft.addUserId,
+        removeUserId: draft.removeUserId,
+        createdBy: input.createdBy,
+      })),
+    });
+    await tx.schedule.update({ where: { id: scheduleId }, data: { version: { increment: 1 } } });
+    return drafts;
   });
 }
 

@@ -5,6 +5,8 @@
  */
 import type { Database } from '../../db/client';
 import { HOME_LIMITS, renderHomeView, type HomeAlert } from '../../slack/home-view';
+import { maintenanceLine } from '../../slack/maintenance-messages';
+import { windowsAt } from './maintenance';
 import type { Workspace } from './slack-workspaces';
 
 export interface HomeDeps {
@@ -52,6 +54,7 @@ export async function publishHome(deps: HomeDeps, workspace: Workspace, userId: 
         position: true,
         team: {
           select: {
+            id: true,
             name: true,
             slackChannelId: true,
             escalationTimeoutMs: true,
@@ -63,6 +66,11 @@ export async function publishHome(deps: HomeDeps, workspace: Workspace, userId: 
     }),
     db.engineer.count({ where: yourTeams }),
   ]);
+  const now = (deps.clock ?? Date.now)();
+  // The window in force or the next one, per team: a few teams per person, one small query each.
+  const maintenance = await Promise.all(
+    memberships.map(async ({ team }) => maintenanceLine(await windowsAt(db, team.id, now), now))
+  );
   const view = renderHomeView({
     alerts: alerts.map((alert): HomeAlert => ({
       title: alert.title,
@@ -74,8 +82,9 @@ export async function publishHome(deps: HomeDeps, workspace: Workspace, userId: 
       slackMessageTs: alert.slackMessageTs,
     })),
     alertsTotal,
-    teams: memberships.map(({ position, team }) => ({
+    teams: memberships.map(({ position, team }, i) => ({
       name: team.name,
+      maintenance: maintenance[i] || undefined,
       slackChannelId: team.slackChannelId,
       escalationTimeoutMs: team.escalationTimeoutMs ?? deps.escalationTimeoutMs,
       paused: team.pausedAt !== null,
@@ -83,7 +92,7 @@ export async function publishHome(deps: HomeDeps, workspace: Workspace, userId: 
       rotationSize: team._count.engineers,
     })),
     teamsTotal,
-    now: new Date((deps.clock ?? Date.now)()),
+    now: new Date(now),
   });
   await workspace.slack.publishHome(userId, view);
 }

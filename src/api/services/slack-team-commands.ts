@@ -5,6 +5,7 @@
  * the audit trail and confirms it in the channel. The entry points differ only in where they
  * answer the person who asked (`CommandReplies`).
  */
+import type { Client } from '@temporalio/client';
 import { parseDuration } from '../../config';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../logger';
@@ -27,6 +28,11 @@ import {
   type ChannelTeam,
 } from './slack-team-setup';
 import type { Workspace, Workspaces } from './slack-workspaces';
+import { COVER_USAGE, onCallAnswer, takeOnCall, type TakeRequest } from './slack-oncall';
+import { LONGEST_TAKE_OVER_MS } from '../../oncall/take-over';
+import { parseSpan } from '../../oncall/when';
+import { createWindow, endWindowsNow, tellRunningAlerts, windowsAt } from './maintenance';
+import { maintenanceEndedMessage, maintenanceLine, maintenanceStartedMessage } from '../../slack/maintenance-messages';
 
 /** Escalation timeouts a team may choose: long enough to react, short enough to matter. */
 const MIN_TIMEOUT_MS = 10_000;
@@ -42,9 +48,25 @@ const USER_MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
 const ROTATION_OF_PEOPLE = `Name people with @: \`${COMMAND} rotation @alice @bob\`.`;
 
 export type TeamChange =
-  { kind: 'rotation'; engineers: string[] } | { kind: 'timeout'; ms: number; text: string } | { kind: 'token-rotate' };
+  | { kind: 'rotation'; engineers: string[] }
+  | { kind: 'timeout'; ms: number; text: string }
+  | { kind: 'token-rotate' }
+  | { kind: 'maintenance'; ms: number; reason?: string }
+  | { kind: 'maintenance-off' }
+  | TakeRequest;
 
-export type ParsedCommand = { kind: 'help' } | { kind: 'status' } | { kind: 'usage'; message: string } | TeamChange;
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'status' }
+  | { kind: 'oncall' }
+  | { kind: 'schedule' }
+  | { kind: 'usage'; message: string }
+  | TeamChange;
+
+const MAINTENANCE_USAGE = `Say for how long, and why if you like: \`${COMMAND} maintenance 2h deploy of checkout\`; end it with \`${COMMAND} maintenance off\`.`;
+const LONGEST_MAINTENANCE_MS = 30 * 24 * 3_600_000;
+
+const TAKE_USAGE = `Say for how long, or nothing for the rest of the current shift: \`${COMMAND} take 2h\`.`;
 
 /** Parses what follows `/escalator` (or the bot's mention): `rotation @a @b`, `timeout 10m`, … */
 export function parseCommandText(text: string): ParsedCommand {
@@ -71,6 +93,30 @@ export function parseCommandText(text: string): ParsedCommand {
       }
       return { kind: 'timeout', ms, text: args.trim() };
     }
+    case 'oncall':
+      return { kind: 'oncall' };
+    case 'maintenance': {
+      const [span = '', ...words] = rest;
+      if (span.toLowerCase() === 'off' && words.length === 0) return { kind: 'maintenance-off' };
+      const ms = parseSpan(span);
+      if (ms === undefined || ms > LONGEST_MAINTENANCE_MS) return { kind: 'usage', message: MAINTENANCE_USAGE };
+      const reason = words.join(' ').trim().slice(0, 200);
+      return { kind: 'maintenance', ms, ...(reason ? { reason } : {}) };
+    }
+    case 'schedule':
+      return { kind: 'schedule' };
+    case 'take': {
+      if (args.trim() === '') return { kind: 'take' };
+      const ms = parseSpan(args);
+      if (ms === undefined || ms > LONGEST_TAKE_OVER_MS) return { kind: 'usage', message: TAKE_USAGE };
+      return { kind: 'take', ms };
+    }
+    case 'cover': {
+      const [mention, ...others] = [...args.matchAll(USER_MENTION)];
+      const times = args.replace(USER_MENTION, ' ').trim().split(/\s+/).filter(Boolean);
+      if (!mention || others.length > 0 || times.length !== 2) return { kind: 'usage', message: COVER_USAGE };
+      return { kind: 'cover', userId: mention[1] as string, from: times[0] as string, to: times[1] as string };
+    }
     case 'token':
       if (args.trim().toLowerCase() === 'rotate') return { kind: 'token-rotate' };
       return { kind: 'usage', message: `\`${COMMAND} token rotate\` issues new endpoint URLs.` };
@@ -96,6 +142,10 @@ export interface TeamCommandDeps {
   /** ESCALATION_TIMEOUT, shown by `status` for a team without its own. */
   escalationTimeoutMs: number;
   log: Logger;
+  /** The clock `oncall`, `take`, `cover` and `maintenance` read (Date.now unless a test sets it). */
+  now?: () => number;
+  /** Tells a team's running alerts that its maintenance windows changed. */
+  temporal?: Client;
 }
 
 export interface TeamCommand {
@@ -109,11 +159,16 @@ export interface TeamCommand {
 
 /** What a command comes to before anything changes: an answer at once, or a change to carry out. */
 export type PreparedCommand =
-  { kind: 'answer'; text: string } | { kind: 'change'; workspace: Workspace; team: ChannelTeam; change: TeamChange };
+  | { kind: 'answer'; text: string }
+  | { kind: 'change'; workspace: Workspace; team: ChannelTeam; change: TeamChange }
+  /** `schedule`: a modal to open, which only a slash command can (it needs the command's trigger_id). */
+  | { kind: 'modal'; workspace: Workspace; team: ChannelTeam };
 
 const NOT_SET_UP = `Escalator is not in this channel yet: invite it with \`/invite @Escalator\`, then try again.`;
 export const NOT_INSTALLED = 'Escalator is not installed in this workspace.';
 export const NOT_A_MEMBER = 'Only members of this channel can change its team.';
+/** A form opens only from a slash command (Slack gives its trigger to commands, not to mentions). */
+export const SCHEDULE_FORM_FROM_COMMAND = `The schedule form opens from the slash command: type \`${COMMAND} schedule\`.`;
 export const CHANGE_FAILED = 'Escalator could not make that change just now. Try again in a moment.';
 
 /** Parses a command and finds its team; `help`, `status` and mistakes are answered from the database alone. */
@@ -128,17 +183,19 @@ export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCom
     channelId: command.channelId,
   });
   if (!team) return { kind: 'answer', text: NOT_SET_UP };
+  if (parsed.kind === 'oncall')
+    return { kind: 'answer', text: await onCallAnswer(deps.db, team, (deps.now ?? Date.now)()) };
+  if (parsed.kind === 'schedule') return { kind: 'modal', workspace, team };
   if (parsed.kind === 'status') {
     const alerts = await openAlertsOf(deps.db, team.id);
     const escalationTimeoutMs = team.escalationTimeoutMs ?? deps.escalationTimeoutMs;
-    return {
-      kind: 'answer',
-      text: statusMessage(
-        team.name,
-        { engineers: team.engineers, escalationTimeoutMs, paused: !!team.pausedAt },
-        alerts
-      ),
-    };
+    const maintenance = maintenanceLine(await windowsAt(deps.db, team.id, (deps.now ?? Date.now)()));
+    const status = statusMessage(
+      team.name,
+      { engineers: team.engineers, escalationTimeoutMs, paused: !!team.pausedAt },
+      alerts
+    );
+    return { kind: 'answer', text: maintenance ? `${status}\n${maintenance}` : status };
   }
   if (parsed.kind === 'rotation' && parsed.engineers.includes(workspace.botUserId)) {
     // Escalator cannot be on call: `@Escalator rotation @Escalator @alice` means Alice.
@@ -163,7 +220,7 @@ export interface CommandReplies {
  * is audited too, and told to the person who asked.
  */
 export async function applyTeamChange(
-  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log'>,
+  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log' | 'now' | 'temporal'>,
   prepared: Extract<PreparedCommand, { kind: 'change' }>,
   command: Pick<TeamCommand, 'channelId' | 'userId'> & { via: ChangeVia },
   replies: CommandReplies
@@ -197,6 +254,40 @@ export async function applyTeamChange(
       const links = await rotateTeamToken(db, publicUrl, team.id, actor, via);
       await replies.privatelyToAsker(newTokenMessage(links));
       await workspace.slack.postMessage({ channel, text: tokenRotatedMessage(actor) });
+      return;
+    }
+    case 'maintenance': {
+      const now = (deps.now ?? Date.now)();
+      const window = await createWindow(db, team.id, {
+        startsAt: now,
+        endsAt: now + change.ms,
+        reason: change.reason,
+        createdBy: actor,
+      });
+      await db.teamAuditEntry.create({
+        data: { teamId: team.id, actor, action: 'maintenance-start', detail: { maintenanceId: window.id, via } },
+      });
+      if (deps.temporal) await tellRunningAlerts({ db, temporal: deps.temporal, log }, team.id);
+      await workspace.slack.postMessage({ channel, text: maintenanceStartedMessage(actor, window) });
+      return;
+    }
+    case 'maintenance-off': {
+      const { ended, recurring } = await endWindowsNow(db, team.id, (deps.now ?? Date.now)());
+      if (ended === 0 && recurring.length === 0) return replies.toAsker('No maintenance window is in force.');
+      if (ended > 0) {
+        await db.teamAuditEntry.create({
+          data: { teamId: team.id, actor, action: 'maintenance-off', detail: { ended, via } },
+        });
+        if (deps.temporal) await tellRunningAlerts({ db, temporal: deps.temporal, log }, team.id);
+      }
+      await workspace.slack.postMessage({ channel, text: maintenanceEndedMessage(actor, ended, recurring) });
+      return;
+    }
+    case 'take':
+    case 'cover': {
+      const outcome = await takeOnCall(db, team, change, { actor, via, now: (deps.now ?? Date.now)() });
+      if (!outcome.ok) return replies.toAsker(outcome.text);
+      await workspace.slack.postMessage({ channel, text: outcome.text });
       return;
     }
   }

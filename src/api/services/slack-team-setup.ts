@@ -20,6 +20,8 @@ export interface ChannelTeam {
   pausedAt: Date | null;
   escalationTimeoutMs: number | null;
   engineers: string[];
+  /** The on-call schedule its alerts go to first, if any. */
+  scheduleId: string | null;
 }
 
 /** Team names are slugs of at most 40 characters (they go into workflow ids and URLs). */
@@ -48,6 +50,7 @@ export async function findChannelTeam(db: Database, ref: ChannelRef): Promise<Ch
     pausedAt: team.pausedAt,
     escalationTimeoutMs: team.escalationTimeoutMs,
     engineers: team.engineers.map((engineer) => engineer.slackUserId),
+    scheduleId: team.scheduleId,
   };
 }
 
