@@ -188,6 +188,8 @@ export interface BenchContext {
   /** `http://127.0.0.1:<port>` of `npm start`'s gateway. */
   gatewayUrl: string;
   signingSecret: string;
+  /** ADMIN_TOKEN of the product: the admin API's bearer. */
+  adminToken: string;
   /** The Slack stand-in, in the bench's own process. */
   slack: FakeSlack;
   databaseUrl: string;

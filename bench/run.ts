@@ -15,6 +15,7 @@
  * BENCH_NODE_OPTIONS is given to the product's Node as NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * BENCH_ONLY=lifecycle measures the CPU per lifecycle alone (while working on it) and writes no results.
  * BENCH_ONLY=openloop runs only the open loop with button presses beside it, likewise.
+ * BENCH_ONLY=storm and BENCH_ONLY=oncall run only that scenario, likewise.
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +45,7 @@ import { measureClosedLoops } from './scenarios/closed-loop';
 import { measureGuessingFlood } from './scenarios/guessing-flood';
 import { measureLifecycles } from './scenarios/lifecycle';
 import { measureMemorySoak } from './scenarios/memory-soak';
+import { measureOnCall } from './scenarios/oncall';
 import { measureOpenLoopWithPresses, warmUpForOpenLoop } from './scenarios/open-loop';
 import { measureReferences } from './scenarios/references';
 import { measureStormUntilIdle } from './scenarios/storm';
@@ -51,6 +53,7 @@ import { measureStormUntilIdle } from './scenarios/storm';
 const ONLY_LIFECYCLES = process.env.BENCH_ONLY === 'lifecycle';
 const ONLY_OPEN_LOOP = process.env.BENCH_ONLY === 'openloop';
 const ONLY_STORM = process.env.BENCH_ONLY === 'storm';
+const ONLY_ONCALL = process.env.BENCH_ONLY === 'oncall';
 
 /** The postmaster's pid, from the first line of its pid file. */
 function readPostmasterPid(dataDir: string): number | undefined {
@@ -145,6 +148,7 @@ async function main(): Promise<void> {
   const bench: BenchContext = {
     gatewayUrl: escalator.gatewayUrl,
     signingSecret,
+    adminToken,
     slack,
     databaseUrl: postgres.databaseUrl,
     db,
@@ -167,10 +171,16 @@ async function main(): Promise<void> {
       await measureStormUntilIdle(bench);
       return;
     }
+    if (ONLY_ONCALL) {
+      await measureOnCall(bench);
+      return;
+    }
     const references = await measureReferences(bench);
     // Whole lifecycles first, while nothing else runs.
     await measureLifecycles(bench);
     if (ONLY_LIFECYCLES) return;
+    // While the product is quiet: its figures are a few milliseconds each.
+    await measureOnCall(bench);
     await measureClosedLoops(bench, references);
     const openLoopCpu = await measureOpenLoopWithPresses(bench);
     await measureAlertmanagerGroup(bench, openLoopCpu);

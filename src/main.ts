@@ -33,6 +33,7 @@ import { createDryRunOutbox } from './slack/dry-run-outbox';
 import { alertSearchAttributes } from './workflows/definitions';
 import { channelPaceOf, createAlertWorker, installTemporalRuntime } from './worker';
 import { wakeLostPacers } from './activities/channel-activities';
+import { watchAllScheduleHandoffs } from './oncall/handoff-watch';
 
 /**
  * `npm start` runs everything on one machine, where a storm can use every core. The dev server
@@ -194,6 +195,12 @@ export async function startEscalator(configured: Config, log: Logger): Promise<R
       log,
       pace: channelPaceOf(config),
     }).catch((error: unknown) => log.warn({ err: error }, 'could not look for channels without a pacer'));
+    watchAllScheduleHandoffs({
+      db,
+      temporal: new Client({ connection: workerConnection, namespace: config.temporal.namespace }),
+      taskQueue: config.temporal.taskQueue,
+      log,
+    }).catch((error: unknown) => log.warn({ err: error }, 'could not wake the handoff watchers of schedules'));
 
     // The gateway's calls (the dispatcher's signals, the readiness probes) go through the worker's
     // native connection: gRPC in the SDK's Rust core costs this process less CPU than @grpc/grpc-js.

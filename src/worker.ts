@@ -12,6 +12,7 @@ import {
 import { Client, Connection } from '@temporalio/client';
 import { createActivities } from './activities';
 import { wakeLostPacers } from './activities/channel-activities';
+import { watchAllScheduleHandoffs } from './oncall/handoff-watch';
 import type { ChannelPace } from './domain/channel-pace';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db/client';
@@ -202,6 +203,9 @@ async function main(): Promise<void> {
     log,
     pace: channelPaceOf(config),
   }).catch((error: unknown) => log.warn({ err: error }, 'could not look for channels without a pacer'));
+  watchAllScheduleHandoffs({ db, temporal: client, taskQueue: config.temporal.taskQueue, log }).catch(
+    (error: unknown) => log.warn({ err: error }, 'could not wake the handoff watchers of schedules')
+  );
   await worker.run().catch((error: unknown) => {
     if (!(error instanceof GracefulShutdownPeriodExpiredError)) throw error;
     log.warn('worker stopped before its last tasks finished: Temporal hands them to another worker');

@@ -4,6 +4,7 @@
  */
 import { createChannelSpacer } from '../slack/channel-spacer';
 import { createChannelActivities } from './channel-activities';
+import { createHandoffActivities } from './handoff-activities';
 import { createMaintenanceActivities } from './maintenance-activities';
 import { createOnCallActivities } from './oncall-activities';
 import { createSlackActivities } from './slack-activities';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnCallActivities(shared),
     ...createMaintenanceActivities(shared),
     ...createChannelActivities(shared),
+    ...createHandoffActivities(shared),
   };
 }
 
@@ -34,3 +36,6 @@ export type AlertActivities = ReturnType<typeof createSlackActivities> &
 
 /** What the channel pacer and the turn-taking steps call (channel-activities.ts). */
 export type ChannelActivities = ReturnType<typeof createChannelActivities>;
+
+/** What a schedule's handoff watcher calls (handoff-activities.ts). */
+export type HandoffActivities = ReturnType<typeof createHandoffActivities>;

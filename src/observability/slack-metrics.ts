@@ -11,6 +11,7 @@ export const SLACK_METHODS = {
   displayNameOf: 'users.info',
   postMessage: 'chat.postMessage',
   updateMessage: 'chat.update',
+  updateUsergroupUsers: 'usergroups.users.update',
   // Two calls (users.getPresence and dnd.info), counted under the first.
   presenceOf: 'users.getPresence',
 } as const satisfies Record<keyof SlackApi, string>;
@@ -90,6 +91,7 @@ export function instrumentSlackApi(
       : {}),
     postMessage: (args) => counted('postMessage', () => slack.postMessage(args)),
     updateMessage: (args) => counted('updateMessage', () => slack.updateMessage(args)),
+    updateUsergroupUsers: (args) => counted('updateUsergroupUsers', () => slack.updateUsergroupUsers(args)),
     ...(presenceOf ? { presenceOf: (userId: string) => counted('presenceOf', () => presenceOf(userId)) } : {}),
   };
 }

@@ -13,6 +13,9 @@ export interface StoredSchedule extends Schedule {
   version: number;
   teamId: string | null;
   icalToken: string;
+  /** Handoff notices in the teams' channels, and the Slack user group kept set to who is on call. */
+  handoffNotices: boolean;
+  slackUsergroupId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -47,6 +50,8 @@ function storedSchedule(row: ScheduleRow, overrides: OverrideRow[]): StoredSched
     version: row.version,
     teamId: row.teamId,
     icalToken: row.icalToken,
+    handoffNotices: row.handoffNotices,
+    slackUsergroupId: row.slackUsergroupId,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     timeZone: row.timeZone,

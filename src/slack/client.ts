@@ -42,6 +42,8 @@ export interface SlackApi {
   displayNameOf?(userId: string): Promise<string | undefined>;
   postMessage(args: SlackMessageContent & { channel: string; threadTs?: string }): Promise<SlackMessageRef>;
   updateMessage(args: SlackMessageContent & SlackMessageRef): Promise<void>;
+  /** Sets a user group's members to exactly `users` (usergroups.users.update, scope `usergroups:write`). */
+  updateUsergroupUsers(args: { usergroupId: string; users: string[] }): Promise<void>;
   /** Absent where nobody can be asked (the dry run): everyone counts as reachable. */
   presenceOf?(userId: string): Promise<SlackPresence>;
 }
@@ -115,6 +117,9 @@ export function createSlackApi({ token, apiUrl, log, timeoutMs = SLACK_HTTP_TIME
     async updateMessage({ channel, ts, text, blocks }) {
       await client.chat.update({ channel, ts, text, blocks: blocks as KnownBlock[] | undefined });
     },
+    async updateUsergroupUsers({ usergroupId, users }) {
+      await client.usergroups.users.update({ usergroup: usergroupId, users: users.join(',') });
+    },
     async presenceOf(userId) {
       const [presence, dnd] = await Promise.all([
         client.users.getPresence({ user: userId }),
@@ -185,6 +190,13 @@ export function createDryRunSlackApi(
         `Slack dry run: would update in ${channel}: ${messageToPlainText({ text, blocks })}`
       );
       dryLog.debug({ dryRun: true, method: 'chat.update', channel, ts, blocks }, 'Slack dry run: message blocks');
+      return Promise.resolve();
+    },
+    updateUsergroupUsers({ usergroupId, users }) {
+      dryLog.info(
+        { dryRun: true, method: 'usergroups.users.update', usergroupId, users },
+        `Slack dry run: would set user group ${usergroupId} to ${users.join(', ')}`
+      );
       return Promise.resolve();
     },
   };

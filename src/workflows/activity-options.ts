@@ -78,3 +78,17 @@ export const CHANNEL_ROUND_LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
 };
+
+/**
+ * A handoff notice or the user group's update: retried with backoff for up to 10 minutes (Slack
+ * down, 429), then left for the next handoff; a refusal (bot not in the channel, no such group, a
+ * missing scope) is not retried.
+ */
+export const HANDOFF_SLACK_ACTIVITY_OPTIONS: ActivityOptions = { ...SLACK_ACTIVITY_OPTIONS };
+
+/**
+ * Who is on call now and until when (a query and the pure core): a local activity, in the workflow
+ * task that wakes at the handoff, so that the notice follows within a second. Retried until
+ * PostgreSQL answers.
+ */
+export const ON_CALL_READ_LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = { ...DATABASE_ACTIVITY_OPTIONS };

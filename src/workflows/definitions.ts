@@ -189,3 +189,35 @@ export const channelWakeSignal = defineSignal(CHANNEL_WAKE_SIGNAL);
 export const channelTurnDoneSignal = defineSignal<[ChannelTurnGranted]>('channelTurnDone');
 /** Runs started before the queue moved to PostgreSQL were told their place in it by signal. */
 export const channelQueuePositionSignal = defineSignal<[ChannelQueuePosition]>('channelQueuePlace');
+
+/** The handoff watcher of one schedule (schedule-handoffs-workflow.ts, docs/oncall.md). */
+export const SCHEDULE_HANDOFFS_WORKFLOW_TYPE = 'scheduleHandoffsWorkflow';
+
+/** One watcher per schedule: `schedule-handoffs/<scheduleId>`. */
+export function scheduleHandoffsWorkflowId(scheduleId: string): string {
+  return `schedule-handoffs/${scheduleId}`;
+}
+
+/** Who the watcher last told Slack was on call, carried across continue-as-new. */
+export interface ScheduleHandoffsState {
+  /** Who was on call at the last look, in the core's order; unset before the first look. */
+  users?: string[];
+  /** The user group that was last set to them, so that a group chosen later is set at once. */
+  usergroupId?: string | null;
+  /** When the answer of the last look was to change (epoch ms): a wake then is that handoff. */
+  until?: number | null;
+}
+
+export interface ScheduleHandoffsInput {
+  scheduleId: string;
+  /** Continue-as-new once the history grows past this many events. */
+  maxHistoryEvents?: number;
+  /** Present after continue-as-new. */
+  carried?: ScheduleHandoffsState;
+}
+
+/**
+ * The schedule, its overrides or its options changed (or it was deleted): look again now. Sent by
+ * the gateway with signal-with-start, so that it starts the watcher when none runs.
+ */
+export const scheduleChangedSignal = defineSignal('scheduleChanged');

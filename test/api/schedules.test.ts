@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import request from 'supertest';
 import { whoIsOnCall } from '../../src/oncall/store';
+import { scheduleHandoffsWorkflowId } from '../../src/workflows/definitions';
 import { createTestGateway, registerTeam, type TestGateway } from '../helpers/gateway';
 
 let gateway: TestGateway;
@@ -100,6 +101,8 @@ describe('schedules', () => {
       /^rotations\.0\.activeWindows\.0\.from: must be a local time/,
     ],
     [{ teamId: '6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e' }, /^teamId: no team with this id/],
+    [{ slackUsergroupId: '@oncall' }, /^slackUsergroupId: must be a Slack user group id/],
+    [{ handoffNotices: 'yes' }, /^handoffNotices: /],
   ])('refuses %j with a 400 naming what is wrong', async (overrides, message) => {
     const response = await request(gateway.app)
       .post('/api/schedules')
@@ -108,6 +111,35 @@ describe('schedules', () => {
       .expect(400);
 
     expect(response.body.error).toMatch(message);
+  });
+});
+
+describe('handoff notices and the user group', () => {
+  test('are off unless asked; asked for, the schedule shows them and its handoff watcher runs; PUT keeps them unless it turns them off', async () => {
+    const plain = await createSchedule();
+    expect(plain).toMatchObject({ handoffNotices: false, slackUsergroupId: null });
+    await expect(
+      gateway.temporal.workflow.getHandle(scheduleHandoffsWorkflowId(plain.id)).describe()
+    ).rejects.toThrow();
+
+    const watched = await createSchedule(scheduleBody({ handoffNotices: true, slackUsergroupId: 'S0ONCALL' }));
+    expect(watched).toMatchObject({ handoffNotices: true, slackUsergroupId: 'S0ONCALL' });
+    const watcher = await gateway.temporal.workflow.getHandle(scheduleHandoffsWorkflowId(watched.id)).describe();
+    expect(watcher.status.name).toBe('RUNNING');
+    expect(watcher.type).toBe('scheduleHandoffsWorkflow');
+
+    const kept = await request(gateway.app)
+      .put(`/api/schedules/${watched.id}`)
+      .set(gateway.adminAuth)
+      .send(scheduleBody({ name: 'Renamed' }))
+      .expect(200);
+    expect(kept.body).toMatchObject({ name: 'Renamed', handoffNotices: true, slackUsergroupId: 'S0ONCALL' });
+    const turnedOff = await request(gateway.app)
+      .put(`/api/schedules/${watched.id}`)
+      .set(gateway.adminAuth)
+      .send(scheduleBody({ handoffNotices: false, slackUsergroupId: null }))
+      .expect(200);
+    expect(turnedOff.body).toMatchObject({ handoffNotices: false, slackUsergroupId: null });
   });
 });
 

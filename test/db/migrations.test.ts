@@ -525,6 +525,8 @@ describe('the on-call tables (schedules, overrides, a team’s schedule)', () =>
       teamId: owner.id,
       icalToken: randomBytes(24).toString('base64url'),
       version: 7,
+      handoffNotices: true,
+      slackUsergroupId: 'S0ONCALL',
       createdAt: at('2026-12-08T09:00:00.123Z'),
       updatedAt: at('2026-12-08T10:00:00.456Z'),
     };

@@ -16,7 +16,8 @@
  * users.lookupByEmail (over the people given as `users` or added with `addUser`), users.info (people
  * named with `setDisplayName`; anyone else is `user_not_found`), users.getPresence and dnd.info
  * (everyone active and reachable unless `setPresence` says otherwise), views.open (a modal), views.publish
- * (a Home tab: `homeView` reads the latest one a person was shown; more than 100 blocks is refused);
+ * (a Home tab: `homeView` reads the latest one a person was shown; more than 100 blocks is refused),
+ * usergroups.users.update (a group's members as `usergroup` reads them; an empty list is refused);
  * any other method answers `{ok: false, error: 'unknown_method'}`. `workspaces` adds OAuth
  * installs (oauth.v2.access) and, per issued bot token, auth.test, conversations.info,
  * conversations.members and users.info (createFakeWorkspaces). Bodies may be form-encoded
@@ -107,6 +108,8 @@ export interface FakeSlack {
   setDisplayName(userId: string, displayName: string | undefined): void;
   /** Adds a workspace member that users.lookupByEmail finds. */
   addUser(email: string, userId: string): void;
+  /** The members of user group `id` as usergroups.users.update last set them; undefined before that. */
+  usergroup(id: string): string[] | undefined;
   /** What users.getPresence (`away`) and dnd.info (`dnd`: in quiet hours now) answer for `userId`. */
   setPresence(userId: string, presence: { away?: boolean; dnd?: boolean }): void;
   /** Calls received, and how many of them were answered 429 (a `rate_limited` fault or the pace). */
@@ -194,6 +197,8 @@ export async function startFakeSlack({
   const presences = new Map<string, { away?: boolean; dnd?: boolean }>();
   const faults = new Map<string, SlackFault[]>();
   const messages: FakeSlackMessage[] = [];
+  /** User group id → its members (usergroups.users.update). */
+  const usergroups = new Map<string, string[]>();
   const hangs = new Set<NodeJS.Timeout>();
   const stalls = new Map<string, number[]>();
   const workspaces = createFakeWorkspaces();
@@ -367,6 +372,17 @@ export async function startFakeSlack({
         if (view.blocks.length > 100) return { ok: false, error: 'invalid_arguments' };
         return { ok: true, view: { id: `V${nextTs().replace('.', '')}`, type: 'home', blocks: view.blocks } };
       }
+      case 'usergroups.users.update': {
+        const id = String(body.usergroup ?? '');
+        if (!/^S[A-Z0-9]+$/.test(id)) return { ok: false, error: 'no_such_subteam' };
+        const users = String(body.users ?? '')
+          .split(',')
+          .filter(Boolean);
+        // A group cannot be emptied this way: Slack wants at least one user.
+        if (users.length === 0) return { ok: false, error: 'invalid_users' };
+        usergroups.set(id, users);
+        return { ok: true, usergroup: { id, users, user_count: users.length } };
+      }
       case 'chat.postEphemeral':
         if (!body.channel) return { ok: false, error: 'channel_not_found' };
         if (!body.user) return { ok: false, error: 'user_not_found' };
@@ -412,6 +428,10 @@ export async function startFakeSlack({
     addUser(email, userId) {
       members.set(email.toLowerCase(), userId);
     },
+    usergroup: (id) => {
+      const users = usergroups.get(id);
+      return users ? [...users] : undefined;
+    },
     setPresence(userId, presence) {
       presences.set(userId, presence);
     },
@@ -445,6 +465,7 @@ export async function startFakeSlack({
     reset() {
       calls.length = 0;
       messages.length = 0;
+      usergroups.clear();
       faults.clear();
       stalls.clear();
       postBuckets = new Map();

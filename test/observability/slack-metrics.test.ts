@@ -62,6 +62,9 @@ function webApiSlack(): SlackApi {
     async updateMessage({ channel, ts, text }) {
       await client.chat.update({ channel, ts, text });
     },
+    async updateUsergroupUsers({ usergroupId, users }) {
+      await client.usergroups.users.update({ usergroup: usergroupId, users: users.join(',') });
+    },
   };
 }
 

@@ -10,6 +10,8 @@ const schedule: StoredSchedule = {
   version: 3,
   teamId: null,
   icalToken: 'token',
+  handoffNotices: false,
+  slackUsergroupId: null,
   createdAt: new Date('2026-11-01T00:00:00Z'),
   updatedAt: new Date('2026-11-02T00:00:00Z'),
   timeZone: 'Europe/Berlin',

@@ -22,6 +22,7 @@ function botWith(directory: Record<string, string>) {
     },
     postMessage: () => Promise.reject(new Error('not used')),
     updateMessage: () => Promise.reject(new Error('not used')),
+    updateUsergroupUsers: () => Promise.reject(new Error('not used')),
   };
   return {
     bot,
@@ -99,6 +100,7 @@ describe('people names', () => {
     const dryRun: SlackApi = {
       postMessage: () => Promise.reject(new Error('not used')),
       updateMessage: () => Promise.reject(new Error('not used')),
+      updateUsergroupUsers: () => Promise.reject(new Error('not used')),
     };
 
     expect(await names.namesOf(dryRun, ['U0ADA'])).toEqual({});

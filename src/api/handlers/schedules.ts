@@ -1,11 +1,13 @@
 /** `/api/schedules`: on-call schedules, who is on call, their shifts and overrides; and the iCal feed. */
-import type { RequestHandler } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import type { Database } from '../../db/client';
 import { scheduleCalendar } from '../../oncall/ical';
 import { onCallAt, shiftsBetween } from '../../oncall/on-call';
 import { rotationsSchema, SLACK_USER_ID, timeZoneSchema } from '../../oncall/schedule';
+import { tellHandoffWatcher } from '../../oncall/handoff-watch';
 import { loadSchedule } from '../../oncall/store';
 import { FIRST_YEAR, LAST_YEAR } from '../../oncall/zone-clock';
 import { HttpError } from '../errors';
@@ -16,10 +18,12 @@ import {
   deleteOverride,
   deleteSchedule,
   getSchedule,
+  handoffOptions,
   listSchedules,
   OverrideChangesNothingError,
   replaceSchedule,
   UnknownTeamError,
+  wantsHandoffWatcher,
 } from '../services/schedules';
 import { parseInput, pathId } from '../validation';
 
@@ -47,6 +51,12 @@ const scheduleSchema = z.object({
   timeZone: timeZoneSchema,
   rotations: rotationsSchema,
   teamId: z.string().regex(UUID, 'must be a team id').optional(),
+  handoffNotices: z.boolean().optional(),
+  slackUsergroupId: z
+    .string()
+    .regex(/^S[A-Z0-9]+$/, 'must be a Slack user group id such as S0123ABCD')
+    .nullable()
+    .optional(),
 });
 
 const overrideSchema = z
@@ -80,6 +90,25 @@ const rangeSchema = z
 export interface SchedulesDeps {
   db: Database;
   config: Config;
+  /** Tells a schedule's handoff watcher about changes (oncall/handoff-watch.ts). */
+  temporal: Client;
+}
+
+/**
+ * Starts or wakes the schedule's handoff watcher after a change that is saved already. If Temporal
+ * does not answer, the answer stays a success: the watcher is told when a worker next starts.
+ */
+async function tellWatcher(
+  { temporal, config }: SchedulesDeps,
+  req: Request,
+  scheduleId: string,
+  watched: boolean
+): Promise<void> {
+  try {
+    await tellHandoffWatcher(temporal, { scheduleId, taskQueue: config.temporal.taskQueue, watched });
+  } catch (error) {
+    req.log.warn({ err: error, scheduleId }, 'handoff watcher not told of the change: it will be when a worker starts');
+  }
 }
 
 function scheduleIdOf(param: unknown): string {
@@ -92,11 +121,13 @@ function badTeam(error: unknown): never {
 }
 
 /** `POST /api/schedules` → 201 with the schedule and its calendar feed's URL. */
-export function createScheduleHandler({ db, config }: SchedulesDeps): RequestHandler {
+export function createScheduleHandler(deps: SchedulesDeps): RequestHandler {
+  const { db, config } = deps;
   return async (req, res) => {
     const input = parseInput(scheduleSchema, req.body, 'body');
     const schedule = await createSchedule(db, config.publicUrl, input).catch(badTeam);
     req.log.info({ scheduleId: schedule.id, teamId: schedule.teamId }, 'schedule created');
+    if (wantsHandoffWatcher(schedule)) await tellWatcher(deps, req, schedule.id, true);
     res.status(201).json(schedule);
   };
 }
@@ -116,22 +147,26 @@ export function getScheduleHandler({ db, config }: SchedulesDeps): RequestHandle
 }
 
 /** `PUT /api/schedules/:id`: the same body as creation; the version goes up by one. */
-export function replaceScheduleHandler({ db, config }: SchedulesDeps): RequestHandler {
+export function replaceScheduleHandler(deps: SchedulesDeps): RequestHandler {
+  const { db, config } = deps;
   return async (req, res) => {
     const id = scheduleIdOf(req.params.id);
     const input = parseInput(scheduleSchema, req.body, 'body');
     const schedule = await replaceSchedule(db, config.publicUrl, id, input).catch(badTeam);
     if (!schedule) throw new HttpError(404, 'no schedule with this id');
     req.log.info({ scheduleId: id, version: schedule.version }, 'schedule replaced');
+    await tellWatcher(deps, req, id, wantsHandoffWatcher(schedule));
     res.json(schedule);
   };
 }
 
-export function deleteScheduleHandler({ db }: SchedulesDeps): RequestHandler {
+export function deleteScheduleHandler(deps: SchedulesDeps): RequestHandler {
+  const { db } = deps;
   return async (req, res) => {
     const id = scheduleIdOf(req.params.id);
     if (!(await deleteSchedule(db, id))) throw new HttpError(404, 'no schedule with this id');
     req.log.info({ scheduleId: id }, 'schedule deleted');
+    await tellWatcher(deps, req, id, false);
     res.status(204).end();
   };
 }
@@ -175,7 +210,14 @@ export function shiftsHandler({ db }: SchedulesDeps): RequestHandler {
 }
 
 /** `POST /api/schedules/:id/overrides` → 201 `{id}`; 400 with the reason when it would change nothing. */
-export function addOverrideHandler({ db }: SchedulesDeps): RequestHandler {
+/** After an override is added or deleted: the watcher of a schedule with handoff options looks again. */
+async function overridesChanged(deps: SchedulesDeps, req: Request, scheduleId: string): Promise<void> {
+  const options = await handoffOptions(deps.db, scheduleId);
+  if (options && wantsHandoffWatcher(options)) await tellWatcher(deps, req, scheduleId, true);
+}
+
+export function addOverrideHandler(deps: SchedulesDeps): RequestHandler {
+  const { db } = deps;
   return async (req, res) => {
     const id = scheduleIdOf(req.params.id);
     const input = parseInput(overrideSchema, req.body, 'body');
@@ -183,6 +225,7 @@ export function addOverrideHandler({ db }: SchedulesDeps): RequestHandler {
       const created = await addOverride(db, id, input);
       if (!created) throw new HttpError(404, 'no schedule with this id');
       req.log.info({ scheduleId: id, overrideId: created.id }, 'override added');
+      await overridesChanged(deps, req, id);
       res.status(201).json(created);
     } catch (error) {
       if (error instanceof OverrideChangesNothingError) throw new HttpError(400, error.message);
@@ -191,7 +234,8 @@ export function addOverrideHandler({ db }: SchedulesDeps): RequestHandler {
   };
 }
 
-export function deleteOverrideHandler({ db }: SchedulesDeps): RequestHandler {
+export function deleteOverrideHandler(deps: SchedulesDeps): RequestHandler {
+  const { db } = deps;
   return async (req, res) => {
     const id = scheduleIdOf(req.params.id);
     const overrideId = req.params.overrideId;
@@ -199,6 +243,7 @@ export function deleteOverrideHandler({ db }: SchedulesDeps): RequestHandler {
       throw new HttpError(404, 'no override with this id in this schedule');
     }
     req.log.info({ scheduleId: id, overrideId }, 'override deleted');
+    await overridesChanged(deps, req, id);
     res.status(204).end();
   };
 }

@@ -18,7 +18,7 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 
-/** What the bot needs: post and update messages, read its channels, members and their presence (skipAway), the command, its mentions. */
+/** What the bot needs: post and update messages, read its channels, members and their presence (skipAway), the command, its mentions, a schedule's user group. */
 export const BOT_SCOPES = [
   'chat:write',
   'channels:read',
@@ -27,6 +27,8 @@ export const BOT_SCOPES = [
   'dnd:read',
   'commands',
   'app_mentions:read',
+  // Schedules that keep a Slack user group set to whoever is on call (docs/oncall.md).
+  'usergroups:write',
 ];
 
 /** Failures caused by the browser's request (stale or forged state, no code, cancelled): 400. */

@@ -35,6 +35,7 @@ const ADMIN_BODY_LIMIT = '64kb';
 export function adminRoutes(deps: {
   config: Config;
   db: Database;
+  /** Schedule changes start or wake the schedule's handoff watcher. */
   temporal: Client;
   log: Logger;
   directory?: SlackDirectory;

@@ -11,6 +11,10 @@ export interface ScheduleInput {
   timeZone: string;
   rotations: Rotation[];
   teamId?: string;
+  /** Post a notice in the teams' channels at each change of who is on call (default off). */
+  handoffNotices?: boolean;
+  /** Keep this Slack user group (`S…`) set to whoever is on call; null: none. */
+  slackUsergroupId?: string | null;
 }
 
 export interface OverrideDetails {
@@ -29,6 +33,8 @@ export interface ScheduleDetails {
   timeZone: string;
   rotations: Rotation[];
   teamId: string | null;
+  handoffNotices: boolean;
+  slackUsergroupId: string | null;
   version: number;
   icalUrl: string;
   createdAt: string;
@@ -58,6 +64,8 @@ function details(publicUrl: string, schedule: StoredSchedule): ScheduleDetails {
     timeZone: schedule.timeZone,
     rotations: schedule.rotations,
     teamId: schedule.teamId,
+    handoffNotices: schedule.handoffNotices,
+    slackUsergroupId: schedule.slackUsergroupId,
     version: schedule.version,
     icalUrl: icalUrl(publicUrl, schedule.icalToken),
     createdAt: schedule.createdAt.toISOString(),
@@ -91,6 +99,8 @@ export async function createSchedule(db: Database, publicUrl: string, input: Sch
         timeZone: input.timeZone,
         rotations: input.rotations,
         teamId: input.teamId,
+        handoffNotices: input.handoffNotices ?? false,
+        slackUsergroupId: input.slackUsergroupId ?? null,
         icalToken: randomBytes(24).toString('base64url'),
       },
       select: { id: true },
@@ -122,7 +132,7 @@ export async function listSchedules(
     });
 }
 
-/** Replaces name, zone, rotations (and team, when given); null when there is no such schedule. */
+/** Replaces name, zone, rotations, team (when given) and the handoff options given; null when there is no such schedule. */
 export async function replaceSchedule(
   db: Database,
   publicUrl: string,
@@ -144,6 +154,9 @@ export async function replaceSchedule(
         timeZone: input.timeZone,
         rotations: input.rotations,
         teamId: input.teamId ?? null,
+        // Left out: kept (the Slack form replaces the rotation only, and must not turn them off).
+        handoffNotices: input.handoffNotices,
+        slackUsergroupId: input.slackUsergroupId,
         version: { increment: 1 },
       },
     });
@@ -151,6 +164,19 @@ export async function replaceSchedule(
     return true;
   });
   return found ? getSchedule(db, publicUrl, id) : null;
+}
+
+/** Whether the schedule asks for handoff notices or a user group (its watcher should run). */
+export function wantsHandoffWatcher(schedule: Pick<ScheduleDetails, 'handoffNotices' | 'slackUsergroupId'>): boolean {
+  return schedule.handoffNotices || schedule.slackUsergroupId !== null;
+}
+
+/** The schedule's handoff options, or null when there is no such schedule. */
+export async function handoffOptions(
+  db: Database,
+  id: string
+): Promise<Pick<ScheduleDetails, 'handoffNotices' | 'slackUsergroupId'> | null> {
+  return db.schedule.findUnique({ where: { id }, select: { handoffNotices: true, slackUsergroupId: true } });
 }
 
 /** Deletes a schedule and its overrides; teams that used it go back to their engineers' order. */
