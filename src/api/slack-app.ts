@@ -69,10 +69,22 @@ export function createSlackAppRoutes(deps: {
   return {
     install,
     workspaces,
-    views: (submission) => submitScheduleForm({ db, workspaces, publicUrl: config.publicUrl, log }, submission),
+    views: (submission) =>
+      submitScheduleForm(
+        {
+          db,
+          workspaces,
+          publicUrl: config.publicUrl,
+          log,
+          temporal: deps.temporal,
+          taskQueue: config.temporal.taskQueue,
+        },
+        submission
+      ),
     events: slackEventsHandler({
       db,
       temporal: deps.temporal,
+      taskQueue: config.temporal.taskQueue,
       workspaces,
       bots,
       publicUrl: config.publicUrl,
@@ -85,6 +97,7 @@ export function createSlackAppRoutes(deps: {
     commands: slackCommandsHandler({
       db,
       temporal: deps.temporal,
+      taskQueue: config.temporal.taskQueue,
       workspaces,
       responder: deps.responder,
       publicUrl: config.publicUrl,

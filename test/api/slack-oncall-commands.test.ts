@@ -10,6 +10,7 @@ import { createTestGateway, type TestGateway } from '../helpers/gateway';
 import { signedCommand } from '../helpers/slack-app-requests';
 import { signedInteraction } from '../helpers/slack-requests';
 import { waitFor } from '../helpers/wait';
+import { scheduleHandoffsWorkflowId } from '../../src/workflows/definitions';
 
 let slack: FakeSlack;
 let gateway: TestGateway;
@@ -167,6 +168,31 @@ test('someone outside the channel cannot take on call', async () => {
   const reply = await (await command('take 1h', 'U0MALLORY')).later();
   expect(reply).toBe('Only members of this channel can change its team.');
   expect(await onCallNow(scheduleId)).toEqual(['U0BOB']);
+});
+
+test('a take on a schedule with handoff notices wakes its watcher, so the notice follows at once', async () => {
+  const schedule = await request(gateway.app).get(`/api/schedules/${scheduleId}`).set(gateway.adminAuth).expect(200);
+  await request(gateway.app)
+    .put(`/api/schedules/${scheduleId}`)
+    .set(gateway.adminAuth)
+    .send({
+      name: schedule.body.name,
+      timeZone: schedule.body.timeZone,
+      rotations: schedule.body.rotations,
+      teamId,
+      handoffNotices: true,
+    })
+    .expect(200);
+  const watcher = gateway.temporal.workflow.getHandle(scheduleHandoffsWorkflowId(scheduleId));
+  const signals = async () =>
+    ((await watcher.fetchHistory()).events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes)
+      .length;
+  const before = await signals();
+
+  await command('take 30m');
+
+  await channelSays(/`U0ALICE` is on call until .* \(instead of `U0BOB`\)/);
+  await waitFor('the watcher told of the override', async () => ((await signals()) > before ? true : undefined));
 });
 
 describe('/escalator schedule', () => {

@@ -52,6 +52,8 @@ export interface SlackEventDeps {
   clock?: () => number;
   /** Tells running alerts that their team's maintenance windows changed (`@Escalator maintenance …`). */
   temporal?: Client;
+  /** Where a schedule's handoff watcher runs (TEMPORAL_TASK_QUEUE). */
+  taskQueue?: string;
   /** Work done behind the answer, for tests and shutdown to wait on. */
   background?: Set<Promise<void>>;
 }

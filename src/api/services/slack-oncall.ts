@@ -4,7 +4,7 @@
  * and `cover @person <from> <to>`. Times are read and shown in the schedule's zone.
  */
 import type { Database } from '../../db/client';
-import { loadSchedule } from '../../oncall/store';
+import { loadSchedule, type StoredSchedule } from '../../oncall/store';
 import { onCallSummary } from '../../oncall/summary';
 import { defaultTakeEnd, LONGEST_TAKE_OVER_MS } from '../../oncall/take-over';
 import { parseUntil, parseWhen } from '../../oncall/when';
@@ -19,7 +19,7 @@ const READ_AHEAD_MS = 93 * DAY_MS;
 
 export type TakeRequest = { kind: 'take'; ms?: number } | { kind: 'cover'; userId: string; from: string; to: string };
 
-export type TakeOutcome = { ok: true; text: string } | { ok: false; text: string };
+export type TakeOutcome = { ok: true; text: string; schedule: StoredSchedule } | { ok: false; text: string };
 
 export const COVER_USAGE = `Name the person and the time: \`${COMMAND} cover @alice 09:00 17:00\`, \`${COMMAND} cover @alice now 4h\` or \`${COMMAND} cover @alice 2026-12-24T09:00 2026-12-26T09:00\`.`;
 
@@ -84,7 +84,7 @@ export async function takeOnCall(
         },
       },
     });
-    return { ok: true, text: tookOverMessage(actor, userId, drafts, zone, now) };
+    return { ok: true, text: tookOverMessage(actor, userId, drafts, zone, now), schedule };
   } catch (error) {
     if (error instanceof OverrideChangesNothingError)
       return { ok: false, text: `Nothing to change: ${error.message}.` };

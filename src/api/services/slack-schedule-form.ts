@@ -3,7 +3,9 @@
  * its submission (a `view_submission` interaction) turned into the team's schedule. Only members
  * of the team's channel may save it, as with every other team change from Slack.
  */
+import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
+import { tellHandoffWatcher } from '../../oncall/handoff-watch';
 import type { Logger } from '../../logger';
 import { loadSchedule } from '../../oncall/store';
 import { userName } from '../../slack/mrkdwn';
@@ -70,7 +72,7 @@ function parseTarget(text: string): ScheduleFormTarget | null {
 }
 
 export async function submitScheduleForm(
-  deps: { db: Database; workspaces: Workspaces; publicUrl: string; log: Logger },
+  deps: { db: Database; workspaces: Workspaces; publicUrl: string; log: Logger; temporal?: Client; taskQueue?: string },
   submission: ViewSubmission
 ): Promise<SubmissionOutcome> {
   if (submission.callbackId !== SCHEDULE_MODAL_CALLBACK) return {};
@@ -113,6 +115,13 @@ export async function submitScheduleForm(
     },
   });
   log.info({ team: team.name, scheduleId: saved?.id }, 'on-call schedule set from Slack');
+  if (saved && deps.temporal && deps.taskQueue) {
+    // The rotation changed: the handoff watcher (if notices or a user group are on) looks again.
+    const watched = saved.handoffNotices || saved.slackUsergroupId !== null;
+    await tellHandoffWatcher(deps.temporal, { scheduleId: saved.id, taskQueue: deps.taskQueue, watched }).catch(
+      (error: unknown) => log.warn({ err: error, scheduleId: saved.id }, 'handoff watcher not told of the change')
+    );
+  }
   const text =
     `:calendar: ${userName(submission.userId)} set the on-call schedule: ${describeScheduleForm(read.values)}, ` +
     `${read.values.members.map(userName).join(' → ')}. Who is on call now: \`/escalator oncall\`.`;

@@ -31,6 +31,7 @@ import type { Workspace, Workspaces } from './slack-workspaces';
 import { COVER_USAGE, onCallAnswer, takeOnCall, type TakeRequest } from './slack-oncall';
 import { LONGEST_TAKE_OVER_MS } from '../../oncall/take-over';
 import { parseSpan } from '../../oncall/when';
+import { tellHandoffWatcher } from '../../oncall/handoff-watch';
 import { createWindow, endWindowsNow, tellRunningAlerts, windowsAt } from './maintenance';
 import { maintenanceEndedMessage, maintenanceLine, maintenanceStartedMessage } from '../../slack/maintenance-messages';
 
@@ -144,8 +145,10 @@ export interface TeamCommandDeps {
   log: Logger;
   /** The clock `oncall`, `take`, `cover` and `maintenance` read (Date.now unless a test sets it). */
   now?: () => number;
-  /** Tells a team's running alerts that its maintenance windows changed. */
+  /** Tells a team's running alerts that its maintenance windows changed, and a schedule's handoff watcher of overrides. */
   temporal?: Client;
+  /** Where the handoff watcher runs (TEMPORAL_TASK_QUEUE). */
+  taskQueue?: string;
 }
 
 export interface TeamCommand {
@@ -206,6 +209,22 @@ export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCom
   return { kind: 'change', workspace, team, change: parsed };
 }
 
+/**
+ * Wakes the schedule's handoff watcher after an override from Slack, so that notices and the user
+ * group follow at once. Temporal not answering leaves the change saved: the watcher sees it when a
+ * worker next starts.
+ */
+async function tellWatcherOfChange(
+  deps: Pick<TeamCommandDeps, 'temporal' | 'taskQueue' | 'log'>,
+  schedule: { id: string; handoffNotices: boolean; slackUsergroupId: string | null }
+): Promise<void> {
+  if (!deps.temporal || !deps.taskQueue) return;
+  const watched = schedule.handoffNotices || schedule.slackUsergroupId !== null;
+  await tellHandoffWatcher(deps.temporal, { scheduleId: schedule.id, taskQueue: deps.taskQueue, watched }).catch(
+    (error: unknown) => deps.log.warn({ err: error, scheduleId: schedule.id }, 'handoff watcher not told of the change')
+  );
+}
+
 /** Where a command answers the person who asked; confirmations always go to the channel. */
 export interface CommandReplies {
   /** A refusal or a problem. */
@@ -220,7 +239,7 @@ export interface CommandReplies {
  * is audited too, and told to the person who asked.
  */
 export async function applyTeamChange(
-  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log' | 'now' | 'temporal'>,
+  deps: Pick<TeamCommandDeps, 'db' | 'publicUrl' | 'log' | 'now' | 'temporal' | 'taskQueue'>,
   prepared: Extract<PreparedCommand, { kind: 'change' }>,
   command: Pick<TeamCommand, 'channelId' | 'userId'> & { via: ChangeVia },
   replies: CommandReplies
@@ -286,6 +305,7 @@ export async function applyTeamChange(
     case 'take':
     case 'cover': {
       const outcome = await takeOnCall(db, team, change, { actor, via, now: (deps.now ?? Date.now)() });
+      if (outcome.ok) await tellWatcherOfChange(deps, outcome.schedule);
       if (!outcome.ok) return replies.toAsker(outcome.text);
       await workspace.slack.postMessage({ channel, text: outcome.text });
       return;
