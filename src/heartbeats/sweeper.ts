@@ -35,7 +35,7 @@ export interface HeartbeatSweeperDeps {
 export interface HeartbeatSweeper {
   /** Sweeps now instead of at the next tick (a ping ended a silence: report the resolution at once). */
   wake(): void;
-  /** One sweep, now; resolves with the number of reports made. For tests and the loop. */
+  /** One sweep, now, after the loop's sweep in progress; resolves with the number of reports made (tests). */
   sweepOnce(): Promise<number>;
   /** Stops the loop and waits for a sweep in progress. */
   close(): Promise<void>;
@@ -155,6 +155,8 @@ export function createHeartbeatSweeper({
       }
     },
     async sweepOnce() {
+      // After the loop's sweep in progress, which holds the locks this one would skip.
+      await running?.catch(() => undefined);
       const made = await sweepOnce();
       return made === Infinity ? SWEEP_BATCH : made;
     },
