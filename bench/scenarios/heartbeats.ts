@@ -66,11 +66,12 @@ const start = performance.now();
 const latencies = [];
 let failed = 0;
 let sent = 0;
-const state = monitors.map((m) => ({ next: Math.random() * firstSpreadMs, silent: false }));
+const state = monitors.map((m) => ({ next: Math.random() * firstSpreadMs, silent: false, pinged: false }));
 const extra = monitors.map((m, i) => i).filter((i) => !monitors[i].deadlineOnly);
 function ping(i, now) {
   const m = monitors[i];
   state[i].next = now + m.intervalMs - beforeMs;
+  state[i].pinged = true;
   sent += 1;
   const sentAt = performance.now();
   fetch(m.url).then(async (answer) => {
@@ -83,7 +84,9 @@ const timer = setInterval(() => {
   const now = performance.now() - start;
   if (now >= durationMs) {
     clearInterval(timer);
-    setTimeout(() => parentPort.postMessage({ latencies, failed, sent, silent: state.map((s) => s.silent) }), 2000);
+    const stoppedAt = Date.now();
+    // The last answers, then the main thread pauses every monitor: the run's end is no silence.
+    setTimeout(() => parentPort.postMessage({ latencies, failed, sent, stoppedAt, silent: state.map((s) => s.silent) }), 200);
     return;
   }
   for (let i = 0; i < monitors.length; i += 1) {
@@ -91,7 +94,7 @@ const timer = setInterval(() => {
     if (s.silent || s.next > now) continue;
     const m = monitors[i];
     // Goes silent only where its deadline still falls inside the run, so that its alert is seen.
-    if (m.silentFromMs !== undefined && now >= m.silentFromMs && s.next + beforeMs < durationMs - 1000) {
+    if (m.silentFromMs !== undefined && s.pinged && now >= m.silentFromMs && s.next + beforeMs < durationMs - 1000) {
       s.silent = true;
       continue;
     }
@@ -120,13 +123,15 @@ function runPinger(monitors: PlannedMonitor[], durationMs: number, rate: number,
       firstSpreadMs,
     },
   });
-  return new Promise<{ latencies: number[]; failed: number; sent: number; silent: boolean[] }>((resolve, reject) => {
-    worker.once('message', (result) => {
-      void worker.terminate();
-      resolve(result);
-    });
-    worker.once('error', reject);
-  });
+  return new Promise<{ latencies: number[]; failed: number; sent: number; stoppedAt: number; silent: boolean[] }>(
+    (resolve, reject) => {
+      worker.once('message', (result) => {
+        void worker.terminate();
+        resolve(result);
+      });
+      worker.once('error', reject);
+    }
+  );
 }
 
 /** Creates the teams and monitors through the admin API. */
@@ -174,33 +179,37 @@ export async function measureHeartbeats(bench: BenchContext): Promise<void> {
   const wallSeconds = (Date.now() - startedAt) / 1000;
   const cpuAfter = bench.cpuByPart();
   const rss = bench.rssMiB();
+  // Pinging stopped with the run: what the monitors do after it is not measured, and must not
+  // become thousands of alerts for the scenarios after this one.
+  await bench.db
+    .$executeRaw`UPDATE heartbeat_monitors SET paused_at = now() WHERE paused_at IS NULL AND name LIKE 'job-%'`;
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
   const silentIds = new Set(monitors.filter((_, i) => pinged.silent[i]).map((monitor) => monitor.id));
-  const rows = await bench.db.$queryRaw<Array<{ id: string; deadline: Date | null; opened: Date | null }>>`
-    SELECT m.id::text AS id, m.unhealthy_since AS deadline, a.first_seen_at AS opened
+  // One row per firing of a monitor's alert: the firing key is the deadline it missed (monitor-alert.ts).
+  const firings = await bench.db.$queryRaw<Array<{ id: string; deadline: string; opened: Date }>>`
+    SELECT m.id::text AS id, f.firing_key AS deadline, f.first_seen_at AS opened
       FROM heartbeat_monitors m
-      LEFT JOIN alerts a ON a.team_id = m.team_id AND a.fingerprint = 'heartbeat/' || m.id::text
+      JOIN alert_firings f ON f.team_id = m.team_id AND f.fingerprint = 'heartbeat/' || m.id::text
      WHERE m.name LIKE 'job-%'`;
-  const alerted = rows.filter((row) => row.opened !== null && byId.has(row.id));
-  const falseAlerts = alerted.filter((row) => !silentIds.has(row.id));
-  const silentRows = rows.filter((row) => silentIds.has(row.id));
-  const missed = silentRows.filter((row) => row.opened === null || row.deadline === null);
-  const openLatencies = silentRows
-    .filter((row) => row.opened && row.deadline)
-    .map((row) => row.opened!.getTime() - row.deadline!.getTime());
+  const mine = firings.filter((row) => byId.has(row.id));
+  // A deadline after the pinger stopped is the end of the run, not a late ping.
+  const falseAlerts = mine.filter((row) => !silentIds.has(row.id) && Date.parse(row.deadline) < pinged.stoppedAt);
+  const silentFirings = mine.filter((row) => silentIds.has(row.id));
+  const missed = [...silentIds].filter((id) => !silentFirings.some((row) => row.id === id));
+  const openLatencies = silentFirings.map((row) => row.opened.getTime() - Date.parse(row.deadline));
 
   // The post in the team channel, timed from the same deadline (Slack's pace is one post per second per channel).
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const posts = bench.slack.calls('chat.postMessage').filter((call) => !call.body.thread_ts);
-  const postLatencies = silentRows.flatMap((row) => {
+  const postLatencies = silentFirings.flatMap((row) => {
     const monitor = byId.get(row.id)!;
     const post = posts.find(
       (call) =>
         call.body.channel === monitor.channel &&
         String(call.body.text).includes(`No heartbeat from ${monitor.name} since`)
     );
-    return post && row.deadline ? [post.at - row.deadline.getTime()] : [];
+    return post ? [post.at - Date.parse(row.deadline)] : [];
   });
 
   const scale = `${monitors.length} monitors, ${SCALE.minIntervalS}–${SCALE.maxIntervalS} s intervals, ${Math.round(wallSeconds)} s`;
@@ -251,7 +260,7 @@ export async function measureHeartbeats(bench: BenchContext): Promise<void> {
     unit: '% of one core',
     note:
       `of 200 % on this machine: ${Math.round(200 - cpuShare)} % left for alerts; ` +
-      `${cpuSplit(cpuBefore, cpuAfter, Math.max(1, Math.round(wallSeconds * 1000)))} per second of run; ` +
+      `${cpuSplit(cpuBefore, cpuAfter, wallSeconds)} per second of run; ` +
       `RSS of gateway + worker ${rss} MiB`,
   });
 }

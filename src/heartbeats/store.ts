@@ -5,7 +5,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { Severity } from '../domain/alert';
-import { sqlPoolOf, type Database } from '../db/client';
+import { COMMIT_WITHOUT_WAITING_FOR_DISK, sqlPoolOf, type Database } from '../db/client';
 import type { EndpointWithTeam } from '../api/services/endpoints';
 
 /** A monitor's state, the contract's words: `inactive` until its first ping. */
@@ -105,6 +105,10 @@ function withTeam(row: MonitorWithTeamRow): MonitorWithTeam {
  * A ping: the monitor is healthy until `now` + interval + grace. Ending an unhealthy spell leaves
  * the resolution to the sweeper (`resolve_pending`), which reports each monitor's firings and
  * resolutions one after another under the row's lock. Null for an unknown token hash.
+ *
+ * The commit does not wait for the disk: a ping is answered in a fraction of the time, and the
+ * only loss, in a crash of PostgreSQL itself within a fraction of a second of the ping, is that
+ * ping: at worst an alert that the next ping resolves (docs/heartbeats.md).
  */
 export async function recordPing(
   db: Database,
@@ -118,6 +122,7 @@ export async function recordPing(
             resolve_pending = resolve_pending OR state = 'unhealthy',
             state = 'healthy',
             unhealthy_since = NULL
+       FROM (SELECT ${COMMIT_WITHOUT_WAITING_FOR_DISK}) AS async_commit
       WHERE token_hash = $1
       RETURNING id, resolve_pending AS "resolvePending"`,
     [tokenHash, now]
