@@ -5,6 +5,7 @@
  * also run on demand, after which whatever it had to report is in PostgreSQL.
  */
 import { startTestEscalator, type RunningTestEscalator } from '../helpers/escalator';
+import { missingSenders, startAlertmanager } from '../helpers/real-senders';
 import { waitFor } from '../helpers/wait';
 
 let escalator: RunningTestEscalator;
@@ -232,4 +233,37 @@ test('bad input is a 400 naming what is wrong; no bearer is 401; an unknown moni
   expect((await call('GET', '/api/heartbeats/not-an-id')).status).toBe(404);
   const listed = await call('GET', `/api/heartbeats?teamId=${team.id}`);
   expect(listed.body.heartbeats.map((m: { name: string }) => m.name)).toEqual(['taken']);
+});
+
+const missing = missingSenders();
+if (missing) process.stderr.write(`the Watchdog test of test/e2e/heartbeats.test.ts skipped: ${missing}\n`);
+// The one skip allowed, as in alertmanager.test.ts: without Debian's Alertmanager there is nothing real to test.
+const testWithAlertmanager = missing ? test.skip : test;
+
+testWithAlertmanager("Alertmanager's Watchdog routed to the ping URL keeps its monitor healthy", async () => {
+  const team = await escalator.createTeam({ prefix: 'hb' });
+  const monitor = await createMonitor(team.id, { name: 'prometheus', interval: '5m', grace: '1m' });
+  const alertmanager = await startAlertmanager({
+    webhookUrl: `${escalator.url}${monitor.pingPath}`,
+    groupWait: '0s',
+    groupInterval: '1s',
+    repeatInterval: '2s',
+  });
+  try {
+    await alertmanager.fire({ labels: { alertname: 'Watchdog', severity: 'none' }, startsAt: new Date() });
+    const read = async () => (await call('GET', `/api/heartbeats/${monitor.id}`)).body;
+    const first = await waitFor('the first ping from Alertmanager', async () => (await read()).lastPingAt, 30_000);
+    const repeated = await waitFor(
+      "Alertmanager's repeat to ping again",
+      async () => {
+        const now = await read();
+        return now.lastPingAt !== first ? now : undefined;
+      },
+      30_000
+    );
+    expect(repeated).toMatchObject({ state: 'healthy', paused: false });
+  } finally {
+    await alertmanager.stop();
+  }
+  expect(await heartbeatAlert(monitor.id)).toBeNull();
 });
