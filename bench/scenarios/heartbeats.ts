@@ -66,6 +66,7 @@ const start = performance.now();
 const latencies = [];
 let failed = 0;
 let sent = 0;
+const outcomes = {};
 const state = monitors.map((m) => ({ next: Math.random() * firstSpreadMs, silent: false, pinged: false }));
 const extra = monitors.map((m, i) => i).filter((i) => !monitors[i].deadlineOnly);
 function ping(i, now) {
@@ -77,8 +78,8 @@ function ping(i, now) {
   fetch(m.url).then(async (answer) => {
     await answer.arrayBuffer();
     latencies.push(performance.now() - sentAt);
-    if (answer.status !== 204) failed += 1;
-  }, () => { failed += 1; });
+    if (answer.status !== 204) { failed += 1; outcomes[answer.status] = (outcomes[answer.status] || 0) + 1; }
+  }, (error) => { failed += 1; const key = String(error.cause?.code || error.message); outcomes[key] = (outcomes[key] || 0) + 1; });
 }
 const timer = setInterval(() => {
   const now = performance.now() - start;
@@ -86,7 +87,7 @@ const timer = setInterval(() => {
     clearInterval(timer);
     const stoppedAt = Date.now();
     // The last answers, then the main thread pauses every monitor: the run's end is no silence.
-    setTimeout(() => parentPort.postMessage({ latencies, failed, sent, stoppedAt, silent: state.map((s) => s.silent) }), 200);
+    setTimeout(() => parentPort.postMessage({ latencies, failed, outcomes, sent, stoppedAt, silent: state.map((s) => s.silent) }), 200);
     return;
   }
   for (let i = 0; i < monitors.length; i += 1) {
@@ -123,15 +124,20 @@ function runPinger(monitors: PlannedMonitor[], durationMs: number, rate: number,
       firstSpreadMs,
     },
   });
-  return new Promise<{ latencies: number[]; failed: number; sent: number; stoppedAt: number; silent: boolean[] }>(
-    (resolve, reject) => {
-      worker.once('message', (result) => {
-        void worker.terminate();
-        resolve(result);
-      });
-      worker.once('error', reject);
-    }
-  );
+  return new Promise<{
+    latencies: number[];
+    failed: number;
+    outcomes: Record<string, number>;
+    sent: number;
+    stoppedAt: number;
+    silent: boolean[];
+  }>((resolve, reject) => {
+    worker.once('message', (result) => {
+      void worker.terminate();
+      resolve(result);
+    });
+    worker.once('error', reject);
+  });
 }
 
 /** Creates the teams and monitors through the admin API. */
@@ -222,7 +228,7 @@ export async function measureHeartbeats(bench: BenchContext): Promise<void> {
     target: `≤ ${HEARTBEAT_TARGETS.pingP99Ms} ms at ${rate}/s`,
     ok: pingP99 <= HEARTBEAT_TARGETS.pingP99Ms && pinged.failed === 0 && achievedRate >= rate * 0.95,
     mustHold: pinged.failed === 0,
-    note: `${pinged.sent} pings, ${pinged.failed} not answered 204; median ${Math.round(percentile(pinged.latencies, 50) * 10) / 10} ms`,
+    note: `${pinged.sent} pings, ${pinged.failed} not answered 204 ${JSON.stringify(pinged.outcomes)}; median ${Math.round(percentile(pinged.latencies, 50) * 10) / 10} ms`,
   });
   const alertP99 = percentile(openLatencies, 99);
   record({

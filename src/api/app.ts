@@ -100,6 +100,13 @@ export function createApp(deps: GatewayDeps, parts: AppParts = {}): Express {
     '/preview',
     previewRoutes({ db, outbox: deps.dryRunOutbox, signingSecret: config.slack.signingSecret, clock, log })
   );
+  // Before request logging too: a ping is machine traffic, every minute per monitor and hundreds a
+  // second in all, and a log line each would cost more than the ping (its metrics still count it).
+  app.use(
+    '/heartbeats',
+    mountedAt('/heartbeats'),
+    heartbeatRoutes({ db, guard, clock, onResolvePending: parts.onHeartbeatResolvePending })
+  );
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
   const directory =
@@ -108,11 +115,7 @@ export function createApp(deps: GatewayDeps, parts: AppParts = {}): Express {
       ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
       : undefined);
   app.use('/api', mountedAt('/api'), adminRoutes({ config, db, directory, guard, intake, clock }));
-  app.use(
-    '/heartbeats',
-    mountedAt('/heartbeats'),
-    heartbeatRoutes({ db, guard, clock, onResolvePending: parts.onHeartbeatResolvePending })
-  );
+
   // Calendar clients cannot send a bearer token: the feed's URL carries its own.
   app.get('/ical/:file', icalHandler({ db, guard }));
   app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake, guard }));

@@ -6,7 +6,6 @@ import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { Logger } from '../../logger';
 import { UNMATCHED_ROUTE } from '../../observability/metrics';
 
-const HEARTBEAT_ROUTE = '/heartbeats/:token';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -58,14 +57,8 @@ export function requestLogging(log: Logger): HttpLogger {
     }),
     // A guessing client's 429s are counted in metrics and announced once by the credential guard:
     // one line each would let a flood fill the log.
-    // A heartbeat answered is the normal case, every minute per monitor: its line is for debugging.
-    customLogLevel: (req, res, error) =>
-      error || res.statusCode >= 500
-        ? 'error'
-        : res.statusCode === 429 ||
-            (res.statusCode === 204 && matchedRoute(req as Request, res as Response) === HEARTBEAT_ROUTE)
-          ? 'debug'
-          : 'info',
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode === 429 ? 'debug' : 'info',
     serializers: {
       // Only what helps to follow a request: headers carry bearer tokens and Slack signatures.
       // Bound when the request arrives, before routing: so no URL here; the route is added at the end.
