@@ -131,26 +131,37 @@ export async function recordPing(
 }
 
 /**
- * Locks up to `limit` monitors that have something to report at `now`: past their deadline
- * (healthy, not paused, team not paused), or with a resolution pending. Rows another process holds
- * are skipped, so that each report is made by one process; the caller re-reads what each row needs
- * from the locked version (a ping may have come in between).
+ * Up to `limit` monitors that have something to report at `now`: past their deadline (healthy, not
+ * paused, team not paused), or with a resolution pending. Read without locks: each is then taken
+ * on its own (lockMonitorToReport).
  */
-export async function lockMonitorsToReport(sql: PoolClient, now: Date, limit: number): Promise<MonitorWithTeam[]> {
+export async function monitorsToReport(db: Database, now: Date, limit: number): Promise<string[]> {
+  const { rows } = await sqlPoolOf(db).query<{ id: string }>(
+    `(SELECT d.id FROM heartbeat_monitors d
+       WHERE d.state = 'healthy' AND d.paused_at IS NULL AND d.due_at <= $1
+         AND NOT EXISTS (SELECT 1 FROM teams p WHERE p.id = d.team_id AND p.paused_at IS NOT NULL)
+       ORDER BY d.due_at LIMIT $2)
+     UNION
+     (SELECT r.id FROM heartbeat_monitors r WHERE r.resolve_pending LIMIT $2)`,
+    [now, limit]
+  );
+  return rows.map((row) => row.id);
+}
+
+/**
+ * One monitor with its team, locked until the transaction ends, or null when another process holds
+ * it (SKIP LOCKED: that one reports it) or it is gone. The caller re-reads what it needs from this
+ * locked version: a ping may have come since it was listed.
+ */
+export async function lockMonitorToReport(sql: PoolClient, id: string): Promise<MonitorWithTeam | null> {
   const { rows } = await sql.query<MonitorWithTeamRow>(
     `SELECT ${MONITOR_COLUMNS}, ${TEAM_COLUMNS}
        FROM heartbeat_monitors m JOIN teams t ON t.id = m.team_id
-      WHERE m.id IN (
-              (SELECT d.id FROM heartbeat_monitors d
-                WHERE d.state = 'healthy' AND d.paused_at IS NULL AND d.due_at <= $1
-                  AND NOT EXISTS (SELECT 1 FROM teams p WHERE p.id = d.team_id AND p.paused_at IS NOT NULL)
-                ORDER BY d.due_at LIMIT $2)
-              UNION ALL
-              (SELECT r.id FROM heartbeat_monitors r WHERE r.resolve_pending LIMIT $2))
-      FOR UPDATE OF m SKIP LOCKED`,
-    [now, limit]
+      WHERE m.id = $1 FOR UPDATE OF m SKIP LOCKED`,
+    [id]
   );
-  return rows.map(withTeam);
+  const row = rows[0];
+  return row ? withTeam(row) : null;
 }
 
 /** The monitors whose missed deadline was reported: unhealthy since that deadline. */

@@ -1,8 +1,8 @@
 /**
  * The heartbeat sweeper: one per gateway process, every quarter second, it takes the monitors past
  * their deadline and those with a resolution to report, and reports them through the alert intake
- * as any source's alerts are (docs/heartbeats.md). Each monitor is reported under its row lock,
- * taken with SKIP LOCKED: several gateways share the work, exactly one reports each deadline, and
+ * as any source's alerts are (docs/heartbeats.md). Each monitor is reported in a transaction of its
+ * own, under its row lock, taken with SKIP LOCKED: several gateways share the work, exactly one reports each deadline, and
  * a delete or a change that holds the lock first is never raced by an alert. The mark that a
  * report was made commits in the same transaction as the lock, after the intake took the report;
  * a process killed in between leaves the monitor due, and the next sweep reports it again with
@@ -12,7 +12,7 @@ import { inSqlTransaction, type Database } from '../db/client';
 import type { AlertIntake } from '../api/services/alert-intake';
 import type { Logger } from '../logger';
 import { heartbeatResolution, missedHeartbeatReport } from './monitor-alert';
-import { lockMonitorsToReport, markResolved, markUnhealthy, type MonitorWithTeam } from './store';
+import { lockMonitorToReport, markResolved, markUnhealthy, monitorsToReport, type MonitorWithTeam } from './store';
 
 /** How often each process looks for missed deadlines: an alert opens at most this late, plus the intake's time. */
 export const SWEEP_INTERVAL_MS = 250;
@@ -85,34 +85,42 @@ export function createHeartbeatSweeper({
     return { resolve, miss };
   }
 
+  /**
+   * Takes one monitor in a transaction of its own, so that its lock is held only while its own
+   * reports are made: a ping to it waits for that, and no ping waits for a whole sweep.
+   */
+  async function sweepMonitor(id: string, now: number): Promise<number> {
+    return inSqlTransaction(db, async (sql) => {
+      const monitor = await lockMonitorToReport(sql, id);
+      if (!monitor) return 0;
+      const made = await report(monitor, now);
+      if (made.resolve) await markResolved(sql, [id]);
+      if (made.miss) await markUnhealthy(sql, [id]);
+      return Number(made.resolve) + Number(made.miss);
+    });
+  }
+
   async function sweepOnce(): Promise<number> {
     const now = clock();
-    return inSqlTransaction(db, async (sql) => {
-      const monitors = await lockMonitorsToReport(sql, new Date(now), SWEEP_BATCH);
-      const missed: string[] = [];
-      const resolved: string[] = [];
-      let firstError: Error | undefined;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(REPORT_CONCURRENCY, monitors.length) }, async () => {
-          for (let monitor = monitors[next++]; monitor; monitor = monitors[next++]) {
-            try {
-              const made = await report(monitor, now);
-              if (made.resolve) resolved.push(monitor.id);
-              if (made.miss) missed.push(monitor.id);
-            } catch (error) {
-              // Left as it is: due again at the next sweep.
-              firstError ??= error instanceof Error ? error : new Error(String(error));
-            }
+    const ids = await monitorsToReport(db, new Date(now), SWEEP_BATCH);
+    let made = 0;
+    let firstError: Error | undefined;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(REPORT_CONCURRENCY, ids.length) }, async () => {
+        for (let id = ids[next++]; id; id = ids[next++]) {
+          try {
+            made += await sweepMonitor(id, now);
+          } catch (error) {
+            // Left as it is: due again at the next sweep.
+            firstError ??= error instanceof Error ? error : new Error(String(error));
           }
-        })
-      );
-      await markResolved(sql, resolved);
-      await markUnhealthy(sql, missed);
-      if (firstError !== undefined && missed.length + resolved.length === 0) throw firstError;
-      if (firstError !== undefined) log.warn({ err: firstError }, 'some heartbeat reports were not taken; retrying');
-      return monitors.length >= SWEEP_BATCH ? Infinity : missed.length + resolved.length;
-    });
+        }
+      })
+    );
+    if (firstError !== undefined && made === 0) throw firstError;
+    if (firstError !== undefined) log.warn({ err: firstError }, 'some heartbeat reports were not taken; retrying');
+    return ids.length >= SWEEP_BATCH ? Infinity : made;
   }
 
   function schedule(delayMs: number): void {
