@@ -73,12 +73,13 @@ const extra = monitors.map((m, i) => i).filter((i) => !monitors[i].deadlineOnly)
 function ping(i, now) {
   const m = monitors[i];
   state[i].next = now + m.intervalMs - beforeMs;
-  state[i].pinged = true;
   sent += 1;
   const sentAt = performance.now();
   fetch(m.url).then(async (answer) => {
     await answer.arrayBuffer();
     latencies.push(performance.now() - sentAt);
+    // Only a ping the gateway took makes the monitor active, so only then can its silence be expected to alert.
+    if (answer.status === 204) state[i].pinged = true;
     if (answer.status !== 204) { failed += 1; outcomes[answer.status] = (outcomes[answer.status] || 0) + 1; }
   }, (error) => { failed += 1; const key = String(error.cause?.code || error.message); outcomes[key] = (outcomes[key] || 0) + 1; });
 }
