@@ -177,8 +177,9 @@ export async function mapConcurrently(count: number, limit: number, work: (i: nu
   );
 }
 
-/** A team made for one scenario: its channel and its webhook URL. */
+/** A team made for one scenario: its id, its channel and its webhook URL. */
 export interface BenchTeam {
+  id: string;
   channel: string;
   url: string;
 }
@@ -195,6 +196,8 @@ export interface BenchContext {
   databaseUrl: string;
   db: Database;
   temporal: Client;
+  /** Headers for the admin API: the bearer and a JSON content type. */
+  admin: Record<string, string>;
   /** A new team through the admin API, with a channel of its own. */
   newTeam: (name: string) => Promise<BenchTeam>;
   /** The channel's top-level message about `title` once it satisfies `ready`. */

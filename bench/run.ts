@@ -16,6 +16,8 @@
  * BENCH_ONLY=lifecycle measures the CPU per lifecycle alone (while working on it) and writes no results.
  * BENCH_ONLY=openloop runs only the open loop with button presses beside it, likewise.
  * BENCH_ONLY=storm and BENCH_ONLY=oncall run only that scenario, likewise.
+ * BENCH_ONLY=heartbeats runs only the heartbeat monitors (BENCH_HEARTBEAT_MONITORS, BENCH_HEARTBEAT_S,
+ * BENCH_HEARTBEAT_RATE set its scale) and writes its figures to bench/results/heartbeats.json and .md.
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +45,7 @@ import { renderReport } from './report';
 import { measureAlertmanagerGroup } from './scenarios/alertmanager-group';
 import { measureClosedLoops } from './scenarios/closed-loop';
 import { measureGuessingFlood } from './scenarios/guessing-flood';
+import { measureHeartbeats } from './scenarios/heartbeats';
 import { measureLifecycles } from './scenarios/lifecycle';
 import { measureMemorySoak } from './scenarios/memory-soak';
 import { measureOnCall } from './scenarios/oncall';
@@ -54,6 +57,7 @@ const ONLY_LIFECYCLES = process.env.BENCH_ONLY === 'lifecycle';
 const ONLY_OPEN_LOOP = process.env.BENCH_ONLY === 'openloop';
 const ONLY_STORM = process.env.BENCH_ONLY === 'storm';
 const ONLY_ONCALL = process.env.BENCH_ONLY === 'oncall';
+const ONLY_HEARTBEATS = process.env.BENCH_ONLY === 'heartbeats';
 
 /** The postmaster's pid, from the first line of its pid file. */
 function readPostmasterPid(dataDir: string): number | undefined {
@@ -118,8 +122,8 @@ async function main(): Promise<void> {
         engineers: ['U0BENCH1', 'U0BENCH2'],
       }),
     });
-    const body = (await response.json()) as { webhookUrl: string };
-    return { channel, url: `${escalator.gatewayUrl}${new URL(body.webhookUrl).pathname}` };
+    const body = (await response.json()) as { id: string; webhookUrl: string };
+    return { id: body.id, channel, url: `${escalator.gatewayUrl}${new URL(body.webhookUrl).pathname}` };
   }
 
   /** The channel's top-level message about `title` once it satisfies `ready` (the bench's Slack stand-in is in this process). */
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
     databaseUrl: postgres.databaseUrl,
     db,
     temporal,
+    admin,
     newTeam,
     messageShowing,
     allDispatched,
@@ -188,6 +193,23 @@ async function main(): Promise<void> {
     await measureStormUntilIdle(bench);
     await measureGuessingFlood(bench);
     await measureMemorySoak(bench);
+    if (ONLY_HEARTBEATS) {
+      await measureHeartbeats(bench);
+    } else {
+      const references = await measureReferences(bench);
+      // Whole lifecycles first, while nothing else runs.
+      await measureLifecycles(bench);
+      if (ONLY_LIFECYCLES) return;
+      await measureClosedLoops(bench, references);
+      const openLoopCpu = await measureOpenLoopWithPresses(bench);
+      await measureAlertmanagerGroup(bench, openLoopCpu);
+      // Before the guessing flood, which leaves the bench's own address refused for a while.
+      await measureStormUntilIdle(bench);
+      // Before the guessing flood too: a blocked address would have its pings refused.
+      await measureHeartbeats(bench);
+      await measureGuessingFlood(bench);
+      await measureMemorySoak(bench);
+    }
   } catch (error) {
     // Said before anything is closed: calls still in flight would fail on a closed connection.
     console.error('benchmark failed:', error);
@@ -196,6 +218,7 @@ async function main(): Promise<void> {
     // The Temporal connection is left to process.exit: closed under a call still retrying, it throws from a timer.
     await teardown.run();
   }
+  if (ONLY_HEARTBEATS) writeResults('heartbeats');
   if (!process.env.BENCH_ONLY) {
     writeResults();
     // A full run's figures go into the tables of README.md and docs/performance.md (a smoke run's stay in smoke.json).
@@ -212,7 +235,8 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-function writeResults(): void {
+/** Writes the figures as JSON and markdown; `only` names a run of one scenario (its own files, no tables rendered). */
+function writeResults(only?: string): void {
   const resultsDir = path.join(__dirname, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const commit = (() => {
@@ -224,8 +248,8 @@ function writeResults(): void {
   })();
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
   const date = new Date().toISOString();
-  const kind = SMOKE ? 'smoke' : 'full';
-  const base = path.join(resultsDir, `${kind === 'smoke' ? 'smoke' : 'latest'}`);
+  const kind = only ?? (SMOKE ? 'smoke' : 'full');
+  const base = path.join(resultsDir, only ?? (SMOKE ? 'smoke' : 'latest'));
   writeFileSync(`${base}.json`, `${JSON.stringify({ date, commit, machine, kind, figures }, null, 2)}\n`);
   const rows = figures.map(
     (f) =>

@@ -18,6 +18,7 @@ import { mountedAt, requestLogging } from './middleware/request-logging';
 import { frontDoorHandler } from './handlers/front-door';
 import { icalHandler } from './handlers/schedules';
 import { adminRoutes } from './routes/admin';
+import { heartbeatRoutes } from './routes/heartbeats';
 import { healthRoutes } from './routes/health';
 import { previewRoutes } from './routes/preview';
 import { slackRoutes } from './routes/slack';
@@ -25,7 +26,7 @@ import { snsRoutes } from './routes/sns';
 import { webhookRoutes } from './routes/webhooks';
 import { createIntakeGate } from '../intake/gate';
 import { shedLoad } from './middleware/load-shedding';
-import { createAlertIntake } from './services/alert-intake';
+import { createAlertIntake, type AlertIntake } from './services/alert-intake';
 import { createSlackResponder, type SlackResponder } from './services/slack-actions';
 import { createSlackAppRoutes } from './slack-app';
 
@@ -57,12 +58,25 @@ export interface GatewayDeps {
   webUiUrl?: string;
 }
 
+/** The alert intake over its gate: one per gateway, shared by the app and the heartbeat sweeper. */
+export function createGatewayIntake(deps: GatewayDeps): AlertIntake {
+  const { config, db, temporal, log } = deps;
+  const gate = createIntakeGate({ db, temporal, maxBacklog: config.intake.maxBacklog });
+  return createAlertIntake({ config, db, log, clock: deps.clock ?? Date.now, gate, metrics: deps.metrics });
+}
+
+/** What a running gateway shares with its app (gateway.ts); the app makes its own when built alone. */
+export interface AppParts {
+  intake?: AlertIntake;
+  /** A ping ended a monitor's silence: the heartbeat sweeper reports the resolution now. */
+  onHeartbeatResolvePending?: () => void;
+}
+
 /** Builds the gateway: routes, body limits, request logging and the one error middleware. */
-export function createApp(deps: GatewayDeps): Express {
+export function createApp(deps: GatewayDeps, parts: AppParts = {}): Express {
   const { config, db, temporal, log } = deps;
   const clock = deps.clock ?? Date.now;
-  const gate = createIntakeGate({ db, temporal, maxBacklog: config.intake.maxBacklog });
-  const intake = createAlertIntake({ config, db, log, clock, gate, metrics: deps.metrics });
+  const intake = parts.intake ?? createGatewayIntake(deps);
   const intakeLoad = shedLoad(config.intake.maxInFlight, () => deps.metrics?.intakeShed.inc({ reason: 'busy' }));
 
   // One per app: failed tokens and bearers from a client count together, wherever they are tried.
@@ -89,6 +103,13 @@ export function createApp(deps: GatewayDeps): Express {
     '/preview',
     previewRoutes({ db, outbox: deps.dryRunOutbox, signingSecret: config.slack.signingSecret, clock, log })
   );
+  // Before request logging too: a ping is machine traffic, every minute per monitor and hundreds a
+  // second in all, and a log line each would cost more than the ping (its metrics still count it).
+  app.use(
+    '/heartbeats',
+    mountedAt('/heartbeats'),
+    heartbeatRoutes({ db, guard, clock, onResolvePending: parts.onHeartbeatResolvePending })
+  );
   app.use(requestLogging(log));
   app.use(healthRoutes({ db, temporal }));
   // Whoever opens the gateway's address in a browser is shown what runs and where to go.
@@ -98,7 +119,8 @@ export function createApp(deps: GatewayDeps): Express {
     (config.slack.botToken
       ? createSlackDirectory({ token: config.slack.botToken, apiUrl: config.slack.apiUrl })
       : undefined);
-  app.use('/api', mountedAt('/api'), adminRoutes({ config, db, temporal, log, directory, guard }));
+  app.use('/api', mountedAt('/api'), adminRoutes({ config, db, temporal, log, directory, guard, intake, clock }));
+
   // Calendar clients cannot send a bearer token: the feed's URL carries its own.
   app.get('/ical/:file', icalHandler({ db, guard }));
   app.use('/webhooks', mountedAt('/webhooks'), intakeLoad, webhookRoutes({ db, intake, guard }));

@@ -40,6 +40,8 @@ export interface RunningTestEscalator {
   ): Promise<number>;
   /** Creates a team with a random name and channel through the admin API. */
   createTeam(options?: NewTestTeam): Promise<TestTeam>;
+  /** Runs the gateway's heartbeat sweeper once, now (it also runs every 250 ms on its own). */
+  sweepHeartbeats(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -64,8 +66,11 @@ export interface TestEscalatorOptions {
   slackPace?: FakeSlackOptions['pace'];
   /** Where gateway and worker write their log lines (stdout by default); tests capture them here. */
   logDestination?: pino.DestinationStream;
-  /** Gateway seams for tests: an SNS verifier with the test certificate, a recording subscription confirmer. */
-  gateway?: Pick<GatewayDeps, 'snsVerifier' | 'snsSubscriptionConfirmer'>;
+  /**
+   * Gateway seams for tests: an SNS verifier with the test certificate, a recording subscription
+   * confirmer, a clock that tests move (heartbeat deadlines).
+   */
+  gateway?: Pick<GatewayDeps, 'snsVerifier' | 'snsSubscriptionConfirmer' | 'clock'>;
 }
 
 /** Starts gateway and worker with `env` on top of test defaults (unique task queue, fresh secrets). */
@@ -151,6 +156,7 @@ export async function startTestEscalator(
         snsPath: new URL(created.body.snsUrl as string).pathname,
       };
     },
+    sweepHeartbeats: () => gateway.heartbeats.sweepOnce(),
     press: async (press) => {
       const alert = await db.alert.findFirst({
         where: { workflowId: press.workflowId },

@@ -5,6 +5,13 @@ import type { Database } from '../../db/client';
 import type { SlackDirectory } from '../../slack/directory';
 import { getAlertHandler, listAlertsHandler } from '../handlers/alerts';
 import {
+  createMonitorHandler,
+  deleteMonitorHandler,
+  getMonitorHandler,
+  listMonitorsHandler,
+  updateMonitorHandler,
+} from '../handlers/heartbeats';
+import {
   createTeamHandler,
   deleteTeamHandler,
   getTeamHandler,
@@ -29,6 +36,7 @@ import { createMaintenanceHandler, deleteMaintenanceHandler, maintenanceAtHandle
 import { requireAdminToken } from '../middleware/admin-auth';
 import { jsonBody } from '../middleware/body';
 import type { CredentialGuard } from '../middleware/credential-guard';
+import type { AlertIntake } from '../services/alert-intake';
 
 const ADMIN_BODY_LIMIT = '64kb';
 
@@ -40,6 +48,9 @@ export function adminRoutes(deps: {
   log: Logger;
   directory?: SlackDirectory;
   guard: CredentialGuard;
+  /** Heartbeat monitors resolve their open alert through it when deleted. */
+  intake: Pick<AlertIntake, 'receiveAlert'>;
+  clock: () => number;
 }): Router {
   const router = Router();
   router.use(requireAdminToken(deps.config.adminToken, deps.guard));
@@ -61,6 +72,11 @@ export function adminRoutes(deps: {
   router.get('/schedules/:id/shifts', shiftsHandler(deps));
   router.post('/schedules/:id/overrides', ...jsonBody(ADMIN_BODY_LIMIT), addOverrideHandler(deps));
   router.delete('/schedules/:id/overrides/:overrideId', deleteOverrideHandler(deps));
+  router.post('/heartbeats', ...jsonBody(ADMIN_BODY_LIMIT), createMonitorHandler(deps));
+  router.get('/heartbeats', listMonitorsHandler(deps));
+  router.get('/heartbeats/:id', getMonitorHandler(deps));
+  router.patch('/heartbeats/:id', ...jsonBody(ADMIN_BODY_LIMIT), updateMonitorHandler(deps));
+  router.delete('/heartbeats/:id', deleteMonitorHandler(deps));
   router.get('/alerts', listAlertsHandler(deps));
   router.get('/alerts/:id', getAlertHandler(deps));
   return router;

@@ -33,6 +33,11 @@ export interface EndpointWithTeam {
 /** base64url of 32 random bytes is 43 characters; anything far from that shape cannot be a token. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,128}$/;
 
+/** Whether `token` has the shape of a token we issue: anything else is unknown without a query. */
+export function looksLikeToken(token: string): boolean {
+  return TOKEN_SHAPE.test(token);
+}
+
 /** A new endpoint secret: 32 random bytes, base64url (URL-safe, no padding). */
 export function issueEndpointToken(): string {
   return randomBytes(32).toString('base64url');
@@ -73,7 +78,7 @@ interface EndpointRow extends Omit<EndpointWithTeam, 'team'> {
 
 /** The endpoint a token opens, or null when the token is malformed or unknown. */
 export async function findEndpointByToken(db: Database, token: string): Promise<EndpointWithTeam | null> {
-  if (!TOKEN_SHAPE.test(token)) return null;
+  if (!looksLikeToken(token)) return null;
   const { rows } = await sqlPoolOf(db).query<EndpointRow>(ENDPOINT_BY_TOKEN_HASH, [hashEndpointToken(token)]);
   const row = rows[0];
   if (!row) return null;
