@@ -2,7 +2,7 @@
  * Schedules read from PostgreSQL into the core's shape, and the one question an alert asks of
  * them: whom to page now (whoIsOnCall), for the alert workflow's activity.
  */
-import type { Database } from '../db/client';
+import { sqlPoolOf, type Database } from '../db/client';
 import { decideOnCall, type OnCallDecision } from './decision';
 import { rotationsSchema, type Override, type Schedule } from './schedule';
 
@@ -31,7 +31,12 @@ export interface OverrideWindow {
 type ScheduleRow = NonNullable<Awaited<ReturnType<Database['schedule']['findUnique']>>>;
 type OverrideRow = NonNullable<Awaited<ReturnType<Database['scheduleOverride']['findUnique']>>>;
 
-export function overrideOf(row: OverrideRow): Override {
+type OverrideFields = Pick<
+  OverrideRow,
+  'id' | 'startsAt' | 'endsAt' | 'addUserId' | 'removeUserId' | 'createdBy' | 'createdAt'
+>;
+
+export function overrideOf(row: OverrideFields): Override {
   return {
     id: row.id,
     start: row.startsAt.getTime(),
@@ -43,7 +48,7 @@ export function overrideOf(row: OverrideRow): Override {
   };
 }
 
-function storedSchedule(row: ScheduleRow, overrides: OverrideRow[]): StoredSchedule {
+function storedSchedule(row: Omit<ScheduleRow, never>, overrides: OverrideFields[]): StoredSchedule {
   return {
     id: row.id,
     name: row.name,
@@ -61,25 +66,58 @@ function storedSchedule(row: ScheduleRow, overrides: OverrideRow[]): StoredSched
   };
 }
 
+/**
+ * A schedule with the overrides of a window, in one round trip on the pool: who is on call is asked
+ * of the API and by every new alert, and the two ORM queries this was cost more than the answer.
+ */
+const SCHEDULE_WITH_OVERRIDES = (key: 'id' | 'ical_token') => `
+  SELECT s.id, s.name, s.time_zone AS "timeZone", s.rotations, s.team_id AS "teamId",
+         s.ical_token AS "icalToken", s.version, s.handoff_notices AS "handoffNotices",
+         s.slack_usergroup_id AS "slackUsergroupId", s.created_at AS "createdAt", s.updated_at AS "updatedAt",
+         COALESCE((
+           SELECT json_agg(json_build_object(
+                    'id', o.id, 'startsAt', o.starts_at, 'endsAt', o.ends_at, 'addUserId', o.add_user_id,
+                    'removeUserId', o.remove_user_id, 'createdBy', o.created_by, 'createdAt', o.created_at))
+           FROM schedule_overrides o
+           WHERE o.schedule_id = s.id AND NOT $2::boolean
+             AND ($3::timestamptz IS NULL OR o.ends_at > $3) AND ($4::timestamptz IS NULL OR o.starts_at < $4)
+         ), '[]'::json) AS overrides
+  FROM schedules s WHERE s.${key} = $1${key === 'id' ? '::uuid' : ''}`;
+
+interface ScheduleWithOverridesRow extends Omit<ScheduleRow, never> {
+  overrides: Array<{
+    id: string;
+    startsAt: string;
+    endsAt: string;
+    addUserId: string | null;
+    removeUserId: string | null;
+    createdBy: string | null;
+    createdAt: string;
+  }>;
+}
+
 /** A schedule by id or iCal token with its overrides (those in `window`), or null. */
 export async function loadSchedule(
   db: Database,
   where: { id: string } | { icalToken: string },
   window: OverrideWindow = {}
 ): Promise<StoredSchedule | null> {
-  const row = await db.schedule.findUnique({
-    where,
-    include: {
-      overrides: {
-        take: window.none ? 0 : undefined,
-        where: {
-          ...(window.from === undefined ? {} : { endsAt: { gt: new Date(window.from) } }),
-          ...(window.to === undefined ? {} : { startsAt: { lt: new Date(window.to) } }),
-        },
-      },
-    },
-  });
-  return row ? storedSchedule(row, row.overrides) : null;
+  const [key, value] = 'id' in where ? (['id', where.id] as const) : (['ical_token', where.icalToken] as const);
+  const { rows } = await sqlPoolOf(db).query<ScheduleWithOverridesRow>(SCHEDULE_WITH_OVERRIDES(key), [
+    value,
+    window.none ?? false,
+    window.from === undefined ? null : new Date(window.from),
+    window.to === undefined ? null : new Date(window.to),
+  ]);
+  const row = rows[0];
+  if (!row) return null;
+  const overrides = row.overrides.map((override) => ({
+    ...override,
+    startsAt: new Date(override.startsAt),
+    endsAt: new Date(override.endsAt),
+    createdAt: new Date(override.createdAt),
+  }));
+  return storedSchedule(row, overrides);
 }
 
 /** How far ahead of an instant overrides are read to tell until when an answer holds. */
