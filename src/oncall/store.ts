@@ -141,3 +141,38 @@ export async function whoIsOnCall(db: Database, teamId: string, at: Date): Promi
   if (!schedule) return null;
   return { ...decideOnCall(schedule, instant), scheduleId: schedule.id, version: schedule.version };
 }
+
+/** Schedules kept by one process at most; the oldest read is let go first. */
+const SCHEDULES_KEPT = 1_000;
+
+export interface ScheduleCache {
+  /**
+   * The schedule with every override that ends after `from`, as `loadSchedule` reads it, or null.
+   * Kept between calls and checked against the schedule's version each time (one small query):
+   * every change, overrides included, raises the version, so an answer is never stale, whichever
+   * process made the change. The same object each time also keeps its compiled form.
+   */
+  load(id: string, from: number): Promise<StoredSchedule | null>;
+}
+
+export function createScheduleCache(db: Database): ScheduleCache {
+  const kept = new Map<string, { version: number; from: number; schedule: StoredSchedule }>();
+  return {
+    async load(id, from) {
+      const entry = kept.get(id);
+      if (entry && from >= entry.from) {
+        const { rows } = await sqlPoolOf(db).query<{ version: number }>(
+          'SELECT version FROM schedules WHERE id = $1::uuid',
+          [id]
+        );
+        if (rows[0]?.version === entry.version) return entry.schedule;
+      }
+      const schedule = await loadSchedule(db, { id }, { from });
+      kept.delete(id);
+      if (!schedule) return null;
+      if (kept.size >= SCHEDULES_KEPT) kept.delete(kept.keys().next().value as string);
+      kept.set(id, { version: schedule.version, from, schedule });
+      return schedule;
+    },
+  };
+}

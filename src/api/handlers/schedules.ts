@@ -8,7 +8,7 @@ import { scheduleCalendar } from '../../oncall/ical';
 import { onCallAt, shiftsBetween } from '../../oncall/on-call';
 import { rotationsSchema, SLACK_USER_ID, timeZoneSchema } from '../../oncall/schedule';
 import { tellHandoffWatcher } from '../../oncall/handoff-watch';
-import { loadSchedule } from '../../oncall/store';
+import { createScheduleCache, loadSchedule } from '../../oncall/store';
 import { FIRST_YEAR, LAST_YEAR } from '../../oncall/zone-clock';
 import { HttpError } from '../errors';
 import type { CredentialGuard } from '../middleware/credential-guard';
@@ -173,11 +173,12 @@ export function deleteScheduleHandler(deps: SchedulesDeps): RequestHandler {
 
 /** `GET /api/schedules/:id/oncall?at=`: who is on call at that instant (default now), until when, and why. */
 export function onCallHandler({ db }: SchedulesDeps): RequestHandler {
+  const schedules = createScheduleCache(db);
   return async (req, res) => {
     const id = scheduleIdOf(req.params.id);
     const { at } = parseInput(z.object({ at: instantSchema.optional() }), req.query, 'query');
     const instant = at ?? Date.now();
-    const schedule = await loadSchedule(db, { id }, { from: instant });
+    const schedule = await schedules.load(id, instant);
     if (!schedule) throw new HttpError(404, 'no schedule with this id');
     const answer = onCallAt(schedule, instant);
     res.json({
