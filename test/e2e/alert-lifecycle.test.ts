@@ -205,7 +205,12 @@ test('alert text can never ping anyone or become a link in Slack', async () => {
 });
 
 test('a Pass delivered twice at once (same action_ts, as a proxy or a client retry sends it) acts once: the next engineer is called once', async () => {
-  const team = await escalator.createTeam({ prefix: 'twice', engineers: ['U7ANN', 'U7BOB', 'U7CAT'] });
+  // An hour's timeout: the next escalation step must not come into what this test counts.
+  const team = await escalator.createTeam({
+    prefix: 'twice',
+    engineers: ['U7ANN', 'U7BOB', 'U7CAT'],
+    escalationTimeout: '1h',
+  });
   const accepted = await escalator.post(team.webhookPath, {
     title: 'Queue backing up',
     severity: 'error',
