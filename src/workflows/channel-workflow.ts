@@ -15,6 +15,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -37,6 +38,10 @@ const rounds = proxyLocalActivities<ChannelActivities>(CHANNEL_ROUND_LOCAL_ACTIV
 const bucket = proxyLocalActivities<ChannelActivities>(CHANNEL_TURN_LOCAL_ACTIVITY_OPTIONS);
 
 export { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
+
+/** A run whose history is long waits for the digest being written, then continues as new. */
+const DIGEST_BEFORE_CONTINUE_PATCH = 'digest-before-continue';
+const DIGEST_WAIT_BEFORE_CONTINUE = '5 seconds';
 
 /** Well under Temporal's 10,240-event warning: a busy storm continues as new every few minutes. */
 export const DEFAULT_CHANNEL_MAX_HISTORY_EVENTS = 3_000;
@@ -178,8 +183,14 @@ export async function channelWorkflow(input: ChannelWorkflowInput): Promise<void
       released = false;
     }
     const info = workflowInfo();
-    if ((info.historyLength > maxHistoryEvents || info.continueAsNewSuggested) && !digestWriting) {
-      await continueAsNew<typeof channelWorkflow>({ ...input, carried: state });
+    if (info.historyLength > maxHistoryEvents || info.continueAsNewSuggested) {
+      // A digest being written is waited for (a few seconds at most: posts wait meanwhile), then
+      // the run continues as new: rounds made meanwhile (a slow digest on a loaded machine) grew one
+      // run's history well past its bound. Runs that went on with rounds replay so.
+      if (digestWriting && patched(DIGEST_BEFORE_CONTINUE_PATCH)) {
+        await condition(() => digestWriting === undefined, DIGEST_WAIT_BEFORE_CONTINUE);
+      }
+      if (!digestWriting) await continueAsNew<typeof channelWorkflow>({ ...input, carried: state });
     }
 
     const due = [state.lastBusyAt + pace.idleExitMs];
