@@ -7,7 +7,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { SlackApi, SlackMessageRef } from '../slack/client';
 import { renderChannelDigest } from '../slack/digest-message';
-import { toSlackFailure } from '../slack/errors';
 import type { TeamSnapshot } from '../domain/alert';
 import {
   CHANNEL_WAKE_SIGNAL,
@@ -21,7 +20,7 @@ import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { DEFAULT_CHANNEL_PACE, type ChannelPace } from '../domain/channel-pace';
-import type { ActivityDeps } from './deps';
+import { callSlack, slackOfTeam, type ActivityDeps } from './deps';
 import { createChannelQueue, type ChannelRound, type ChannelRoundAsk } from './channel-queue';
 import { createChannelSlots, MAX_SLOT_WAIT_MS, waitForSlot } from './slot';
 
@@ -67,17 +66,7 @@ export function createChannelActivities({
   channelPace,
 }: ActivityDeps) {
   /** The digest speaks with the same bot as the alerts of the channel (their team's installation). */
-  const slackOf = (team: DigestTeam): Promise<SlackApi> => (slackForTeam ? slackForTeam(team) : Promise.resolve(slack));
-
-  async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const failure = toSlackFailure(error, method);
-      log.warn({ method, activity: Context.current().info.activityType, failure: failure.type }, failure.message);
-      throw failure;
-    }
-  }
+  const slackOf = (team: DigestTeam): Promise<SlackApi> => slackOfTeam({ slack, slackForTeam }, team);
 
   const pace = { ...DEFAULT_CHANNEL_PACE, ...channelPace };
   const { takeChannelSlot, awaitUpdateTurn } = createChannelSlots(db);
@@ -205,7 +194,7 @@ export function createChannelActivities({
       const bot = await slackOf(team);
       await waitForSlot(notBefore);
       await channelSpacer?.take(team.slackChannelId);
-      const posted = await callSlack('chat.postMessage', () =>
+      const posted = await callSlack(log, 'chat.postMessage', () =>
         bot.postMessage({ channel: team.slackChannelId, ...renderChannelDigest(view) })
       );
       await db.slackMessage.createMany({
@@ -228,7 +217,7 @@ export function createChannelActivities({
       const view = await queue.stormView(team.slackChannelId, since, endedAt);
       const bot = await slackOf(team);
       await awaitUpdateTurn(team.installationId);
-      await callSlack('chat.update', () => bot.updateMessage({ ...message, ...renderChannelDigest(view) }));
+      await callSlack(log, 'chat.update', () => bot.updateMessage({ ...message, ...renderChannelDigest(view) }));
       if (endedAt) await queue.endStorm(team.slackChannelId);
     },
 

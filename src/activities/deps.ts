@@ -11,6 +11,7 @@ import type { Metrics } from '../observability/metrics';
 import type { ChannelSpacer } from '../slack/channel-spacer';
 import type { SlackApi } from '../slack/client';
 import type { PeopleNames } from '../slack/people-names';
+import { toSlackFailure } from '../slack/errors';
 import type { SlackForTeam } from '../slack/team-slack';
 
 export interface ActivityDeps {
@@ -38,4 +39,37 @@ export interface ActivityDeps {
 export function activityKey(): string {
   const { workflowExecution, activityId, isLocal } = Context.current().info;
   return `${workflowExecution?.workflowId}/${workflowExecution?.runId}/${isLocal ? 'local-' : ''}${activityId}`;
+}
+
+/**
+ * Runs one Slack call of an activity: its error leaves as a Temporal failure that says whether to
+ * retry (slack/errors.ts), logged once with the attempt it ended.
+ */
+export async function callSlack<T>(log: Logger, method: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const failure = toSlackFailure(error, method);
+    const { attempt, activityType, workflowExecution } = Context.current().info;
+    log.warn(
+      {
+        method,
+        activity: activityType,
+        workflowId: workflowExecution?.workflowId,
+        attempt,
+        failure: failure.type,
+        retry: !failure.nonRetryable,
+      },
+      failure.message
+    );
+    throw failure;
+  }
+}
+
+/** The bot that speaks for a team: its installation's (OAuth mode), else the one client. */
+export function slackOfTeam(
+  { slack, slackForTeam }: Pick<ActivityDeps, 'slack' | 'slackForTeam'>,
+  team: Parameters<SlackForTeam>[0]
+): Promise<SlackApi> {
+  return slackForTeam ? slackForTeam(team) : Promise.resolve(slack);
 }

@@ -3,13 +3,11 @@
  * call now and until when (the pure core, over the schedule as PostgreSQL holds it), the notice in
  * each team's channel, and the Slack user group. Each is safe to run twice.
  */
-import { Context } from '@temporalio/activity';
 import { onCallAt } from '../oncall/on-call';
 import { loadSchedule } from '../oncall/store';
 import type { SlackApi } from '../slack/client';
-import { toSlackFailure } from '../slack/errors';
 import { renderHandoffNotice } from '../slack/handoff-message';
-import type { ActivityDeps } from './deps';
+import { callSlack, slackOfTeam, type ActivityDeps } from './deps';
 
 /** A channel that gets the notices: a team that uses the schedule, and its workspace installation. */
 export interface HandoffChannel {
@@ -46,18 +44,7 @@ export interface HandoffNotice {
 }
 
 export function createHandoffActivities({ slack, db, log, slackForTeam, channelSpacer }: ActivityDeps) {
-  const slackOf = (channel: HandoffChannel): Promise<SlackApi> =>
-    slackForTeam ? slackForTeam(channel) : Promise.resolve(slack);
-
-  async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const failure = toSlackFailure(error, method);
-      log.warn({ method, activity: Context.current().info.activityType, failure: failure.type }, failure.message);
-      throw failure;
-    }
-  }
+  const slackOf = (channel: HandoffChannel): Promise<SlackApi> => slackOfTeam({ slack, slackForTeam }, channel);
 
   return {
     /**
@@ -106,7 +93,7 @@ export function createHandoffActivities({ slack, db, log, slackForTeam, channelS
       if (await db.slackMessage.findUnique({ where: { key } })) return;
       const bot = await slackOf(notice.channel);
       await channelSpacer?.take(slackChannelId);
-      const posted = await callSlack('chat.postMessage', () =>
+      const posted = await callSlack(log, 'chat.postMessage', () =>
         bot.postMessage({
           channel: slackChannelId,
           ...renderHandoffNotice({
@@ -142,7 +129,7 @@ export function createHandoffActivities({ slack, db, log, slackForTeam, channelS
         return 'kept';
       }
       const bot = team ? await slackOf(team) : slack;
-      await callSlack('usergroups.users.update', () => bot.updateUsergroupUsers({ usergroupId, users }));
+      await callSlack(log, 'usergroups.users.update', () => bot.updateUsergroupUsers({ usergroupId, users }));
       return 'set';
     },
   };

@@ -7,7 +7,7 @@ import { describeSkipped, pickAvailable, type Absence, type SkippedPerson } from
 import type { OnCallDecision } from '../oncall/decision';
 import { whoIsOnCall } from '../oncall/store';
 import { createPresenceCache, type PresenceCache } from '../slack/presence-cache';
-import type { ActivityDeps } from './deps';
+import { slackOfTeam, type ActivityDeps } from './deps';
 
 /** Who gets a new alert, why, and whom its first escalation calls. */
 export interface OnCallAssignment extends OnCallDecision {
@@ -53,9 +53,10 @@ export function createOnCallActivities({
         ? [...onCall.users, ...(onCall.next ? [onCall.next] : [])]
         : team.engineers.map((engineer) => engineer.slackUserId);
       if (candidates.length === 0) return onCall;
-      const teamSlack = slackForTeam
-        ? await slackForTeam({ slackChannelId: team.slackChannelId, installationId: team.installationId ?? undefined })
-        : slack;
+      const teamSlack = await slackOfTeam(
+        { slack, slackForTeam },
+        { slackChannelId: team.slackChannelId, installationId: team.installationId ?? undefined }
+      );
       const workspace = team.installationId ?? 'default';
       const absences = new Map<string, Absence | null>(
         await Promise.all(

@@ -6,7 +6,6 @@
  * under the activity's identity (workflow id / run id / activity id, the same for every attempt):
  * an attempt that finds its post there returns it instead of posting again.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { SLACK_PACED_RATE_LIMITED } from '../domain/failures';
 import type { AlertHolder, AlertView } from '../domain/alert';
@@ -18,10 +17,10 @@ import {
 } from '../slack/alert-message';
 import type { SlackApi, SlackMessageRef } from '../slack/client';
 import { createPeopleNames } from '../slack/people-names';
-import { SLACK_RATE_LIMITED, toSlackFailure } from '../slack/errors';
+import { SLACK_RATE_LIMITED } from '../slack/errors';
 import { stopTakenSince } from '../intake/journal';
 import { sqlPoolOf } from '../db/client';
-import { activityKey, type ActivityDeps } from './deps';
+import { activityKey, type ActivityDeps, callSlack, slackOfTeam } from './deps';
 import { createChannelSlots, waitForSlot } from './slot';
 
 /**
@@ -40,7 +39,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
   /** The bot that speaks for the alert's team (OAuth mode: its workspace's installation). */
   const sql = sqlPoolOf(db);
   const { awaitUpdateTurn } = createChannelSlots(db);
-  const slackOf = (view: AlertView) => (slackForTeam ? slackForTeam(view.team) : Promise.resolve(slack));
+  const slackOf = (view: AlertView) => slackOfTeam({ slack, slackForTeam }, view.team);
   const names = peopleNames ?? createPeopleNames({ log });
 
   /**
@@ -71,28 +70,6 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
     const stopped = await stopTakenSince(db, guard.workflowId, guard.seenReportId);
     if (stopped) log.info({ workflowId: guard.workflowId }, 'a press or resolution came first: nobody paged');
     return stopped;
-  }
-
-  /** Runs one Slack call; its error leaves as a Temporal failure that says whether to retry. */
-  async function callSlack<T>(method: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      const failure = toSlackFailure(error, method);
-      const { attempt, activityType, workflowExecution } = Context.current().info;
-      log.warn(
-        {
-          method,
-          activity: activityType,
-          workflowId: workflowExecution?.workflowId,
-          attempt,
-          failure: failure.type,
-          retry: !failure.nonRetryable,
-        },
-        failure.message
-      );
-      throw failure;
-    }
   }
 
   /**
@@ -156,7 +133,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       return postOnce(
         () =>
           pacedCall(notBefore, () =>
-            callSlack('chat.postMessage', async () => {
+            callSlack(log, 'chat.postMessage', async () => {
               const bot = await slackOf(view);
               // Only paced posts (with a slot) are spaced: thread calls and DMs never wait here.
               if (notBefore !== undefined) await channelSpacer?.take(view.team.slackChannelId);
@@ -170,10 +147,10 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
 
     /** Rewrites the alert message to show the current state (chat.update, idempotent by nature). */
     async updateAlertMessage({ message, view }: { message: SlackMessageRef; view: AlertView }): Promise<void> {
-      const bot = await callSlack('chat.update', () => slackOf(view));
+      const bot = await callSlack(log, 'chat.update', () => slackOf(view));
       const rendered = renderAlertMessage(await withNames(view, bot));
       await awaitUpdateTurn(view.team.installationId);
-      await callSlack('chat.update', () => bot.updateMessage({ ...message, ...rendered }));
+      await callSlack(log, 'chat.update', () => bot.updateMessage({ ...message, ...rendered }));
     },
 
     /** Calls an engineer (`<@U…>`) or the whole team (`<!channel>`) in the alert's thread, at its turn's slot. */
@@ -194,7 +171,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       const posted = await postOnce(
         () =>
           pacedCall(notBefore, () =>
-            callSlack('chat.postMessage', async () =>
+            callSlack(log, 'chat.postMessage', async () =>
               (await slackOf(view)).postMessage({ channel: message.channel, threadTs: message.ts, ...notification })
             )
           ),
@@ -223,7 +200,7 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       // and no conversations.open (nor its im:write scope) first.
       return postOnce(
         () =>
-          callSlack('chat.postMessage', async () =>
+          callSlack(log, 'chat.postMessage', async () =>
             (await slackOf(view)).postMessage({ channel: userId, ...directMessage })
           ),
         () => stopTaken(guard)
@@ -243,10 +220,10 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       userId: string;
       view: AlertView;
     }): Promise<void> {
-      const bot = await callSlack('chat.update', () => slackOf(view));
+      const bot = await callSlack(log, 'chat.update', () => slackOf(view));
       const rendered = renderDirectMessage(await withNames(view, bot), userId);
       await awaitUpdateTurn(view.team.installationId);
-      await callSlack('chat.update', () => bot.updateMessage({ ...message, ...rendered }));
+      await callSlack(log, 'chat.update', () => bot.updateMessage({ ...message, ...rendered }));
     },
 
     /** One line in the alert's thread when it is closed or resolved, at its turn's slot; pings nobody. */
@@ -259,12 +236,12 @@ export function createSlackActivities({ slack, db, log, slackForTeam, channelSpa
       view: AlertView;
       notBefore?: number;
     }): Promise<void> {
-      const bot = await callSlack('chat.postMessage', () => slackOf(view));
+      const bot = await callSlack(log, 'chat.postMessage', () => slackOf(view));
       const line = renderThreadEnding(await withNames(view, bot));
       await postOnce(
         () =>
           pacedCall(notBefore, () =>
-            callSlack('chat.postMessage', () =>
+            callSlack(log, 'chat.postMessage', () =>
               bot.postMessage({ channel: message.channel, threadTs: message.ts, ...line })
             )
           ),
