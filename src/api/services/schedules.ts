@@ -1,9 +1,9 @@
 /** On-call schedules: create, read, replace and delete them, and their overrides. Every change bumps the version. */
 import { randomBytes } from 'node:crypto';
-import type { Database } from '../../db/client';
+import type { Database, Prisma } from '../../db/client';
 import { overrideChangesNothing } from '../../oncall/on-call';
 import { takeOverOverrides, type OverrideDraft } from '../../oncall/take-over';
-import { rotationsSchema, type Rotation } from '../../oncall/schedule';
+import { rotationsSchema, type Rotation, type Schedule } from '../../oncall/schedule';
 import { loadSchedule, overrideOf, type StoredSchedule } from '../../oncall/store';
 
 export interface ScheduleInput {
@@ -185,6 +185,30 @@ export async function deleteSchedule(db: Database, id: string): Promise<boolean>
   return count > 0;
 }
 
+/**
+ * Locks the schedule's row (two overrides written at once are each checked against the other) and
+ * reads it as the core takes it, with the overrides of [start, end); null when there is none.
+ */
+async function lockScheduleIn(
+  tx: Prisma.TransactionClient,
+  scheduleId: string,
+  { start, end }: { start: number; end: number }
+): Promise<Schedule | null> {
+  const locked = await tx.$queryRaw<
+    Array<{ id: string }>
+  >`SELECT id FROM schedules WHERE id = ${scheduleId}::uuid FOR UPDATE`;
+  if (locked.length === 0) return null;
+  const row = await tx.schedule.findUniqueOrThrow({
+    where: { id: scheduleId },
+    include: { overrides: { where: { endsAt: { gt: new Date(start) }, startsAt: { lt: new Date(end) } } } },
+  });
+  return {
+    timeZone: row.timeZone,
+    rotations: rotationsSchema.parse(row.rotations),
+    overrides: row.overrides.map(overrideOf),
+  };
+}
+
 export interface NewOverride {
   start: number;
   end: number;
@@ -204,31 +228,16 @@ export async function addOverride(
   input: NewOverride
 ): Promise<{ id: string } | null> {
   return db.$transaction(async (tx) => {
-    const locked = await tx.$queryRaw<
-      Array<{ id: string }>
-    >`SELECT id FROM schedules WHERE id = ${scheduleId}::uuid FOR UPDATE`;
-    if (locked.length === 0) return null;
-    const row = await tx.schedule.findUniqueOrThrow({
-      where: { id: scheduleId },
-      include: {
-        overrides: { where: { endsAt: { gt: new Date(input.start) }, startsAt: { lt: new Date(input.end) } } },
-      },
+    const schedule = await lockScheduleIn(tx, scheduleId, input);
+    if (!schedule) return null;
+    const reason = overrideChangesNothing(schedule, {
+      id: 'new',
+      start: input.start,
+      end: input.end,
+      addUserId: input.addUserId,
+      removeUserId: input.removeUserId,
+      createdAt: Number.MAX_SAFE_INTEGER,
     });
-    const reason = overrideChangesNothing(
-      {
-        timeZone: row.timeZone,
-        rotations: rotationsSchema.parse(row.rotations),
-        overrides: row.overrides.map(overrideOf),
-      },
-      {
-        id: 'new',
-        start: input.start,
-        end: input.end,
-        addUserId: input.addUserId,
-        removeUserId: input.removeUserId,
-        createdAt: Number.MAX_SAFE_INTEGER,
-      }
-    );
     if (reason) throw new OverrideChangesNothingError(reason);
     const created = await tx.scheduleOverride.create({
       data: {
@@ -258,26 +267,9 @@ export async function takeOver(
   input: { userId: string; start: number; end: number; createdBy: string }
 ): Promise<OverrideDraft[] | null> {
   return db.$transaction(async (tx) => {
-    const locked = await tx.$queryRaw<
-      Array<{ id: string }>
-    >`SELECT id FROM schedules WHERE id = ${scheduleId}::uuid FOR UPDATE`;
-    if (locked.length === 0) return null;
-    const row = await tx.schedule.findUniqueOrThrow({
-      where: { id: scheduleId },
-      include: {
-        overrides: { where: { endsAt: { gt: new Date(input.start) }, startsAt: { lt: new Date(input.end) } } },
-      },
-    });
-    const drafts = takeOverOverrides(
-      {
-        timeZone: row.timeZone,
-        rotations: rotationsSchema.parse(row.rotations),
-        overrides: row.overrides.map(overrideOf),
-      },
-      input.userId,
-      input.start,
-      input.end
-    );
+    const schedule = await lockScheduleIn(tx, scheduleId, input);
+    if (!schedule) return null;
+    const drafts = takeOverOverrides(schedule, input.userId, input.start, input.end);
     if (drafts.length === 0) {
       throw new OverrideChangesNothingError(`${input.userId} is already first on call for the whole time`);
     }
