@@ -10,8 +10,6 @@ import { createWindow, deleteWindow, tellRunningAlerts, windowsAt } from '../ser
 import { parseInput, pathId } from '../validation';
 import { instantSchema } from './schedules';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const windowSchema = z
   .object({
     reason: z.string().trim().max(500).optional(),
@@ -85,8 +83,8 @@ export function maintenanceAtHandler(deps: MaintenanceDeps): RequestHandler {
 export function deleteMaintenanceHandler(deps: MaintenanceDeps): RequestHandler {
   return async (req, res) => {
     const teamId = await teamIdOf(deps.db, req.params.id);
-    const windowId = req.params.maintenanceId;
-    if (typeof windowId !== 'string' || !UUID.test(windowId) || !(await deleteWindow(deps.db, teamId, windowId))) {
+    const windowId = pathId(req.params.maintenanceId, 'maintenance window');
+    if (!(await deleteWindow(deps.db, teamId, windowId))) {
       throw new HttpError(404, 'no maintenance window with this id in this team');
     }
     req.log.info({ teamId, maintenanceId: windowId }, 'maintenance window deleted');
