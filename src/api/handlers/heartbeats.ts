@@ -21,9 +21,8 @@ import {
   UnknownTeamError,
   updateMonitor,
 } from '../services/heartbeats';
-import { parseInput } from '../validation';
+import { parseInput, UUID, pathId } from '../validation';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** PRODUCT.md: an interval of at least 10 s. The upper bounds keep a deadline within reach of an int column. */
 const MIN_INTERVAL_MS = 10_000;
 const MAX_INTERVAL_MS = 7 * 24 * 3_600_000;
@@ -86,8 +85,7 @@ export interface HeartbeatsDeps {
 
 /** The monitor id of the path: anything but a UUID names no monitor. */
 function monitorIdOf(param: unknown): string {
-  if (typeof param !== 'string' || !UUID.test(param)) throw new HttpError(404, 'no heartbeat monitor with this id');
-  return param;
+  return pathId(param, 'heartbeat monitor');
 }
 
 /** `POST /api/heartbeats`: 201 with the monitor and its ping URL (shown once). */

@@ -25,9 +25,8 @@ import {
   UnknownTeamError,
   wantsHandoffWatcher,
 } from '../services/schedules';
-import { parseInput, pathId } from '../validation';
+import { parseInput, pathId, UUID } from '../validation';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 /** The years the on-call core answers for (time zone rules before and after are guesses anyway). */
 const EARLIEST = Date.UTC(FIRST_YEAR, 0, 1);

@@ -16,13 +16,12 @@ import {
   UnknownScheduleError,
   updateTeam,
 } from '../services/teams';
-import { parseInput, pathId } from '../validation';
+import { parseInput, pathId, UUID } from '../validation';
 
 /** Team names go into workflow ids (`alert/<team>/…`) and URLs: a slug keeps both readable. */
 const TEAM_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const SLACK_CHANNEL_ID = /^[CG][A-Z0-9]+$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ESCALATION_TIMEOUT_MS = 24 * 3_600_000;
 /**
  * An SNS topic ARN, `*` allowed within a part (`arn:aws:sns:*:123456789012:*`). Checked here
