@@ -192,7 +192,8 @@ export async function prepareTeamCommand(deps: TeamCommandDeps, command: TeamCom
   if (parsed.kind === 'status') {
     const alerts = await openAlertsOf(deps.db, team.id);
     const escalationTimeoutMs = team.escalationTimeoutMs ?? deps.escalationTimeoutMs;
-    const maintenance = maintenanceLine(await windowsAt(deps.db, team.id, (deps.now ?? Date.now)()));
+    const now = (deps.now ?? Date.now)();
+    const maintenance = maintenanceLine(await windowsAt(deps.db, team.id, now), now);
     const status = statusMessage(
       team.name,
       { engineers: team.engineers, escalationTimeoutMs, paused: !!team.pausedAt },
